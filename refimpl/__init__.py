@@ -1,0 +1,1 @@
+"""Reference implementation of Nova's VMware image cache aging (see issue: refimpl)."""

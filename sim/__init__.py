@@ -1,0 +1,26 @@
+"""govmomi's vCenter simulator for the imagecache harness.
+
+``Simulator`` starts one (Docker container, local process, or an existing
+URL such as a real vCenter) and stops it without leaving anything behind.
+This package knows nothing of the harness or of refimpl.
+"""
+
+from .endpoint import Endpoint
+from .errors import (
+    BackendUnavailable,
+    BuildError,
+    EndpointError,
+    SimulatorError,
+    StartError,
+)
+from .simulator import Simulator
+
+__all__ = [
+    "BackendUnavailable",
+    "BuildError",
+    "Endpoint",
+    "EndpointError",
+    "Simulator",
+    "SimulatorError",
+    "StartError",
+]

@@ -1,0 +1,70 @@
+"""Simulators this process runs, stopped at exit and on SIGTERM/SIGHUP.
+
+``-stdinexit`` already ends a simulator whose launcher dies; this makes the
+ordinary endings (interpreter exit, a polite kill) stop it in order.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import signal
+import threading
+from typing import Protocol
+
+log = logging.getLogger(__name__)
+
+
+class Stoppable(Protocol):
+    def stop(self) -> None: ...
+
+
+_live: list[Stoppable] = []
+_lock = threading.Lock()
+_installed = False
+
+
+def track(sim: Stoppable) -> None:
+    with _lock:
+        _live.append(sim)
+        _install_once()
+
+
+def untrack(sim: Stoppable) -> None:
+    with _lock:
+        if sim in _live:
+            _live.remove(sim)
+
+
+def stop_all() -> None:
+    while True:
+        with _lock:
+            if not _live:
+                return
+            sim = _live[-1]
+        try:
+            sim.stop()
+        except Exception:
+            log.exception("stopping %r at exit failed", sim)
+        untrack(sim)
+
+
+def _install_once() -> None:
+    global _installed
+    if _installed:
+        return
+    _installed = True
+    atexit.register(stop_all)
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        # Only where nobody else (pytest, an application) took the signal.
+        if signal.getsignal(sig) is signal.SIG_DFL:
+            signal.signal(sig, _stop_and_die)
+
+
+def _stop_and_die(signum: int, _frame: object) -> None:
+    stop_all()
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)

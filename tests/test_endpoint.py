@@ -1,0 +1,42 @@
+"""Endpoint URLs: parsing, printing, redaction (pure)."""
+
+from __future__ import annotations
+
+import pytest
+
+from sim import Endpoint, EndpointError
+
+
+def test_round_trip_with_special_characters():
+    ep = Endpoint.from_url("https://admin%40vsphere.local:p%3Aw%2Fd@vc.example:8443/sdk")
+    assert (ep.username, ep.password, ep.host, ep.port) == (
+        "admin@vsphere.local", "p:w/d", "vc.example", 8443)
+    assert Endpoint.from_url(ep.url) == ep
+
+
+def test_defaults_port_and_path():
+    ep = Endpoint.from_url("https://u:p@vc")
+    assert (ep.port, ep.path) == (443, "/sdk")
+    assert Endpoint.from_url("http://u:p@vc").port == 80
+
+
+def test_redacted_hides_the_password():
+    ep = Endpoint.from_url("https://u:hunter2@127.0.0.1:8989/sdk")
+    assert ep.redacted() == "https://u:***@127.0.0.1:8989/sdk"
+
+
+@pytest.mark.parametrize(("url", "message"), [
+    ("ftp://u:p@h/sdk", "scheme must be http or https"),
+    ("https://u:p@:8989/sdk", "no host"),
+    ("https://127.0.0.1:8989/sdk", "credentials missing"),
+    ("https://u:p@h:99999/sdk", "out of range"),
+])
+def test_bad_urls(url, message):
+    with pytest.raises(EndpointError, match=message):
+        Endpoint.from_url(url)
+
+
+def test_from_output_reads_the_govc_url_line():
+    out = "noise\nexport GOVC_URL=https://user:pass@127.0.0.1:4242/sdk GOVC_SIM_PID=7\n"
+    assert Endpoint.from_output(out) == Endpoint("127.0.0.1", 4242, "user", "pass")
+    assert Endpoint.from_output("starting...") is None

@@ -1,0 +1,35 @@
+"""Simulator options as vcsim flags (pure)."""
+
+from __future__ import annotations
+
+import pytest
+
+from sim import SimulatorError
+from sim.options import SimulatorOptions
+
+
+def test_default_flags():
+    assert SimulatorOptions().args() == [
+        "-l", "127.0.0.1:0", "-dc", "1", "-ds", "1", "-vm", "0", "-tls=true"]
+
+
+def test_all_flags():
+    args = SimulatorOptions(port=8989, datastores=2, vms=1, tls=False, username="u",
+                            password="p", delay_ms=20,
+                            method_delay={"MakeDirectory": 5, "Login": 1}, trace=True,
+                            extra_args=("-cluster", "0")).args()
+    assert args == ["-l", "127.0.0.1:8989", "-dc", "1", "-ds", "2", "-vm", "1", "-tls=false",
+                    "-username", "u", "-password", "p", "-delay", "20",
+                    "-method-delay", "MakeDirectory:5,Login:1", "-trace", "-cluster", "0"]
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"port": 70000}, "port 70000 is outside"),
+    ({"datastores": -1}, "datastores must be >= 0"),
+    ({"username": "u"}, "both username and password"),
+    ({"method_delay": {"A:B": 1}}, "method_delay entry 'A:B'"),
+    ({"method_delay": {"Login": -5}}, "method_delay entry 'Login'"),
+])
+def test_bad_options(kwargs, message):
+    with pytest.raises(SimulatorError, match=message):
+        SimulatorOptions(**kwargs)

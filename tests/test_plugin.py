@@ -1,0 +1,73 @@
+"""The pytest plugin: options, environment, and the vcsim / vsphere fixtures."""
+
+from __future__ import annotations
+
+import pytest
+
+PROBE = """
+def test_probe(vcsim, vsphere):
+    about = vsphere.RetrieveContent().about
+    assert vsphere.content.sessionManager.currentSession is not None
+    print("BACKEND", vcsim.backend, "PORT", vcsim.port, "NAME", about.fullName)
+"""
+
+
+def _run(pytester, *args):
+    pytester.makepyfile(test_probe=PROBE)
+    return pytester.runpytest_subprocess("-p", "harness.plugin", "-s", *args)
+
+
+def test_vcsim_option_selects_the_backend(backend, pytester):
+    result = _run(pytester, f"--vcsim={backend}")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines([f"*BACKEND {backend} PORT * NAME *(govmomi simulator)"])
+
+
+def test_env_selects_the_backend(pytester, monkeypatch):
+    monkeypatch.setenv("VCSIM_BACKEND", "process")
+    _run(pytester).stdout.fnmatch_lines(["*BACKEND process *"])
+
+
+@pytest.mark.parametrize("via", ["option", "env"])
+def test_url_reuses_a_running_simulator(vcsim, pytester, monkeypatch, via):
+    if via == "env":
+        monkeypatch.setenv("VCSIM_URL", vcsim.url)
+        args = ()
+    else:
+        args = (f"--vcsim-url={vcsim.url}",)
+    _run(pytester, *args).stdout.fnmatch_lines([f"*BACKEND url PORT {vcsim.port} *"])
+
+
+def test_bad_backend_in_env_is_a_usage_error(pytester, monkeypatch):
+    monkeypatch.setenv("VCSIM_BACKEND", "esx")
+    result = _run(pytester)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*VCSIM_BACKEND='esx' is not one of auto, process, docker, url*"])
+
+
+def test_url_backend_without_url_is_a_usage_error(pytester, monkeypatch):
+    monkeypatch.delenv("VCSIM_URL", raising=False)
+    result = _run(pytester, "--vcsim=url")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--vcsim=url needs --vcsim-url*"])
+
+
+def test_each_xdist_worker_gets_its_own_simulator(pytester):
+    pytester.makepyfile(test_ports="""
+        import os, pytest
+
+        @pytest.mark.parametrize("n", range(4))
+        def test_port(vcsim, n):
+            print("WORKER", os.environ["PYTEST_XDIST_WORKER"], "PORT", vcsim.port)
+    """)
+    result = pytester.runpytest_subprocess("-p", "harness.plugin", "-p", "xdist", "-n", "2",
+                                           "--vcsim=process", "-rP")
+    result.assert_outcomes(passed=4)
+    ports = {}
+    for line in result.stdout.lines:
+        if line.startswith("WORKER"):
+            _, worker, _, port = line.split()
+            ports.setdefault(worker, set()).add(port)
+    assert len(ports) == 2, result.stdout.str()
+    assert all(len(p) == 1 for p in ports.values())  # started once per worker
+    assert len(set.union(*ports.values())) == 2  # and not shared

@@ -1,0 +1,131 @@
+"""Nothing is left behind: after stop, Ctrl-C, SIGTERM, SIGKILL of the
+launcher, or a crashed xdist worker."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from sim import Simulator, build, reaper
+from sim.ownership import MARKER_ENV, WORKDIR_PREFIX, Owner, write_owner
+
+from .leaks import assert_gone, container_exists, process_exists, wait_until
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _launch(backend: str, style: str) -> tuple[subprocess.Popen, dict]:
+    proc = subprocess.Popen([sys.executable, "-m", "tests.launcher", backend, style],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = proc.stdout.readline()
+    if not line:
+        proc.wait(10)
+        pytest.fail(f"launcher failed: {proc.stderr.read()}")
+    return proc, json.loads(line)
+
+
+def _gone(info: dict, client) -> None:
+    assert_gone(pid=int(info["pid"]) if info["pid"] else None, workdir=info["workdir"],
+                container_id=info["container_id"], client=client)
+
+
+@pytest.mark.parametrize(("style", "sig", "status"), [
+    ("plain", signal.SIGKILL, -signal.SIGKILL),
+    ("context", signal.SIGINT, None),
+    ("plain", signal.SIGTERM, -signal.SIGTERM),
+], ids=["sigkill-launcher", "ctrl-c", "sigterm"])
+def test_launcher_death_leaves_nothing(backend, style, sig, status, request):
+    client = request.getfixturevalue("docker_client") if backend == "docker" else None
+    proc, info = _launch(backend, style)
+    if backend == "docker":
+        assert container_exists(client, info["container_id"])
+    else:
+        assert process_exists(int(info["pid"])) and Path(info["workdir"]).is_dir()
+    proc.send_signal(sig)
+    returncode = proc.wait(30)
+    if status is not None:
+        assert returncode == status, proc.stderr.read()
+    _gone(info, client)
+
+
+def test_crashed_xdist_worker_leaves_nothing(backend, request, pytester):
+    client = request.getfixturevalue("docker_client") if backend == "docker" else None
+    record = pytester.path / "sim.json"
+    pytester.makepyfile(test_crash=textwrap.dedent(f"""
+        import json, os, signal
+
+        def test_crash(vcsim):
+            backend = vcsim.running_backend
+            info = {{"pid": getattr(backend, "pid", None),
+                    "workdir": str(getattr(backend, "workdir", None) or "") or None,
+                    "container_id": getattr(backend, "container_id", None)}}
+            open({str(record)!r}, "w").write(json.dumps(info))
+            os.kill(os.getpid(), signal.SIGKILL)
+    """))
+    result = pytester.runpytest_subprocess("-p", "harness.plugin", "-p", "xdist", "-n", "1",
+                                           f"--vcsim={backend}", "--max-worker-restart=0")
+    result.stdout.fnmatch_lines(["*crashed while running*test_crash*"])
+    _gone(json.loads(record.read_text()), client)
+
+
+def test_reaper_removes_work_dir_of_a_dead_launcher(tmp_path):
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    workdir = Path(os.environ.get("TMPDIR", "/tmp")) / f"{WORKDIR_PREFIX}test-{os.getpid()}"
+    workdir.mkdir()
+    (workdir / "govcsim-1").mkdir()
+    write_owner(workdir, Owner(Owner.current().host, dead.pid, None), None)
+    removed = reaper.reap(with_containers=False)
+    assert any(str(workdir) in line for line in removed)
+    assert not workdir.exists()
+
+
+def test_reaper_keeps_simulators_of_live_launchers():
+    with Simulator("process") as sim:
+        workdir = sim.running_backend.workdir
+        reaper.reap(with_containers=False)
+        assert workdir.is_dir()
+        assert process_exists(sim.running_backend.pid)
+
+
+def test_reaper_stops_orphaned_simulator_process(tmp_path):
+    # A simulator whose launcher died but which ignores stdin (as a detached
+    # one would): the reaper must find it by its marker and stop it.
+    workdir = Path(os.environ.get("TMPDIR", "/tmp")) / f"{WORKDIR_PREFIX}orphan-{os.getpid()}"
+    workdir.mkdir()
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    write_owner(workdir, Owner(Owner.current().host, dead.pid, None), None)
+    child = subprocess.Popen(
+        [str(build.ensure_binary()), "-l", "127.0.0.1:0", "-home", str(workdir)],
+        env={**os.environ, MARKER_ENV: str(workdir)}, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL, start_new_session=True)
+    write_owner(workdir, Owner(Owner.current().host, dead.pid, None), child.pid)
+    wait_until(lambda: any(workdir.glob("govcsim-*")), "simulator created its tree")
+    reaper.reap(with_containers=False)
+    assert child.wait(15) == 0  # SIGTERM: a clean exit
+    assert not workdir.exists()
+
+
+@pytest.mark.docker
+def test_reaper_removes_container_of_a_dead_launcher(docker_client):
+    from sim.image import ensure_image
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    labels = Owner(Owner.current().host, dead.pid, None).labels()
+    container = docker_client.containers.run(
+        ensure_image(docker_client), ["-l", "127.0.0.1:0"], detach=True, network_mode="host",
+        labels=labels, auto_remove=True)
+    time.sleep(0.2)
+    removed = reaper.reap()
+    assert any(container.id in line for line in removed)
+    assert not container_exists(docker_client, container.id)

@@ -1,0 +1,100 @@
+"""Fidelity gaps of the pinned simulator (govmomi v0.56.0) against vCenter.
+
+Each test pins today's behaviour of the simulator, so that a govmomi update
+that changes it fails here and the workaround elsewhere can be revisited.
+Numbers refer to ``vcsim-facts.md`` (spec/), gaps 1-4.
+"""
+
+from __future__ import annotations
+
+import http.client
+import itertools
+import re
+
+import pytest
+from pyVim.task import WaitForTask
+from pyVmomi import vim
+
+from harness.vsphere import connect
+from sim import EndpointError, Simulator
+from sim.readiness import probe
+
+_names = itertools.count()
+
+
+@pytest.fixture
+def folder(vsphere):
+    """A fresh folder ``[LocalDS_0] gaps-N`` holding one sub-folder ``img1``."""
+    content = vsphere.RetrieveContent()
+    dc = content.rootFolder.childEntity[0]
+    ds = dc.datastore[0]
+    path = f"[{ds.name}] gaps-{next(_names)}"
+    content.fileManager.MakeDirectory(name=f"{path}/img1", datacenter=dc,
+                                      createParentDirectories=True)
+    yield content, dc, ds, path
+    # Not awaited: waiting means reading the task's info, which gap 3 breaks.
+    content.fileManager.DeleteDatastoreFile_Task(name=path, datacenter=dc)
+
+
+def _search(ds: vim.Datastore, path: str, spec) -> list[str]:
+    task = ds.browser.SearchDatastore_Task(datastorePath=path, searchSpec=spec)
+    WaitForTask(task)
+    return [f.path for f in task.info.result.file]
+
+
+def test_gap1_search_without_spec_kills_the_simulator():
+    # Nova's get_sub_folders sends no searchSpec. On a non-empty folder the
+    # simulator dereferences the nil spec in a task goroutine: the whole
+    # process panics (not just the connection), so it gets its own simulator.
+    with Simulator("process") as sim:
+        si = connect(sim.endpoint)
+        content = si.RetrieveContent()
+        dc = content.rootFolder.childEntity[0]
+        ds = dc.datastore[0]
+        content.fileManager.MakeDirectory(name=f"[{ds.name}] base/img1", datacenter=dc,
+                                          createParentDirectories=True)
+        with pytest.raises((http.client.RemoteDisconnected, ConnectionError)):
+            WaitForTask(ds.browser.SearchDatastore_Task(datastorePath=f"[{ds.name}] base"))
+        with pytest.raises(EndpointError):
+            probe(sim.endpoint, timeout=2)
+        assert "nil pointer dereference" in sim.output()
+        assert "(*searchDatastore).queryMatch" in sim.output()
+
+
+def test_gap1_search_without_spec_on_an_empty_folder_returns_nothing(folder):
+    _, _, ds, path = folder
+    assert _search(ds, f"{path}/img1", None) == []
+
+
+def test_gap2_empty_match_pattern_returns_no_entries(folder):
+    _, _, ds, path = folder
+    assert _search(ds, path, vim.host.DatastoreBrowser.SearchSpec(matchPattern=[])) == []
+    assert _search(ds, path, vim.host.DatastoreBrowser.SearchSpec(matchPattern=["*"])) == ["img1"]
+
+
+def test_gap3_delete_task_info_is_unreadable_by_pyvmomi(folder):
+    content, dc, _, path = folder
+    task = content.fileManager.DeleteDatastoreFile_Task(name=f"{path}/img1", datacenter=dc)
+    with pytest.raises(TypeError, match=re.escape(
+            '"entity" expected type vim.ManagedEntity, but got vim.FileManager')):
+        task.info  # noqa: B018 - reading the property is the call under test
+
+
+def test_gap3_search_task_info_is_readable(folder):
+    # Upstream fixed the entity for SearchDatastore (PR #1357) but not for delete.
+    _, _, ds, path = folder
+    task = ds.browser.SearchDatastore_Task(
+        datastorePath=path, searchSpec=vim.host.DatastoreBrowser.SearchSpec(matchPattern=["*"]))
+    WaitForTask(task)
+    assert isinstance(task.info.entity, vim.Datastore)
+
+
+def test_gap4_mkdir_with_parents_on_existing_folder_succeeds(folder):
+    content, dc, _, path = folder
+    # vCenter raises FileAlreadyExists here; the simulator does not.
+    content.fileManager.MakeDirectory(name=f"{path}/img1", datacenter=dc,
+                                      createParentDirectories=True)
+    # Without createParentDirectories the simulator does raise it, as vCenter.
+    with pytest.raises(vim.fault.FileAlreadyExists):
+        content.fileManager.MakeDirectory(name=f"{path}/img1", datacenter=dc,
+                                          createParentDirectories=False)
