@@ -85,7 +85,7 @@ def wait_until_ready(
             raise StartError(
                 f"{what} was not ready within {timeout:g} s ({last_error})", _tail(output()))
         time.sleep(delay)
-        delay = min(delay * 2, 0.2)
+        delay = min(delay * 2, 0.05)
 
 
 def _tail(text: str, lines: int = 40) -> str:

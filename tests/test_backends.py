@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 
 import pytest
 from pyVim.task import WaitForTask
@@ -109,3 +110,13 @@ def test_model_size_options(backend):
         dc = si.RetrieveContent().rootFolder.childEntity[0]
         assert sorted(ds.name for ds in dc.datastore) == ["LocalDS_0", "LocalDS_1", "LocalDS_2"]
         disconnect(si)
+
+
+def test_trace_and_delay_flags_reach_the_simulator(backend):
+    with Simulator(backend, trace=True, method_delay={"CurrentTime": 300}) as sim:
+        si = connect(sim.endpoint)
+        began = time.monotonic()
+        si.CurrentTime()
+        assert time.monotonic() - began >= 0.3
+        disconnect(si)
+        assert '<CurrentTime xmlns="urn:vim25">' in sim.output()

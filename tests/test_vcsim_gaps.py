@@ -19,6 +19,8 @@ from harness.vsphere import connect
 from sim import EndpointError, Simulator
 from sim.readiness import probe
 
+from .leaks import wait_until
+
 _names = itertools.count()
 
 
@@ -87,6 +89,34 @@ def test_gap3_search_task_info_is_readable(folder):
         datastorePath=path, searchSpec=vim.host.DatastoreBrowser.SearchSpec(matchPattern=["*"]))
     WaitForTask(task)
     assert isinstance(task.info.entity, vim.Datastore)
+
+
+def test_gap3_running_search_task_info_is_unreadable_too():
+    # Found here under load: until the task body runs, a search task's entity
+    # is the HostDatastoreBrowser. pyvmomi's WaitForTask reads the whole info
+    # while polling, so concurrent searches fail at random. A task delay
+    # (keyed by the task name "SearchDatastore", not the SOAP method) holds
+    # the task in that window deterministically.
+    with Simulator("process", method_delay={"SearchDatastore": 500}) as sim:
+        si = connect(sim.endpoint)
+        ds = si.RetrieveContent().rootFolder.childEntity[0].datastore[0]
+        task = ds.browser.SearchDatastore_Task(
+            datastorePath=f"[{ds.name}]",
+            searchSpec=vim.host.DatastoreBrowser.SearchSpec(matchPattern=["*"]))
+        browser_entity = re.escape(
+            "expected type vim.ManagedEntity, but got vim.host.DatastoreBrowser")
+        with pytest.raises(TypeError, match=browser_entity):
+            task.info  # noqa: B018 - reading the property is the call under test
+        with pytest.raises(TypeError, match=browser_entity):
+            WaitForTask(task)
+
+        def readable() -> bool:
+            try:
+                return isinstance(task.info.entity, vim.Datastore)
+            except TypeError:
+                return False
+
+        wait_until(readable, "search task info unreadable", timeout=10)
 
 
 def test_gap4_mkdir_with_parents_on_existing_folder_succeeds(folder):
