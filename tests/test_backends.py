@@ -6,10 +6,9 @@ import socket
 import time
 
 import pytest
-from pyVim.task import WaitForTask
 from pyVmomi import vim
 
-from harness.vsphere import connect, disconnect
+from harness.vsphere import connect, disconnect, wait_for_task
 from sim import EndpointError, Simulator, StartError
 from sim.readiness import probe
 
@@ -77,14 +76,13 @@ def test_two_simulators_side_by_side_are_independent(backend):
         _, ds_two = _datastore(si_two)
         spec = vim.host.DatastoreBrowser.SearchSpec(matchPattern=["*"])
 
-        def names(store: vim.Datastore) -> list[str]:
+        def names(si: vim.ServiceInstance, store: vim.Datastore) -> list[str]:
             task = store.browser.SearchDatastore_Task(
                 datastorePath=f"[{store.name}]", searchSpec=spec)
-            WaitForTask(task)
-            return [f.path for f in task.info.result.file]
+            return [f.path for f in wait_for_task(si, task).file]
 
-        assert "only-in-one" in names(ds)
-        assert "only-in-one" not in names(ds_two)
+        assert "only-in-one" in names(si_one, ds)
+        assert "only-in-one" not in names(si_two, ds_two)
         disconnect(si_one)
         disconnect(si_two)
 

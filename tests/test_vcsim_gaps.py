@@ -10,12 +10,13 @@ from __future__ import annotations
 import http.client
 import itertools
 import re
+from dataclasses import dataclass
 
 import pytest
 from pyVim.task import WaitForTask
 from pyVmomi import vim
 
-from harness.vsphere import connect
+from harness.vsphere import connect, wait_for_task
 from sim import EndpointError, Simulator
 from sim.readiness import probe
 
@@ -24,24 +25,32 @@ from .leaks import wait_until
 _names = itertools.count()
 
 
+@dataclass
+class Folder:
+    """A fresh folder ``[LocalDS_0] gaps-N`` holding one sub-folder ``img1``."""
+
+    si: vim.ServiceInstance
+    dc: vim.Datacenter
+    ds: vim.Datastore
+    path: str
+
+    @property
+    def fm(self) -> vim.FileManager:
+        return self.si.content.fileManager
+
+    def search(self, path: str, spec) -> list[str]:
+        task = self.ds.browser.SearchDatastore_Task(datastorePath=path, searchSpec=spec)
+        return [f.path for f in wait_for_task(self.si, task).file]
+
+
 @pytest.fixture
 def folder(vsphere):
-    """A fresh folder ``[LocalDS_0] gaps-N`` holding one sub-folder ``img1``."""
-    content = vsphere.RetrieveContent()
-    dc = content.rootFolder.childEntity[0]
+    dc = vsphere.content.rootFolder.childEntity[0]
     ds = dc.datastore[0]
-    path = f"[{ds.name}] gaps-{next(_names)}"
-    content.fileManager.MakeDirectory(name=f"{path}/img1", datacenter=dc,
-                                      createParentDirectories=True)
-    yield content, dc, ds, path
-    # Not awaited: waiting means reading the task's info, which gap 3 breaks.
-    content.fileManager.DeleteDatastoreFile_Task(name=path, datacenter=dc)
-
-
-def _search(ds: vim.Datastore, path: str, spec) -> list[str]:
-    task = ds.browser.SearchDatastore_Task(datastorePath=path, searchSpec=spec)
-    WaitForTask(task)
-    return [f.path for f in task.info.result.file]
+    made = Folder(vsphere, dc, ds, f"[{ds.name}] gaps-{next(_names)}")
+    made.fm.MakeDirectory(name=f"{made.path}/img1", datacenter=dc, createParentDirectories=True)
+    yield made
+    wait_for_task(vsphere, made.fm.DeleteDatastoreFile_Task(name=made.path, datacenter=dc))
 
 
 def test_gap1_search_without_spec_kills_the_simulator():
@@ -64,19 +73,17 @@ def test_gap1_search_without_spec_kills_the_simulator():
 
 
 def test_gap1_search_without_spec_on_an_empty_folder_returns_nothing(folder):
-    _, _, ds, path = folder
-    assert _search(ds, f"{path}/img1", None) == []
+    assert folder.search(f"{folder.path}/img1", None) == []
 
 
 def test_gap2_empty_match_pattern_returns_no_entries(folder):
-    _, _, ds, path = folder
-    assert _search(ds, path, vim.host.DatastoreBrowser.SearchSpec(matchPattern=[])) == []
-    assert _search(ds, path, vim.host.DatastoreBrowser.SearchSpec(matchPattern=["*"])) == ["img1"]
+    spec = vim.host.DatastoreBrowser.SearchSpec
+    assert folder.search(folder.path, spec(matchPattern=[])) == []
+    assert folder.search(folder.path, spec(matchPattern=["*"])) == ["img1"]
 
 
 def test_gap3_delete_task_info_is_unreadable_by_pyvmomi(folder):
-    content, dc, _, path = folder
-    task = content.fileManager.DeleteDatastoreFile_Task(name=f"{path}/img1", datacenter=dc)
+    task = folder.fm.DeleteDatastoreFile_Task(name=f"{folder.path}/img1", datacenter=folder.dc)
     with pytest.raises(TypeError, match=re.escape(
             '"entity" expected type vim.ManagedEntity, but got vim.FileManager')):
         task.info  # noqa: B018 - reading the property is the call under test
@@ -84,10 +91,10 @@ def test_gap3_delete_task_info_is_unreadable_by_pyvmomi(folder):
 
 def test_gap3_search_task_info_is_readable(folder):
     # Upstream fixed the entity for SearchDatastore (PR #1357) but not for delete.
-    _, _, ds, path = folder
-    task = ds.browser.SearchDatastore_Task(
-        datastorePath=path, searchSpec=vim.host.DatastoreBrowser.SearchSpec(matchPattern=["*"]))
-    WaitForTask(task)
+    task = folder.ds.browser.SearchDatastore_Task(
+        datastorePath=folder.path,
+        searchSpec=vim.host.DatastoreBrowser.SearchSpec(matchPattern=["*"]))
+    wait_for_task(folder.si, task)
     assert isinstance(task.info.entity, vim.Datastore)
 
 
@@ -120,11 +127,10 @@ def test_gap3_running_search_task_info_is_unreadable_too():
 
 
 def test_gap4_mkdir_with_parents_on_existing_folder_succeeds(folder):
-    content, dc, _, path = folder
     # vCenter raises FileAlreadyExists here; the simulator does not.
-    content.fileManager.MakeDirectory(name=f"{path}/img1", datacenter=dc,
-                                      createParentDirectories=True)
+    folder.fm.MakeDirectory(name=f"{folder.path}/img1", datacenter=folder.dc,
+                            createParentDirectories=True)
     # Without createParentDirectories the simulator does raise it, as vCenter.
     with pytest.raises(vim.fault.FileAlreadyExists):
-        content.fileManager.MakeDirectory(name=f"{path}/img1", datacenter=dc,
-                                          createParentDirectories=False)
+        folder.fm.MakeDirectory(name=f"{folder.path}/img1", datacenter=folder.dc,
+                                createParentDirectories=False)

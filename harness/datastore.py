@@ -1,0 +1,109 @@
+"""The harness's independent view of datastores: lay out a cache tree, and
+read one back, through plain pyvmomi calls (never the implementation under
+test)."""
+
+from __future__ import annotations
+
+import http.client
+import ssl
+from dataclasses import dataclass
+from urllib.parse import quote, urlencode
+
+from pyVmomi import vim
+
+from sim import Endpoint
+
+from .vsphere import TaskError, wait_for_task
+
+_Browser = vim.host.DatastoreBrowser
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One file or folder, by path relative to the tree's root."""
+
+    path: str
+    is_dir: bool
+
+
+class DatastoreClient:
+    """Files and folders on the datastores of one simulator or vCenter."""
+
+    def __init__(self, si: vim.ServiceInstance, endpoint: Endpoint) -> None:
+        self.si = si
+        self.endpoint = endpoint
+        content = si.RetrieveContent()
+        self._fm = content.fileManager
+        self._stores: dict[str, tuple[vim.Datacenter, vim.Datastore]] = {}
+        for dc in content.rootFolder.childEntity:
+            if isinstance(dc, vim.Datacenter):
+                for ds in dc.datastore:
+                    self._stores.setdefault(ds.name, (dc, ds))
+
+    @property
+    def datastores(self) -> list[str]:
+        return sorted(self._stores)
+
+    def _where(self, datastore: str) -> tuple[vim.Datacenter, vim.Datastore]:
+        try:
+            return self._stores[datastore]
+        except KeyError:
+            raise KeyError(f"no datastore {datastore!r} (have {self.datastores})") from None
+
+    def mkdir(self, datastore: str, path: str) -> None:
+        """Create folder ``path`` and its parents (existing ones are fine)."""
+        dc, _ = self._where(datastore)
+        self._fm.MakeDirectory(name=f"[{datastore}] {path}", datacenter=dc,
+                               createParentDirectories=True)
+
+    def put(self, datastore: str, path: str, data: bytes = b"") -> None:
+        """Write a file through the datastore HTTP interface (``/folder``)."""
+        dc, _ = self._where(datastore)
+        query = urlencode({"dcPath": dc.name, "dsName": datastore})
+        context = ssl.create_default_context()
+        if self.endpoint.insecure:
+            context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        conn_cls = (http.client.HTTPSConnection if self.endpoint.scheme == "https"
+                    else http.client.HTTPConnection)
+        kwargs = {"context": context} if self.endpoint.scheme == "https" else {}
+        conn = conn_cls(self.endpoint.host, self.endpoint.port, timeout=30, **kwargs)
+        try:
+            conn.request("PUT", f"/folder/{quote(path)}?{query}", body=data, headers={
+                "Cookie": self.si._stub.cookie or "",  # the session, for a real vCenter
+                "Content-Type": "application/octet-stream"})
+            response = conn.getresponse()
+            response.read()
+        finally:
+            conn.close()
+        if response.status not in (200, 201, 204):
+            raise OSError(f"PUT [{datastore}] {path}: HTTP {response.status} {response.reason}")
+
+    def delete(self, datastore: str, path: str) -> None:
+        dc, _ = self._where(datastore)
+        wait_for_task(self.si, self._fm.DeleteDatastoreFile_Task(
+            name=f"[{datastore}] {path}", datacenter=dc))
+
+    def tree(self, datastore: str, root: str) -> list[Entry] | None:
+        """Every file and folder below ``root`` (sorted), None if root is missing."""
+        _, ds = self._where(datastore)
+        spec = _Browser.SearchSpec(query=[_Browser.FolderQuery(), _Browser.Query()],
+                                   matchPattern=["*"],
+                                   details=_Browser.FileInfo.Details(fileType=True))
+        prefix = f"[{datastore}] {root}".rstrip("/")
+        try:
+            results = wait_for_task(self.si, ds.browser.SearchDatastoreSubFolders_Task(
+                datastorePath=prefix, searchSpec=spec))
+        except TaskError as exc:
+            if isinstance(exc.fault, vim.fault.FileNotFound):
+                return None
+            raise
+        entries = []
+        for result in results:
+            folder = result.folderPath.rstrip("/")
+            rel = folder[len(prefix):].lstrip("/") if folder.startswith(prefix) else None
+            if rel is None:
+                continue
+            for f in result.file or []:
+                path = f"{rel}/{f.path}" if rel else f.path
+                entries.append(Entry(path, isinstance(f, _Browser.FolderInfo)))
+        return sorted(set(entries), key=lambda e: e.path)

@@ -1,0 +1,217 @@
+"""ImageCacheManager: enlist and age cached images on vSphere datastores."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+
+from . import inventory, planner
+from .datastore_path import DatastorePath
+from .errors import (
+    CannotDeleteFile,
+    FileAlreadyExists,
+    FileFault,
+    FileLocked,
+    FileNotFound,
+    ImageCacheError,
+    InvalidArgument,
+    MarkNotCleared,
+    VSphereFault,
+)
+from .files import DatastoreFiles
+from .instances import Instance, used_images
+from .locks import image_lock
+from .naming import as_utc, validate_base_folder, validate_image_id
+from .session import Session
+from .snapshot import CacheSnapshot, image_folder
+from .summary import PassSummary, Skipped
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+# Delete faults the original tolerates (and we report at warning level only).
+_TOLERATED_DELETE = (CannotDeleteFile, FileLocked, FileNotFound)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class ImageCacheManager:
+    """Nova's VMware image cache scheme, with the original's races fixed.
+
+    ``base_folder`` is the folder name on every datastore (see
+    ``refimpl.base_folder`` for Nova's naming rule), ``lock_path`` the
+    folder of the per-image lock files (Nova's ``[oslo_concurrency]
+    lock_path``), ``age_seconds`` how long an unused image is kept after it
+    was first seen unused, ``clock`` returns the current time (UTC).
+    """
+
+    def __init__(self, session: Session, base_folder: str = "_base", *,
+                 lock_path: str | os.PathLike | None, age_seconds: int = 86400,
+                 clock: Clock = utc_now) -> None:
+        if not lock_path:
+            raise InvalidArgument("lock_path is required: the folder for the per-image lock "
+                                  "files (Nova's [oslo_concurrency] lock_path)")
+        if not isinstance(age_seconds, int) or age_seconds < 0:
+            raise InvalidArgument(f"age_seconds must be an int >= 0, got {age_seconds!r}")
+        self._session = session
+        self._files = DatastoreFiles(session)
+        self.base_folder = validate_base_folder(base_folder)
+        self.lock_path = os.fspath(lock_path)
+        self.age_seconds = age_seconds
+        self._clock = clock
+        self._datastores: list[inventory.Datastore] | None = None
+
+    # -- public API ---------------------------------------------------------
+
+    def get_image_cache_folder(self, datastore: str, image_id: str) -> str:
+        """``[datastore] <base>/<image_id>``: where the image is cached."""
+        return str(self._image_path(datastore, validate_image_id(image_id)))
+
+    def enlist_image(self, image_id: str, datastore: str, datacenter: str | None = None) -> None:
+        """Protect an image about to be used: remove every mark, under its lock.
+
+        Raises MarkNotCleared if a mark could not be removed.
+        """
+        validate_image_id(image_id)
+        ds = self._datastore(datastore, datacenter)
+        path = self._image_path(ds.name, image_id)
+        with image_lock(self.lock_path, str(path)):
+            try:
+                names = self._files.subfolders(ds, path, "ts-*")
+            except FileNotFound:
+                return  # not cached here yet: nothing to protect
+            try:
+                self._remove_marks(ds, path, names)
+            except ImageCacheError as exc:
+                raise MarkNotCleared(f"enlisting {path}: cannot remove its marks: {exc}") from exc
+        log.debug("enlisted %s (removed %d mark(s))", path, len(names))
+
+    def update(self, instances: Iterable[Instance],
+               datastores: Iterable[str] | None = None) -> PassSummary:
+        """One aging pass over ``datastores`` (names; None = every accessible one).
+
+        ``instances`` must be every instance that may use these caches, on all
+        hosts that share them. A fault on one image or datastore is logged
+        and recorded in the summary; the pass goes on with the rest.
+        """
+        used = used_images(instances)
+        targets = self._targets(datastores)
+        summary = PassSummary()
+        for ds in targets:
+            if not ds.accessible:
+                summary.skipped.append(Skipped(ds.name, None, "datastore not accessible"))
+                continue
+            try:
+                self._age_datastore(ds, used, summary)
+            except ImageCacheError as exc:
+                log.error("aging %s: listing failed: %s", ds.name, exc)
+                summary.skipped.append(Skipped(ds.name, None, f"listing failed: {exc}",
+                                               _fault_name(exc)))
+        log.info("aging pass: %s", summary)
+        return summary
+
+    # -- one datastore -------------------------------------------------------
+
+    def _age_datastore(self, ds: inventory.Datastore, used: frozenset[str],
+                       summary: PassSummary) -> None:
+        base = DatastorePath(ds.name, self.base_folder)
+        try:
+            tree = self._files.tree(ds, base)
+        except FileNotFound:
+            tree = {}
+        plan = planner.plan_pass(CacheSnapshot.from_listing(ds.name, tree), used, self._now(),
+                                 self.age_seconds)
+        for note in plan.notes:
+            log.warning("%s: %s", base.join(note.image_id), note.reason)
+            summary.skipped.append(Skipped(ds.name, note.image_id, note.reason))
+        for action in plan.actions:
+            path = base.join(action.image_id)
+            try:
+                with image_lock(self.lock_path, str(path)):
+                    self._execute(ds, path, action, summary)
+            except ImageCacheError as exc:
+                tolerated = isinstance(action, planner.Delete) and \
+                    isinstance(exc, (*_TOLERATED_DELETE, FileFault))
+                log.log(logging.WARNING if tolerated else logging.ERROR,
+                        "%s: %s failed: %s", path, type(action).__name__.lower(), exc)
+                summary.skipped.append(Skipped(
+                    ds.name, action.image_id, f"{type(action).__name__.lower()} failed: {exc}",
+                    _fault_name(exc)))
+
+    def _execute(self, ds: inventory.Datastore, path: DatastorePath, action: planner.Action,
+                 summary: PassSummary) -> None:
+        if isinstance(action, planner.Mark):
+            try:
+                self._files.mkdir(ds, path.join(action.name))
+            except FileAlreadyExists:
+                log.debug("%s already marked %s", path, action.name)
+            except FileNotFound:
+                # Deleted since the listing; never re-create it for a mark.
+                summary.skipped.append(Skipped(ds.name, action.image_id,
+                                               "image folder vanished before marking"))
+                return
+            log.info("%s is no longer used; marked %s", path, action.name)
+            summary.marked.append((ds.name, action.image_id))
+        elif isinstance(action, planner.Clear):
+            self._remove_marks(ds, path, action.names)
+            summary.cleared.append((ds.name, action.image_id))
+        else:
+            self._delete_if_still_expired(ds, path, action, summary)
+
+    def _remove_marks(self, ds: inventory.Datastore, path: DatastorePath,
+                      names: Iterable[str]) -> None:
+        for name in names:
+            with contextlib.suppress(FileNotFound):  # someone else removed it: fine
+                self._files.delete(ds, path.join(name))
+
+    def _delete_if_still_expired(self, ds: inventory.Datastore, path: DatastorePath,
+                                 action: planner.Delete, summary: PassSummary) -> None:
+        try:
+            fresh = image_folder(action.image_id, self._files.subfolders(ds, path, "ts-*"))
+        except FileNotFound:
+            fresh = None
+        reason = planner.recheck_delete(fresh, self._now(), self.age_seconds)
+        if reason is not None:
+            log.info("%s: not deleted: %s", path, reason)
+            summary.skipped.append(Skipped(ds.name, action.image_id, f"not deleted: {reason}"))
+            return
+        try:
+            self._files.delete(ds, path)
+        except FileNotFound:
+            log.debug("%s: already deleted", path)
+        log.info("%s has been unused longer than %d s; deleted", path, self.age_seconds)
+        summary.deleted.append((ds.name, action.image_id))
+
+    # -- helpers ---------------------------------------------------------------
+
+    def _now(self) -> datetime:
+        return as_utc(self._clock())
+
+    def _image_path(self, datastore: str, image_id: str) -> DatastorePath:
+        return DatastorePath(datastore, self.base_folder).join(image_id)
+
+    def _inventory(self, refresh: bool = False) -> list[inventory.Datastore]:
+        if self._datastores is None or refresh:
+            self._datastores = inventory.discover(self._session)
+        return self._datastores
+
+    def _datastore(self, name: str, datacenter: str | None = None) -> inventory.Datastore:
+        """Look ``name`` up, re-reading the inventory once if it is unknown."""
+        try:
+            return inventory.select(self._inventory(), name, datacenter)
+        except ImageCacheError:
+            return inventory.select(self._inventory(refresh=True), name, datacenter)
+
+    def _targets(self, names: Iterable[str] | None) -> list[inventory.Datastore]:
+        if names is None:
+            return self._inventory(refresh=True)
+        return [self._datastore(name) for name in names]
+
+
+def _fault_name(exc: BaseException) -> str | None:
+    return exc.fault_name if isinstance(exc, VSphereFault) else type(exc).__name__

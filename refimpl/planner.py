@@ -1,0 +1,95 @@
+"""Deciding what one aging pass does, as pure functions over a snapshot.
+
+The pass is planned from one listing; each delete is then re-checked
+under the image's lock against a fresh read of that image's folder
+(``recheck_delete``), so a spawn that enlisted the image in between wins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Set
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from .naming import mark_name
+from .snapshot import CacheSnapshot, ImageFolder
+
+
+@dataclass(frozen=True)
+class Mark:
+    """Create mark ``name`` in an unused, unmarked image."""
+
+    image_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Delete:
+    """Delete an unused image whose newest mark is older than the age."""
+
+    image_id: str
+    newest_mark: datetime
+
+
+@dataclass(frozen=True)
+class Clear:
+    """Remove every ``ts-`` folder of an image that is in use."""
+
+    image_id: str
+    names: tuple[str, ...]
+
+
+Action = Mark | Delete | Clear
+
+
+@dataclass(frozen=True)
+class Note:
+    """Something the pass leaves alone, with the reason (logged, summarized)."""
+
+    image_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    actions: tuple[Action, ...]
+    notes: tuple[Note, ...]
+
+
+def expired(mark: datetime, now: datetime, age_seconds: int) -> bool:
+    """Strictly older than the age: a mark exactly ``age`` old is kept.
+    A mark in the future (clock moved back) is never expired."""
+    return now - mark > timedelta(seconds=age_seconds)
+
+
+def plan_pass(snapshot: CacheSnapshot, used: Set[str], now: datetime,
+              age_seconds: int) -> Plan:
+    """What to mark, delete and clear on one datastore."""
+    actions: list[Action] = []
+    notes: list[Note] = []
+    for image_id in sorted(snapshot.images):
+        folder = snapshot.images[image_id]
+        notes += [Note(image_id, f"malformed mark {name!r} ignored") for name in folder.malformed]
+        if image_id in used:
+            if folder.mark_like:
+                actions.append(Clear(image_id, folder.mark_like))
+            continue
+        newest = folder.newest_mark
+        if newest is None:
+            actions.append(Mark(image_id, mark_name(now)))
+        elif expired(newest, now, age_seconds):
+            actions.append(Delete(image_id, newest))
+    return Plan(tuple(actions), tuple(notes))
+
+
+def recheck_delete(folder: ImageFolder | None, now: datetime, age_seconds: int) -> str | None:
+    """None if the image may still be deleted after a fresh read under its
+    lock; otherwise why not."""
+    if folder is None:
+        return "image folder already gone"
+    newest = folder.newest_mark
+    if newest is None:
+        return "mark was cleared since the listing (image enlisted)"
+    if not expired(newest, now, age_seconds):
+        return f"newest mark {newest:%Y-%m-%d %H:%M:%S} is not older than the age any more"
+    return None
