@@ -7,6 +7,7 @@ from __future__ import annotations
 import http.client
 import ssl
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import quote, urlencode
 
 from pyVmomi import vim
@@ -49,6 +50,14 @@ class DatastoreClient:
             return self._stores[datastore]
         except KeyError:
             raise KeyError(f"no datastore {datastore!r} (have {self.datastores})") from None
+
+    def local_path(self, datastore: str) -> Path | None:
+        """The datastore's directory on this host, when it is one (process
+        backend): bulk set-up can then write it directly."""
+        _, ds = self._where(datastore)
+        url = ds.summary.url
+        path = Path(url.removeprefix("file://")) if url else None
+        return path if path is not None and path.is_dir() else None
 
     def mkdir(self, datastore: str, path: str) -> None:
         """Create folder ``path`` and its parents (existing ones are fine)."""

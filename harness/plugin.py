@@ -19,6 +19,8 @@ from sim.backends import BACKENDS
 
 from . import vsphere as vsphere_session
 
+SESSION_DATASTORES = 2
+
 
 @dataclass(frozen=True)
 class SimulatorChoice:
@@ -43,7 +45,9 @@ class SimulatorChoice:
         return cls(backend, url, image)
 
     def simulator(self) -> Simulator:
-        return Simulator(self.backend, url=self.url, image=self.image)
+        # Two datastores, so that multi-datastore passes have something to span.
+        return Simulator(self.backend, url=self.url, image=self.image,
+                         datastores=SESSION_DATASTORES)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

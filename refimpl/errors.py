@@ -77,7 +77,8 @@ _BY_NAME: dict[str, type[VSphereFault]] = {
 
 def from_vim_fault(fault: BaseException, path: str | None = None) -> VSphereFault:
     """Translate a pyvmomi fault (``vim.fault.*``, ``vmodl.fault.*``)."""
-    names = [klass.__name__ for klass in type(fault).__mro__]
+    # pyvmomi names its classes "vim.fault.FileLocked": keep the last part.
+    names = [klass.__name__.rsplit(".", 1)[-1] for klass in type(fault).__mro__]
     cls = next((_BY_NAME[n] for n in names if n in _BY_NAME), VSphereFault)
     message = getattr(fault, "msg", None) or ""
     return cls(names[0], message, path)

@@ -1,0 +1,61 @@
+"""A steady-state pass costs the same SOAP calls for 10 or 500 cached images."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+
+import pytest
+
+import refimpl
+from harness.datastore import DatastoreClient
+from harness.vsphere import connect
+from sim import Simulator
+from sim.trace import count_calls
+
+from .conftest import DS0
+
+NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def traced(tmp_path_factory):
+    trace = tmp_path_factory.mktemp("trace") / "soap.log"
+    with Simulator("process", extra_args=["-trace-file", str(trace)]) as sim:
+        yield sim, trace
+
+
+def steady_pass_calls(traced, tmp_path, n: int) -> Counter[str]:
+    """Calls of one pass over ``n`` images, all unused and freshly marked."""
+    sim, trace = traced
+    client = DatastoreClient(connect(sim.endpoint), sim.endpoint)
+    root = client.local_path(DS0)
+    base = f"cost{n}"
+    mark = refimpl.mark_name(NOW)
+    for i in range(n):  # bulk layout straight on the datastore's directory
+        (root / base / f"img-{i:04d}" / mark).mkdir(parents=True)
+    session = refimpl.connect(sim.url, insecure=True)
+    mgr = refimpl.ImageCacheManager(session, base, lock_path=tmp_path, age_seconds=3600,
+                                    clock=lambda: NOW)
+    mgr.update([], [DS0])  # warm: inventory cached by the manager
+    before = trace.stat().st_size
+    summary = mgr.update([], [DS0])
+    with open(trace) as f:
+        f.seek(before)
+        calls = count_calls(f.read())
+    assert str(summary) == "marked 0, deleted 0, cleared 0, skipped 0 (0 on faults)"
+    return calls
+
+
+def test_listing_calls_do_not_grow_with_the_number_of_images(traced, tmp_path):
+    small = steady_pass_calls(traced, tmp_path, 10)
+    large = steady_pass_calls(traced, tmp_path, 500)
+    for calls in (small, large):
+        assert calls["SearchDatastoreSubFolders_Task"] == 1
+        assert calls["SearchDatastore_Task"] == 0
+        assert calls["MakeDirectory"] == calls["DeleteDatastoreFile_Task"] == 0
+    # Only task polling may differ between runs; nothing scales with N.
+    polls = "RetrievePropertiesEx"
+    assert {k: v for k, v in large.items() if k != polls} == \
+        {k: v for k, v in small.items() if k != polls}
+    assert large[polls] <= small[polls] + 3

@@ -1,0 +1,264 @@
+"""refimpl against the simulator: the spec's edge cases (numbered as in
+seed-behaviour.md) and refimpl's departures from the original."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from refimpl import DatastoreNotFound, Instance, InvalidArgument, mark_name
+
+from .conftest import DS0, DS1, START
+
+
+def uses(*image_ids: str) -> list[Instance]:
+    return [Instance(uuid=f"u{i}", name=f"vm{i}", host="node1", image_ref=image_id)
+            for i, image_id in enumerate(image_ids)]
+
+
+MARK0 = mark_name(START)
+
+
+def test_ec1_unused_image_gets_exactly_one_mark_and_stays(manager, cache):
+    cache.image("img1", files=("img1.vmdk",))
+    summary = manager().update([], [DS0])
+    assert cache.tree() == {"img1": ["img1.vmdk", MARK0 + "/"]}
+    assert summary.marked == [(DS0, "img1")] and summary.deleted == []
+
+
+def test_ec2_mark_exactly_age_old_is_kept_one_second_later_deleted(manager, cache, clock):
+    cache.image("img1", MARK0)
+    mgr = manager(age=60)
+    clock.advance(60)
+    mgr.update([], [DS0])
+    assert cache.tree() == {"img1": [MARK0 + "/"]}
+    clock.advance(1)
+    assert mgr.update([], [DS0]).deleted == [(DS0, "img1")]
+    assert cache.tree() == {}
+
+
+def test_ec3_mark_in_the_future_waits_until_the_clock_passes_it(manager, cache, clock):
+    future = mark_name(START.replace(hour=13))
+    cache.image("img1", future)
+    mgr = manager(age=60)
+    mgr.update([], [DS0])
+    clock.advance(3600 + 60)  # exactly age past the mark: kept
+    mgr.update([], [DS0])
+    assert cache.tree() == {"img1": [future + "/"]}
+    clock.advance(1)
+    mgr.update([], [DS0])
+    assert cache.tree() == {}
+
+
+def test_ec4_age_zero_marks_then_deletes_a_second_later(manager, cache, clock):
+    cache.image("img1")
+    mgr = manager(age=0)
+    mgr.update([], [DS0])
+    mgr.update([], [DS0])  # same second: 0 s is not older than 0 s
+    assert cache.tree() == {"img1": [MARK0 + "/"]}
+    clock.advance(1)
+    mgr.update([], [DS0])
+    assert cache.tree() == {}
+
+
+def test_ec5_enlist_removes_every_mark(manager, cache):
+    # Departure: the original removes one arbitrary mark; a stale one
+    # survives and the image can be deleted while in use.
+    cache.image("img1", "ts-2026-03-01-10-00-00", "ts-2026-03-01-11-00-00", "ts-junk",
+                files=("img1.vmdk",))
+    manager().enlist_image("img1", DS0)
+    assert cache.tree() == {"img1": ["img1.vmdk"]}
+
+
+def test_aging_uses_the_newest_of_several_marks(manager, cache, clock):
+    cache.image("img1", "ts-2026-03-01-10-00-00", "ts-2026-03-01-11-59-00")
+    mgr = manager(age=600)
+    summary = mgr.update([], [DS0])  # oldest mark is 2 h old, newest 1 min
+    assert summary.deleted == [] and set(cache.tree()) == {"img1"}
+    clock.advance(600)
+    assert mgr.update([], [DS0]).deleted == [(DS0, "img1")]
+
+
+@pytest.mark.parametrize("bad", ["ts-foo", "ts-", "ts-2012-01-02-03-04-05-x",
+                                 "ts-ts-2012-01-02-03-04-05", "ts-2012-1-2-3-4-5",
+                                 "ts-2012-13-02-03-04-05"])
+def test_ec6_ec7_malformed_marks_are_ignored_and_the_pass_goes_on(manager, cache, caplog, bad):
+    cache.image("a-img", bad)
+    cache.image("b-img", "ts-2026-03-01-10-00-00")
+    cache.image("c-img")
+    with caplog.at_level(logging.WARNING, "refimpl"):
+        summary = manager(age=60).update([], [DS0])
+    assert f"malformed mark {bad!r} ignored" in caplog.text
+    assert cache.tree() == {"a-img": sorted([bad + "/", MARK0 + "/"]), "c-img": [MARK0 + "/"]}
+    assert summary.deleted == [(DS0, "b-img")]
+    assert (DS0, "a-img") in summary.marked  # only a malformed mark: unmarked
+
+
+def test_ec8_plain_file_in_base_folder_is_not_an_image(manager, cache, client, base):
+    client.put(DS0, f"{base}/stray.txt", b"hello")
+    cache.image("img1")
+    summary = manager().update([], [DS0])
+    assert summary.faults == [] and summary.marked == [(DS0, "img1")]
+    assert cache.tree() == {"img1": [MARK0 + "/"], "stray.txt": []}
+
+
+def test_ec9_marking_never_recreates_a_vanished_image_folder(manager, cache, client, base,
+                                                             clock):
+    cache.image("img1")
+    # Another node deletes the folder after this pass listed it.
+    clock.hooks.append(lambda: client.delete(DS0, f"{base}/img1"))
+    summary = manager().update([], [DS0])
+    assert cache.tree() == {}
+    assert summary.marked == []
+    assert [s.reason for s in summary.skipped] == ["image folder vanished before marking"]
+
+
+def test_ec10_mark_created_meanwhile_by_another_node_is_fine(manager, cache, client, base,
+                                                             clock):
+    cache.image("img1")
+    clock.hooks.append(lambda: client.mkdir(DS0, f"{base}/img1/{MARK0}"))
+    summary = manager().update([], [DS0])
+    assert summary.marked == [(DS0, "img1")] and summary.faults == []
+    assert cache.tree() == {"img1": [MARK0 + "/"]}
+
+
+def test_fault_on_one_image_is_reported_and_the_pass_goes_on(manager, cache, client, base,
+                                                            clock):
+    cache.image("a-img")
+    cache.image("b-img")
+
+    def replace_folder_with_file() -> None:
+        client.delete(DS0, f"{base}/a-img")
+        client.put(DS0, f"{base}/a-img", b"not a folder")
+
+    clock.hooks.append(replace_folder_with_file)
+    summary = manager().update([], [DS0])
+    assert [(f.image_id, f.fault) for f in summary.faults] == [("a-img", "CannotCreateFile")]
+    assert summary.marked == [(DS0, "b-img")]
+
+
+def test_listing_fault_on_one_datastore_does_not_stop_the_others(manager, cache, client, base):
+    client.put(DS0, base, b"a file where the base folder should be")
+    cache.image("img1", datastore=DS1)
+    summary = manager().update([], [DS0, DS1])
+    assert [(s.datastore, s.image_id, s.fault) for s in summary.faults] == [
+        (DS0, None, "InvalidArgument")]
+    assert summary.marked == [(DS1, "img1")]
+
+
+def test_ec12_missing_base_folder_is_an_empty_pass(manager, cache):
+    mgr = manager()
+    assert str(mgr.update(uses("img1"), [DS0])) == \
+        "marked 0, deleted 0, cleared 0, skipped 0 (0 on faults)"
+    mgr.enlist_image("img1", DS0)  # not cached: nothing to clear, no error
+    assert cache.tree() is None
+
+
+def test_ec14_image_used_anywhere_is_aged_nowhere_and_marks_are_cleared(manager, cache):
+    cache.image("img1", MARK0, datastore=DS0)
+    cache.image("img1", "ts-2020-01-01-00-00-00", "ts-bad", datastore=DS1)
+    summary = manager(age=0).update(uses("img1"), [DS0, DS1])
+    assert cache.tree(DS0) == {"img1": []} and cache.tree(DS1) == {"img1": []}
+    assert summary.cleared == [(DS0, "img1"), (DS1, "img1")]
+
+
+def test_kernel_and_ramdisk_ids_count_as_used(manager, cache):
+    for image in ("kernel", "ramdisk", "root", "other"):
+        cache.image(image)
+    inst = Instance(uuid="u", name="vm", host="n", image_ref="root", kernel_id="kernel",
+                    ramdisk_id="ramdisk")
+    assert manager().update([inst], [DS0]).marked == [(DS0, "other")]
+
+
+def test_ec20_linked_clone_copies_go_with_the_image(manager, cache, clock):
+    cache.image("img1", MARK0, files=("img1.vmdk", "img1-flat.vmdk", "img1.80.vmdk"))
+    clock.advance(61)
+    manager(age=60).update([], [DS0])
+    assert cache.tree() == {}
+
+
+def test_ec21_no_datastores_does_nothing(manager, cache):
+    cache.image("img1")
+    summary = manager().update([], [])
+    assert str(summary) == "marked 0, deleted 0, cleared 0, skipped 0 (0 on faults)"
+    assert cache.tree() == {"img1": []}
+
+
+def test_none_means_every_datastore(manager, cache):
+    cache.image("img1", datastore=DS0)
+    cache.image("img2", datastore=DS1)
+    assert manager().update([]).marked == [(DS0, "img1"), (DS1, "img2")]
+
+
+def test_ec22_similar_image_ids_are_independent(manager, cache, clock):
+    cache.image("img1", MARK0)
+    cache.image("img10", MARK0)
+    mgr = manager(age=60)
+    clock.advance(61)
+    mgr.enlist_image("img1", DS0)
+    mgr.update(uses("img1"), [DS0])
+    assert cache.tree() == {"img1": []}
+
+
+def test_ec18_spawn_between_listing_and_delete_wins(manager, cache, clock, session, base,
+                                                    lock_path):
+    # Departure: the delete is re-checked under the image's lock. Another
+    # node's spawn enlists the image after this pass listed it; the pass's
+    # instance list predates the new instance, yet nothing is deleted.
+    cache.image("img1", MARK0, files=("img1.vmdk",))
+    clock.advance(61)
+    other_node = manager(lock_path=lock_path.parent / "node2-locks")
+    clock.hooks.append(lambda: other_node.enlist_image("img1", DS0))
+    summary = manager(age=60).update([], [DS0])
+    assert cache.tree() == {"img1": ["img1.vmdk"]}
+    assert summary.deleted == []
+    assert [s.reason for s in summary.skipped] == [
+        "not deleted: mark was cleared since the listing (image enlisted)"]
+
+
+def test_get_image_cache_folder(manager, base):
+    assert manager().get_image_cache_folder(DS0, "img-1") == f"[{DS0}] {base}/img-1"
+
+
+@pytest.mark.parametrize("image_id", ["", "a/b", "..", "x..y", "a\\b", "tab\there", None])
+def test_bad_image_ids_fail_before_any_call(stopped_session, image_id):
+    from refimpl import ImageCacheManager
+
+    mgr = ImageCacheManager(stopped_session, "_base", lock_path="/nonexistent", age_seconds=1)
+    with pytest.raises(InvalidArgument, match="image id"):
+        mgr.enlist_image(image_id, DS0)
+    with pytest.raises(InvalidArgument, match="image id"):
+        mgr.get_image_cache_folder(DS0, image_id)
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"lock_path": None}, "lock_path is required"),
+    ({"lock_path": ""}, "lock_path is required"),
+    ({"lock_path": "/x", "age_seconds": -1}, "age_seconds must be an int >= 0"),
+    ({"lock_path": "/x", "base_folder": "../up"}, "must be a relative path without '..'"),
+])
+def test_bad_manager_arguments(stopped_session, kwargs, message):
+    from refimpl import ImageCacheManager
+
+    with pytest.raises(InvalidArgument, match=message):
+        ImageCacheManager(stopped_session, **kwargs)
+
+
+def test_unknown_datastore(manager):
+    with pytest.raises(DatastoreNotFound, match=r"no datastore 'NoSuchDS' \(known: LocalDS_0, "
+                                                r"LocalDS_1\)"):
+        manager().enlist_image("img1", "NoSuchDS")
+    with pytest.raises(DatastoreNotFound):
+        manager().update([], ["NoSuchDS"])
+
+
+@pytest.fixture
+def stopped_session():
+    """A session whose simulator is gone: any vSphere call would fail."""
+    import refimpl
+    from sim import Simulator
+
+    with Simulator("process") as sim:
+        session = refimpl.connect(sim.url, insecure=True)
+    return session
