@@ -9,11 +9,11 @@ WITH_DOCKER := tools/with-docker-engine
 # Extra pytest arguments, e.g. make test PYTEST_ARGS='-k teardown -x'
 PYTEST_ARGS ?=
 
-.PHONY: help setup vcsim image test run lint clean
+.PHONY: help setup vcsim image test run lint clean _test-in-engine _run-in-engine
 
 help:
 	@echo "make test    the project's tests (both simulator backends), lint, leak check"
-	@echo "make run     the scenario suite against refimpl (arrives with the scenario runner)"
+	@echo "make run     the scenario suite against refimpl, in parallel, report in reports/"
 	@echo "make setup   venv in $(VENV) with the project installed (editable)"
 	@echo "make vcsim   build the simulator binary (cached; rebuilt when sources/pin change)"
 	@echo "make image   build the simulator's Docker image FROM scratch"
@@ -46,9 +46,18 @@ _test-in-engine:
 	$(PY) -m pytest -n auto $(PYTEST_ARGS)
 	$(PY) -m sim ps --check-leaks
 
-run: setup
-	@echo "make run arrives with the scenario runner (issue: scenarios); see README.md" >&2
-	@exit 2
+# The main job: every scenario against refimpl on the built-in simulator
+# (Docker when an engine answers, else a process), with a report.
+REPORTS := reports
+run: vcsim
+	$(WITH_DOCKER) $(MAKE) --no-print-directory _run-in-engine
+
+_run-in-engine:
+	@if [ -z "$$IMAGECACHE_DOCKER_ERROR" ]; then $(PY) -m sim image; fi
+	@mkdir -p $(REPORTS)
+	$(PY) -m pytest scenarios -n auto -q --junitxml=$(REPORTS)/scenarios.xml \
+		--scenario-report=$(REPORTS) $(PYTEST_ARGS)
+	$(PY) -m sim ps --check-leaks
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache reports *.egg-info

@@ -19,6 +19,11 @@ from .vsphere import TaskError, wait_for_task
 _Browser = vim.host.DatastoreBrowser
 
 
+class UnknownDatastore(LookupError):
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
 @dataclass(frozen=True)
 class Entry:
     """One file or folder, by path relative to the tree's root."""
@@ -49,7 +54,9 @@ class DatastoreClient:
         try:
             return self._stores[datastore]
         except KeyError:
-            raise KeyError(f"no datastore {datastore!r} (have {self.datastores})") from None
+            raise UnknownDatastore(
+                f"vSphere has no datastore {datastore!r} (it has {', '.join(self.datastores)})"
+            ) from None
 
     def local_path(self, datastore: str) -> Path | None:
         """The datastore's directory on this host, when it is one (process

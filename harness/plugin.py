@@ -1,15 +1,14 @@
-"""pytest plugin: simulator options and the ``vcsim`` / ``vsphere`` fixtures.
+"""pytest plugin: simulator options and fixtures, scenario collection, reports.
 
-Each xdist worker is its own pytest session, so the session-scoped ``vcsim``
-fixture gives every worker a simulator of its own, started once and stopped
-at the end. The controller reaps what crashed workers left behind.
+``vcsim`` is this process's simulator (one per xdist worker), shared with
+the scenario items; ``vsphere`` a logged-in pyvmomi session on it. The
+controller reaps what crashed workers left behind.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from pyVmomi import vim
@@ -17,37 +16,11 @@ from pyVmomi import vim
 from sim import Simulator, reaper
 from sim.backends import BACKENDS
 
+from . import simulator_holder
 from . import vsphere as vsphere_session
-
-SESSION_DATASTORES = 2
-
-
-@dataclass(frozen=True)
-class SimulatorChoice:
-    """Which simulator the run uses, from options and environment."""
-
-    backend: str
-    url: str | None
-    image: str | None
-
-    @classmethod
-    def from_config(cls, config: pytest.Config) -> SimulatorChoice:
-        url = config.getoption("vcsim_url") or os.environ.get("VCSIM_URL") or None
-        backend = config.getoption("vcsim") or os.environ.get("VCSIM_BACKEND") or (
-            "url" if url else "auto")
-        if backend not in BACKENDS:
-            raise pytest.UsageError(
-                f"VCSIM_BACKEND={backend!r} is not one of {', '.join(BACKENDS)}")
-        if backend == "url" and not url:
-            raise pytest.UsageError(
-                "--vcsim=url needs --vcsim-url (or VCSIM_URL) = https://user:pass@host:port/sdk")
-        image = config.getoption("vcsim_image") or os.environ.get("VCSIM_IMAGE") or None
-        return cls(backend, url, image)
-
-    def simulator(self) -> Simulator:
-        # Two datastores, so that multi-datastore passes have something to span.
-        return Simulator(self.backend, url=self.url, image=self.image,
-                         datastores=SESSION_DATASTORES)
+from .adapters import IMPLEMENTATIONS
+from .collect import ScenarioFile, is_scenario_file
+from .report import ScenarioReport
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -61,28 +34,42 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--vcsim-image", default=None, metavar="IMAGE",
                     help="Docker image for the docker backend instead of the harness build, "
                          "e.g. vmware/vcsim:v0.56.0 (must be present locally; env VCSIM_IMAGE)")
+    group = parser.getgroup("scenarios", "image cache scenarios")
+    group.addoption("--impl", action="append", default=None, metavar="NAME",
+                    choices=sorted(IMPLEMENTATIONS),
+                    help="implementation under test (repeat to run each scenario against "
+                         "several; default: refimpl)")
+    group.addoption("--scenario-report", default=None, metavar="DIR",
+                    help="write summary.md and summary.json of the scenario run to DIR")
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    # Fail on a bad option or environment before any test runs.
-    config.stash[_CHOICE] = SimulatorChoice.from_config(config)
+    # Fails on a bad option or environment before any test runs.
+    simulator_holder.install(config)
+    report_dir = config.getoption("scenario_report")
+    if report_dir and not hasattr(config, "workerinput"):
+        config.pluginmanager.register(ScenarioReport(Path(report_dir)), "scenario-report")
 
 
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    if is_scenario_file(file_path):
+        return ScenarioFile.from_parent(parent, path=file_path)
+    return None
+
+
+@pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
+    simulator_holder.stop(session.config)
     if not hasattr(session.config, "workerinput"):
         # Controller (or a plain run): workers that crashed left their
         # simulators' work directories or containers; remove them now.
         reaper.reap()
 
 
-_CHOICE = pytest.StashKey[SimulatorChoice]()
-
-
 @pytest.fixture(scope="session")
-def vcsim(pytestconfig: pytest.Config) -> Iterator[Simulator]:
+def vcsim(pytestconfig: pytest.Config) -> Simulator:
     """This worker's simulator (or the external endpoint), started once."""
-    with pytestconfig.stash[_CHOICE].simulator() as sim:
-        yield sim
+    return simulator_holder.session_simulator(pytestconfig)
 
 
 @pytest.fixture

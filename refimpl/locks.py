@@ -9,6 +9,7 @@ each other. Nothing spans hosts, as in Nova.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 from collections.abc import Iterator
@@ -23,9 +24,24 @@ _internal: dict[str, threading.Lock] = {}
 _internal_guard = threading.Lock()
 
 
+NAME_MAX = 255  # bytes in one file name, on Linux file systems
+
+
 def lock_file_path(lock_path: str | os.PathLike, name: str) -> Path:
-    """oslo.concurrency's lock file for ``name`` under ``lock_path``."""
-    return Path(lock_path) / f"{LOCK_FILE_PREFIX}-{name.replace(os.sep, '_')}"
+    """oslo.concurrency's lock file for ``name`` under ``lock_path``.
+
+    A name too long for the file system (a long image id or base folder)
+    makes oslo.concurrency, hence Nova, fail with ENAMETOOLONG; refimpl cuts
+    it and appends a digest of the whole name instead. No Nova process can
+    hold such a lock, so compatibility is not lost.
+    """
+    file_name = f"{LOCK_FILE_PREFIX}-{name.replace(os.sep, '_')}"
+    encoded = os.fsencode(file_name)
+    if len(encoded) > NAME_MAX:
+        digest = hashlib.sha256(encoded).hexdigest()
+        head = encoded[:NAME_MAX - len(digest) - 1].decode(errors="ignore")
+        file_name = f"{head}-{digest}"
+    return Path(lock_path) / file_name
 
 
 @contextmanager

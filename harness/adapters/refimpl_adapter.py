@@ -1,0 +1,62 @@
+"""refimpl, in process."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+import refimpl
+
+from ..scenario.model import Instance
+from .base import ImplementationError, NodeSetup
+
+T = TypeVar("T")
+
+
+def _translate(call: Callable[[], T]) -> T:
+    try:
+        return call()
+    except refimpl.InvalidArgument as exc:
+        raise ImplementationError("invalid_argument", str(exc)) from exc
+    except refimpl.DatastoreNotFound as exc:
+        raise ImplementationError("not_found", str(exc)) from exc
+    except refimpl.VSphereFault as exc:
+        raise ImplementationError("vsphere_fault", str(exc), exc.fault_name) from exc
+    except refimpl.ImageCacheError as exc:
+        raise ImplementationError("error", f"{type(exc).__name__}: {exc}") from exc
+
+
+class RefimplNode:
+    def __init__(self, setup: NodeSetup) -> None:
+        self._session = refimpl.connect(setup.endpoint.url, insecure=setup.endpoint.insecure)
+        self._manager = refimpl.ImageCacheManager(
+            self._session, setup.base_folder, lock_path=setup.lock_path,
+            age_seconds=setup.age_seconds, clock=setup.clock)
+
+    def enlist(self, datastore: str, image_id: str) -> None:
+        _translate(lambda: self._manager.enlist_image(image_id, datastore))
+
+    def age(self, instances: Sequence[Instance], datastores: Sequence[str]) -> str:
+        records = [refimpl.Instance(uuid=i.uuid, name=i.name, host=i.host,
+                                    image_ref=i.image_ref, kernel_id=i.kernel_id,
+                                    ramdisk_id=i.ramdisk_id) for i in instances]
+        summary = _translate(lambda: self._manager.update(records, list(datastores)))
+        if summary.faults:
+            detail = "; ".join(f"{s.image_id or s.datastore}: {s.reason}" for s in summary.faults)
+            return f"{summary} [{detail}]"
+        return str(summary)
+
+    def cache_folder(self, datastore: str, image_id: str) -> str:
+        return _translate(lambda: self._manager.get_image_cache_folder(datastore, image_id))
+
+    def close(self) -> None:
+        self._session.close()
+
+
+class RefimplImplementation:
+    """The reference implementation (``refimpl``), run in the harness's process."""
+
+    name = "refimpl"
+
+    def open_node(self, setup: NodeSetup) -> RefimplNode:
+        return RefimplNode(setup)

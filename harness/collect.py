@@ -1,0 +1,99 @@
+"""pytest collection of scenario files: one item per scenario and implementation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .adapters import get as get_implementation
+from .runner import ScenarioFailure, display_path, run_scenario
+from .scenario import Scenario, ScenarioError, load_scenario
+from .simulator_holder import session_simulator
+
+SUFFIXES = (".yaml", ".yml")
+_NAMES = pytest.StashKey[dict[str, str]]()  # scenario name -> file:line, for duplicates
+
+
+def is_scenario_file(path: Path) -> bool:
+    return path.suffix in SUFFIXES and "scenarios" in path.parts[:-1]
+
+
+class ScenarioFile(pytest.File):
+    def collect(self):
+        try:
+            scenario = load_scenario(self.path)
+        except ScenarioError as exc:
+            yield InvalidScenario.from_parent(self, name=self.path.stem, error=exc)
+            return
+        seen = self.config.stash.setdefault(_NAMES, {})
+        where = f"{scenario.path}:{scenario.line}"
+        if seen.setdefault(scenario.name, where) != where:
+            yield InvalidScenario.from_parent(self, name=scenario.name, error=ScenarioError(
+                scenario.path, scenario.line,
+                f"duplicate scenario name {scenario.name!r} (also in {seen[scenario.name]})"))
+            return
+        impls = self.config.getoption("impl") or ["refimpl"]
+        for impl in impls:
+            name = scenario.name if len(impls) == 1 else f"{scenario.name}[{impl}]"
+            yield ScenarioItem.from_parent(self, name=name, scenario=scenario, impl=impl)
+
+
+class ScenarioItem(pytest.Item):
+    def __init__(self, *, scenario: Scenario, impl: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.scenario, self.impl = scenario, impl
+        for marker in ("scenario", scenario.tier, *scenario.tags):
+            _register_marker(self.config, marker)
+            self.add_marker(marker)
+        self.user_properties += [("scenario", scenario.name), ("tier", scenario.tier),
+                                 ("tags", ",".join(scenario.tags)), ("impl", impl),
+                                 ("file", f"{scenario.path}:{scenario.line}")]
+
+    def runtest(self) -> None:
+        sim = session_simulator(self.config)
+        run_scenario(self.scenario, get_implementation(self.impl), sim.endpoint)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style=None) -> str:
+        if isinstance(excinfo.value, ScenarioFailure):
+            return excinfo.value.render()
+        return super().repr_failure(excinfo, style=style)
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, self.scenario.line - 1, f"scenario {self.scenario.name} [{self.impl}]"
+
+    def _traceback_filter(self, excinfo: pytest.ExceptionInfo[BaseException]):
+        # An error inside the implementation or the harness: show from
+        # runtest down, without pytest's and pluggy's frames.
+        return excinfo.traceback.cut(path=Path(__file__)).filter(excinfo)
+
+
+class InvalidScenario(pytest.Item):
+    """A scenario file that does not load fails as an item of its own."""
+
+    def __init__(self, *, error: ScenarioError, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.error = error
+        self.user_properties += [("scenario", self.name), ("tier", "invalid"), ("tags", ""),
+                                 ("file", f"{error.path}:{error.line or '?'}")]
+
+    def runtest(self) -> None:
+        raise self.error
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style=None) -> str:
+        err = self.error
+        return f"{display_path(err.path)}:{err.line or '?'}: invalid scenario: {err.message}"
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, (self.error.line or 1) - 1, f"invalid scenario {self.path.name}"
+
+
+def _register_marker(config: pytest.Config, name: str) -> None:
+    # Tags are free-form; register them so that --strict-markers accepts them.
+    if name not in config.stash.setdefault(_MARKERS, set()):
+        config.addinivalue_line("markers", f"{name}: scenario tag or tier")
+        config.stash[_MARKERS].add(name)
+
+
+_MARKERS = pytest.StashKey[set[str]]()

@@ -1,0 +1,104 @@
+"""The scenario run's summary: by tier and by tag, failures with file:line, times.
+
+Written as ``summary.md`` (for people) and ``summary.json`` (for tools) and
+printed at the end of the run. Registered on the controller only; with
+xdist, reports arrive there with the items' user properties.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pytest
+
+OUTCOMES = ("passed", "failed", "skipped")
+
+
+@dataclass
+class Result:
+    scenario: str
+    impl: str
+    tier: str
+    tags: list[str]
+    file: str
+    outcome: str
+    seconds: float
+    message: str = ""
+
+
+class ScenarioReport:
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.results: dict[str, Result] = {}
+        self.started = time.time()
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        props = dict(report.user_properties)
+        if "scenario" not in props:
+            return  # not a scenario item
+        result = self.results.get(report.nodeid)
+        if result is None:
+            result = self.results[report.nodeid] = Result(
+                scenario=props["scenario"], impl=props.get("impl", "-"), tier=props["tier"],
+                tags=[t for t in props["tags"].split(",") if t], file=props["file"],
+                outcome="passed", seconds=0.0)
+        result.seconds += report.duration
+        if report.failed or (report.skipped and result.outcome == "passed"):
+            result.outcome = "failed" if report.failed else "skipped"
+            text = report.longreprtext.strip().splitlines()
+            result.message = next((line for line in text if line.strip()), "")[:300]
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        if not self.results:
+            return
+        self.directory.mkdir(parents=True, exist_ok=True)
+        results = sorted(self.results.values(), key=lambda r: (r.tier, r.scenario, r.impl))
+        markdown = render(results, time.time() - self.started)
+        (self.directory / "summary.md").write_text(markdown)
+        (self.directory / "summary.json").write_text(json.dumps(
+            [asdict(r) for r in results], indent=2))
+        terminalreporter.section("scenario summary")
+        for line in markdown.split("\n## All scenarios")[0].splitlines():
+            terminalreporter.write_line(line)
+        terminalreporter.write_line(f"full report: {self.directory / 'summary.md'}")
+
+
+def _table(title: str, groups: dict[str, Counter]) -> list[str]:
+    lines = [f"## By {title}", "", f"| {title} | passed | failed | skipped | total |",
+             "|---|---:|---:|---:|---:|"]
+    for key in sorted(groups):
+        c = groups[key]
+        lines.append(f"| {key} | {c['passed']} | {c['failed']} | {c['skipped']} | "
+                     f"{sum(c.values())} |")
+    return [*lines, ""]
+
+
+def render(results: list[Result], seconds: float) -> str:
+    totals = Counter(r.outcome for r in results)
+    by_tier: dict[str, Counter] = defaultdict(Counter)
+    by_tag: dict[str, Counter] = defaultdict(Counter)
+    by_impl: dict[str, Counter] = defaultdict(Counter)
+    for r in results:
+        by_tier[r.tier][r.outcome] += 1
+        by_impl[r.impl][r.outcome] += 1
+        for tag in r.tags:
+            by_tag[tag][r.outcome] += 1
+    lines = ["# Scenario run", "",
+             f"{len(results)} scenario runs: " + ", ".join(
+                 f"{totals[o]} {o}" for o in OUTCOMES) + f" — {seconds:.1f} s wall time", ""]
+    lines += _table("implementation", by_impl) + _table("tier", by_tier)
+    failures = [r for r in results if r.outcome == "failed"]
+    lines += ["## Failures", ""]
+    lines += [f"- **{r.scenario}** [{r.impl}] ({r.file}): {r.message}" for r in failures]
+    lines += ["(none)"] if not failures else []
+    lines += ["", *_table("tag", by_tag)]
+    lines += ["## All scenarios", "", "| scenario | impl | tier | tags | result | seconds |",
+              "|---|---|---|---|---|---:|"]
+    lines += [f"| {r.scenario} | {r.impl} | {r.tier} | {' '.join(r.tags)} | {r.outcome} | "
+              f"{r.seconds:.2f} |" for r in results]
+    return "\n".join(lines) + "\n"
