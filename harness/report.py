@@ -27,7 +27,8 @@ class Result:
     file: str
     outcome: str
     seconds: float
-    message: str = ""
+    message: str = ""  # the failure's first line
+    details: str = ""  # the whole failure report (tree diff, steps run)
 
 
 class ScenarioReport:
@@ -49,8 +50,9 @@ class ScenarioReport:
         result.seconds += report.duration
         if report.failed or (report.skipped and result.outcome == "passed"):
             result.outcome = "failed" if report.failed else "skipped"
-            text = report.longreprtext.strip().splitlines()
-            result.message = next((line for line in text if line.strip()), "")[:300]
+            result.details = report.longreprtext.strip()
+            result.message = next((line for line in result.details.splitlines()
+                                   if line.strip()), "")[:300]
 
     @pytest.hookimpl(trylast=True)
     def pytest_terminal_summary(self, terminalreporter) -> None:
@@ -63,8 +65,12 @@ class ScenarioReport:
         (self.directory / "summary.json").write_text(json.dumps(
             [asdict(r) for r in results], indent=2))
         terminalreporter.section("scenario summary")
-        for line in markdown.split("\n## All scenarios")[0].splitlines():
+        # The counts only: the failures themselves were shown above.
+        for line in markdown.split("\n## Failures")[0].splitlines():
             terminalreporter.write_line(line)
+        failed = [r for r in results if r.outcome == "failed"]
+        for r in failed:
+            terminalreporter.write_line(f"FAILED {r.scenario} [{r.impl}]: {r.message}")
         terminalreporter.write_line(f"full report: {self.directory / 'summary.md'}")
 
 
@@ -91,12 +97,13 @@ def render(results: list[Result], seconds: float) -> str:
     lines = ["# Scenario run", "",
              f"{len(results)} scenario runs: " + ", ".join(
                  f"{totals[o]} {o}" for o in OUTCOMES) + f" — {seconds:.1f} s wall time", ""]
-    lines += _table("implementation", by_impl) + _table("tier", by_tier)
+    lines += _table("implementation", by_impl) + _table("tier", by_tier) + _table("tag", by_tag)
     failures = [r for r in results if r.outcome == "failed"]
     lines += ["## Failures", ""]
-    lines += [f"- **{r.scenario}** [{r.impl}] ({r.file}): {r.message}" for r in failures]
-    lines += ["(none)"] if not failures else []
-    lines += ["", *_table("tag", by_tag)]
+    for r in failures:
+        lines += [f"### {r.scenario} [{r.impl}]", "", f"{r.file}: {r.message}", "", "```",
+                  r.details, "```", ""]
+    lines += ["(none)", ""] if not failures else []
     lines += ["## All scenarios", "", "| scenario | impl | tier | tags | result | seconds |",
               "|---|---|---|---|---|---:|"]
     lines += [f"| {r.scenario} | {r.impl} | {r.tier} | {' '.join(r.tags)} | {r.outcome} | "

@@ -96,8 +96,9 @@ def test_failure_shows_file_line_tree_diff_and_steps(pytester):
     ])
     summary = (pytester.path / "rep" / "summary.md").read_text()
     assert "| must | 0 | 1 | 0 | 1 |" in summary
-    assert "wrong.yaml:1" in summary and "wrong-expectation" in summary
+    assert "### wrong-expectation [refimpl]" in summary and "wrong.yaml:1" in summary
     assert "unexpected image folder 'img2'" in summary
+    assert "-    ts-2026-03-01-11-00-00/\n+    ts-2026-03-01-12-00-00/" in summary  # the diff
     results = json.loads((pytester.path / "rep" / "summary.json").read_text())
     assert results[0]["outcome"] == "failed" and results[0]["tags"] == ["demo"]
     junit = (pytester.path / "rep" / "junit.xml").read_text()
