@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pyVmomi import vim
 
-from sim import Endpoint
+from sim import Control, ControlError, Endpoint
 
 from . import expectations, inspector
 from .adapters import Implementation, ImplementationError, Node, NodeSetup
@@ -69,11 +69,12 @@ class Run:
     """State of one scenario run: clock, nodes, current instances."""
 
     def __init__(self, scenario: m.Scenario, implementation: Implementation,
-                 endpoint: Endpoint, client: DatastoreClient, root: str, lock_root: Path,
-                 clock: ScenarioClock) -> None:
+                 endpoint: Endpoint, client: DatastoreClient, control: Control, root: str,
+                 lock_root: Path, clock: ScenarioClock) -> None:
         self.scenario, self.impl, self.endpoint = scenario, implementation, endpoint
         self.client, self.root, self.lock_root, self.clock = client, root, lock_root, clock
         self.instances = list(scenario.instances)
+        self.control = control
         self.nodes: dict[str, Node] = {}
         self.records: list[StepRecord] = []
 
@@ -126,6 +127,17 @@ class Run:
                              lambda: node.age(seen, step.datastores))
         if isinstance(step, m.CacheFolderStep):
             return self.check_cache_folder(index, step)
+        if isinstance(step, m.FaultStep):
+            rule = dict(step.rule)
+            if "path" in rule:
+                rule["path"] = self.scoped(rule["path"])
+            added = self.control.add_fault(**rule)
+            return f"rule {added['id']} added"
+        if isinstance(step, m.ClearFaultsStep):
+            self.control.clear_faults()
+            return "no rules"
+        if isinstance(step, m.TerminateSessionsStep):
+            return f"{self.control.terminate_sessions()} session(s) ended"
         assert isinstance(step, m.ExpectStep)
         return self.check_tree(index, step)
 
@@ -143,14 +155,17 @@ class Run:
                                          "but the step succeeded")
         return result or "ok"
 
+    def scoped(self, path: str) -> str:
+        """``[ds] rest`` as it lies on the datastore: below this run's root."""
+        match = re.fullmatch(r"\[([^\]]+)\] (.*)", path)
+        return f"[{match.group(1)}] {self.root}/{match.group(2)}" if match else path
+
     def check_cache_folder(self, index: int, step: m.CacheFolderStep) -> str:
         actual = self.call(index, step, step.expect_error,
                            lambda: self.node(step.node).cache_folder(step.datastore, step.image))
         if step.expected is None:
             return actual
-        match = re.fullmatch(r"\[([^\]]+)\] (.*)", step.expected)
-        expected = (f"[{match.group(1)}] {self.root}/{match.group(2)}" if match
-                    else step.expected)
+        expected = self.scoped(step.expected)
         if actual != expected:
             raise self.fail(index, step, f"cache folder is {actual!r}, expected {expected!r}")
         return actual
@@ -189,10 +204,16 @@ def run_scenario(scenario: m.Scenario, implementation: Implementation,
     root = f"ich-{uuid.uuid4().hex[:8]}"
     si = connect(endpoint)
     client = DatastoreClient(si, endpoint)
+    control = Control(endpoint)
+    if scenario.uses_control:
+        _fresh_control(control, scenario)
+        # The inspector must see the datastore as it is, faults or not.
+        control.exempt_session(si._stub.cookie)
     try:
         with tempfile.TemporaryDirectory(prefix="ich-locks-") as locks, \
                 frozen_at(scenario.start) as clock:
-            run = Run(scenario, implementation, endpoint, client, root, Path(locks), clock)
+            run = Run(scenario, implementation, endpoint, client, control, root, Path(locks),
+                      clock)
             default = scenario.config.nodes[0]
             for ds, state in scenario.cache.items():
                 lay_out(client, ds, run.folder(default, state.folder), state)
@@ -202,9 +223,23 @@ def run_scenario(scenario: m.Scenario, implementation: Implementation,
                 for node in run.nodes.values():
                     node.close()
     finally:
+        if scenario.uses_control:
+            control.reset()
         for ds in scenario.config.datastores:
             _remove(client, ds, root)
         disconnect(si)
+
+
+def _fresh_control(control: Control, scenario: m.Scenario) -> None:
+    """No rules or latency left from earlier scenarios; this one's latency."""
+    try:
+        control.reset()
+    except ControlError as exc:
+        raise ControlError(f"{display_path(scenario.path)} uses faults, latency or sessions: "
+                           f"{exc}") from exc
+    latency = scenario.config.latency
+    if latency is not None:
+        control.set_latency(latency.default_ms, dict(latency.methods), latency.jitter)
 
 
 def _remove(client: DatastoreClient, datastore: str, folder: str) -> None:

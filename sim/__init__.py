@@ -5,6 +5,7 @@ URL such as a real vCenter) and stops it without leaving anything behind.
 This package knows nothing of the harness or of refimpl.
 """
 
+from .control import Call, Control, ControlError, Trace
 from .endpoint import Endpoint
 from .errors import (
     BackendUnavailable,
@@ -18,9 +19,13 @@ from .simulator import Simulator
 __all__ = [
     "BackendUnavailable",
     "BuildError",
+    "Call",
+    "Control",
+    "ControlError",
     "Endpoint",
     "EndpointError",
     "Simulator",
     "SimulatorError",
     "StartError",
+    "Trace",
 ]

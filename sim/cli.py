@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import logging
+import os
 import sys
 
 from . import backends, build, docker_engine, inventory, reaper
+from .control import FAULTS, Control
 from .endpoint import Endpoint
 from .errors import EndpointError, SimulatorError
 from .image import ensure_image
@@ -71,7 +75,122 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("reap", help="remove simulators and temp trees of crashed runs")
     p.set_defaults(func=_reap)
+
+    _control_commands(sub, name_help)
     return parser
+
+
+def _control_commands(sub, name_help: str) -> None:
+    """fault / latency / trace / sessions: the simulator's control API."""
+    target = argparse.ArgumentParser(add_help=False)
+    target.add_argument("--url", default=os.environ.get("VCSIM_URL"),
+                        help="simulator URL (default: $VCSIM_URL, else the detached --name)")
+    target.add_argument("--name", default=DEFAULT_NAME, help=name_help)
+
+    fault = sub.add_parser("fault", help="fault-injection rules").add_subparsers(
+        required=True, metavar="ACTION")
+    p = fault.add_parser("add", parents=[target], help="add a rule; prints it with its id")
+    p.add_argument("--fault", required=True, choices=FAULTS)
+    p.add_argument("--method", help="SOAP method, e.g. DeleteDatastoreFile_Task (default: any)")
+    p.add_argument("--path", help="glob on the datastore path argument; * matches anything")
+    p.add_argument("--count", type=int, default=0, help="fire at most N times (0: always)")
+    p.add_argument("--skip", type=int, default=0, help="let N matching calls pass first")
+    p.add_argument("--probability", type=float, help="fire with this probability (seeded)")
+    p.add_argument("--delay-ms", type=int, default=0, help="wait before the fault")
+    p.add_argument("--sync", action="store_true",
+                   help="_Task methods: fail the call instead of the task")
+    p.set_defaults(func=_fault_add)
+    for action, helptext, func in (("list", "list rules with seen/hit counts", _fault_list),
+                                   ("clear", "remove every rule", _fault_clear)):
+        fault.add_parser(action, parents=[target], help=helptext).set_defaults(func=func)
+    p = fault.add_parser("rm", parents=[target], help="remove one rule")
+    p.add_argument("id", type=int)
+    p.set_defaults(func=_fault_rm)
+
+    p = sub.add_parser("latency", parents=[target],
+                       help="show, or set with options, the per-call latency")
+    p.add_argument("--default-ms", type=int)
+    p.add_argument("--method", action="append", default=[], metavar="METHOD=MS")
+    p.add_argument("--jitter", type=float, help="coefficient of variation (seeded)")
+    p.set_defaults(func=_latency)
+
+    p = sub.add_parser("trace", parents=[target], help="calls the simulator served")
+    p.add_argument("--since", type=int, default=0, help="only calls after this id")
+    p.add_argument("--counts", action="store_true", help="only the counts per method")
+    p.add_argument("--reset", action="store_true", help="forget the recorded calls")
+    p.set_defaults(func=_trace)
+
+    p = sub.add_parser("sessions", parents=[target], help="end every session now")
+    p.add_argument("action", choices=["terminate"])
+    p.set_defaults(func=_sessions)
+
+
+def _control(args: argparse.Namespace) -> Control:
+    if args.url:
+        return Control(Endpoint.from_url(args.url))
+    running = [item for item in _detached(args.name) if item.running]
+    endpoint = running[0].endpoint() if running else None
+    if endpoint is None:
+        raise SimulatorError(f"no --url, no $VCSIM_URL, and detached simulator {args.name!r} "
+                             "does not run (`python -m sim up` starts one)")
+    return Control(endpoint)
+
+
+def _fault_add(args: argparse.Namespace) -> int:
+    rule = _control(args).add_fault(
+        args.fault, method=args.method, path=args.path, count=args.count, skip=args.skip,
+        probability=args.probability, delay_ms=args.delay_ms, sync=args.sync)
+    print(json.dumps(rule))
+    return 0
+
+
+def _fault_list(args: argparse.Namespace) -> int:
+    for rule in _control(args).faults():
+        print(json.dumps(rule))
+    return 0
+
+
+def _fault_clear(args: argparse.Namespace) -> int:
+    _control(args).clear_faults()
+    return 0
+
+
+def _fault_rm(args: argparse.Namespace) -> int:
+    _control(args).remove_fault(args.id)
+    return 0
+
+
+def _latency(args: argparse.Namespace) -> int:
+    control = _control(args)
+    if args.default_ms is not None or args.method or args.jitter is not None:
+        methods = {}
+        for item in args.method:
+            method, _, ms = item.partition("=")
+            if not method or not ms.isdigit():
+                raise SimulatorError(f"--method {item!r} is not METHOD=MS")
+            methods[method] = int(ms)
+        control.set_latency(args.default_ms or 0, methods, args.jitter or 0.0)
+    print(json.dumps(control.latency()))
+    return 0
+
+
+def _trace(args: argparse.Namespace) -> int:
+    control = _control(args)
+    trace = control.trace(args.since)
+    if args.counts:
+        for method, count in sorted(trace.counts.items()):
+            print(f"{count:8d}  {method}")
+    else:
+        for call in trace.calls:
+            print(json.dumps(dataclasses.asdict(call)))
+    if args.reset:
+        control.reset_trace()
+    return 0
+
+
+def _sessions(args: argparse.Namespace) -> int:
+    print(f"terminated {_control(args).terminate_sessions()} session(s)")
+    return 0
 
 
 def _build(_args: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from .errors import SimulatorError
 
 LOOPBACK = "127.0.0.1"
+FIDELITIES = ("vcenter", "stock")
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,7 @@ class SimulatorOptions:
     """
 
     port: int = 0
+    host: str = LOOPBACK  # 0.0.0.0 accepts remote clients (the control API stays loopback-only)
     datacenters: int = 1
     datastores: int = 1
     vms: int = 0
@@ -30,6 +32,11 @@ class SimulatorOptions:
     method_delay: Mapping[str, int] = field(default_factory=dict)
     trace: bool = False
     extra_args: Sequence[str] = ()
+    # Harness extensions (our build only; see sim/vcsim/fidelity.go, latency.go):
+    fidelity: str = "vcenter"  # or "stock": exactly upstream vcsim
+    seed: int = 1  # fault probabilities and latency jitter
+    latency_ms: Mapping[str, int] = field(default_factory=dict)  # "*" is the default
+    latency_jitter: float = 0.0
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
@@ -39,14 +46,21 @@ class SimulatorOptions:
                 raise SimulatorError(f"{name} must be >= 0, got {getattr(self, name)}")
         if (self.username is None) != (self.password is None):
             raise SimulatorError("give both username and password, or neither")
-        for method, ms in self.method_delay.items():
-            if not method or "," in method or ":" in method or ms < 0:
-                raise SimulatorError(f"method_delay entry {method!r}: {ms!r} is not Method: ms>=0")
+        for name, delays in (("method_delay", self.method_delay),
+                             ("latency_ms", self.latency_ms)):
+            for method, ms in delays.items():
+                if not method or "," in method or ":" in method or ms < 0:
+                    raise SimulatorError(f"{name} entry {method!r}: {ms!r} is not Method: ms>=0")
+        if self.fidelity not in FIDELITIES:
+            raise SimulatorError(f"fidelity {self.fidelity!r} is not one of {FIDELITIES}")
+        if self.latency_jitter < 0:
+            raise SimulatorError(f"latency_jitter must be >= 0, got {self.latency_jitter}")
 
-    def args(self) -> list[str]:
-        """vcsim command-line flags (understood by upstream vcsim too)."""
+    def args(self, *, harness_flags: bool = True) -> list[str]:
+        """vcsim command-line flags; without ``harness_flags`` only those
+        upstream vcsim understands too (for an upstream image)."""
         args = [
-            "-l", f"{LOOPBACK}:{self.port}",
+            "-l", f"{self.host}:{self.port}",
             "-dc", str(self.datacenters),
             "-ds", str(self.datastores),
             "-vm", str(self.vms),
@@ -57,7 +71,17 @@ class SimulatorOptions:
         if self.delay_ms:
             args += ["-delay", str(self.delay_ms)]
         if self.method_delay:
-            args += ["-method-delay", ",".join(f"{m}:{ms}" for m, ms in self.method_delay.items())]
+            args += ["-method-delay", _pairs(self.method_delay)]
         if self.trace:
             args.append("-trace")
+        if harness_flags:
+            args += [f"-fidelity={self.fidelity}", f"-seed={self.seed}"]
+            if self.latency_ms:
+                args += ["-latency", _pairs(self.latency_ms)]
+            if self.latency_jitter:
+                args.append(f"-latency-jitter={self.latency_jitter}")
         return [*args, *self.extra_args]
+
+
+def _pairs(delays: Mapping[str, int]) -> str:
+    return ",".join(f"{m}:{ms}" for m, ms in delays.items())

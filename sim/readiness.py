@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import http.client
 import logging
-import ssl
 import time
 from collections.abc import Callable
 from dataclasses import replace
 
 from .endpoint import Endpoint
 from .errors import EndpointError, StartError
+from .transport import open_connection
 
 log = logging.getLogger(__name__)
 
@@ -27,15 +27,7 @@ _PROBE = (
 
 def probe(endpoint: Endpoint, timeout: float = 2.0) -> None:
     """One RetrieveServiceContent round trip; raises EndpointError if it fails."""
-    if endpoint.scheme == "https":
-        context = ssl.create_default_context()
-        if endpoint.insecure:
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-        conn: http.client.HTTPConnection = http.client.HTTPSConnection(
-            endpoint.host, endpoint.port, timeout=timeout, context=context)
-    else:
-        conn = http.client.HTTPConnection(endpoint.host, endpoint.port, timeout=timeout)
+    conn = open_connection(endpoint, timeout)
     try:
         conn.request("POST", endpoint.path, body=_PROBE, headers={
             "Content-Type": "text/xml; charset=utf-8", "SOAPAction": '"urn:vim25/8.0"'})

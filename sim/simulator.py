@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 
 from . import backends, reaper, registry
 from .backends.base import Backend
+from .control import Control
 from .endpoint import Endpoint
 from .errors import SimulatorError
 from .options import SimulatorOptions
@@ -25,6 +26,11 @@ class Simulator:
     endpoint such as a real vCenter, given as ``url``; never stopped) or
     ``"auto"`` (docker when an engine answers, else process).
 
+    ``fidelity="vcenter"`` (default) mends the simulator's gaps the way
+    vCenter behaves; ``"stock"`` is exactly upstream vcsim. ``latency_ms``
+    (``{"*": 20, "MakeDirectory": 50}``), ``latency_jitter`` and ``seed`` set
+    the harness latency at start; ``control`` changes it, and faults, later.
+
     >>> with Simulator("process") as sim:
     ...     print(sim.url)        # https://user:pass@127.0.0.1:<port>/sdk
     """
@@ -37,6 +43,7 @@ class Simulator:
         image: str | None = None,
         binary: str | os.PathLike | None = None,
         port: int = 0,
+        host: str = "127.0.0.1",
         datacenters: int = 1,
         datastores: int = 1,
         vms: int = 0,
@@ -47,6 +54,10 @@ class Simulator:
         method_delay: Mapping[str, int] | None = None,
         trace: bool = False,
         extra_args: Sequence[str] = (),
+        fidelity: str = "vcenter",
+        seed: int = 1,
+        latency_ms: Mapping[str, int] | None = None,
+        latency_jitter: float = 0.0,
         insecure: bool = True,
         startup_timeout: float = 30.0,
         detached_name: str | None = None,
@@ -59,9 +70,11 @@ class Simulator:
         self._insecure = insecure
         self._detached_name = detached_name
         self._options = SimulatorOptions(
-            port=port, datacenters=datacenters, datastores=datastores, vms=vms, tls=tls,
+            port=port, host=host, datacenters=datacenters, datastores=datastores, vms=vms, tls=tls,
             username=username, password=password, delay_ms=delay_ms,
-            method_delay=dict(method_delay or {}), trace=trace, extra_args=tuple(extra_args))
+            method_delay=dict(method_delay or {}), trace=trace, extra_args=tuple(extra_args),
+            fidelity=fidelity, seed=seed, latency_ms=dict(latency_ms or {}),
+            latency_jitter=latency_jitter)
         if backend not in backends.BACKENDS:
             raise SimulatorError(
                 f"unknown simulator backend {backend!r}; choose one of {backends.BACKENDS}")
@@ -144,6 +157,11 @@ class Simulator:
     username = property(lambda self: self.endpoint.username)
     password = property(lambda self: self.endpoint.password)
     insecure = property(lambda self: self.endpoint.insecure)
+
+    @property
+    def control(self) -> Control:
+        """The control API (faults, latency, trace, sessions) of this simulator."""
+        return Control(self.endpoint)
 
     def output(self) -> str:
         """What the simulator printed so far."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -23,9 +24,9 @@ def sim_cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture
-def name(backend):
+def name(request):
     """A name of our own, so a user's `sim up` simulator is left alone."""
-    name = f"test-{backend}-{os.getpid()}"
+    name = f"test-{os.getpid()}-{request.node.name}".replace("[", "-").replace("]", "")
     yield name
     sim_cli("down", "--name", name)
 
@@ -68,3 +69,28 @@ def test_errors_are_one_line_without_traceback():
     out = sim_cli("up", "--backend", "process", "--port", "99999")
     assert out.returncode == 1
     assert out.stderr.strip() == "error: port 99999 is outside 0..65535"
+
+
+def test_control_commands(name):
+    up = sim_cli("up", "--name", name, "--backend", "process")
+    assert up.returncode == 0, up.stderr
+    target = ("--name", name)
+    added = sim_cli("fault", "add", *target, "--fault", "FileLocked", "--method",
+                    "DeleteDatastoreFile_Task", "--path", "[LocalDS_0] *", "--count", "2")
+    assert added.returncode == 0, added.stderr
+    rule = json.loads(added.stdout)
+    assert (rule["fault"], rule["count"], rule["hits"]) == ("FileLocked", 2, 0)
+    listed = sim_cli("fault", "list", *target).stdout.splitlines()
+    assert [json.loads(line)["id"] for line in listed] == [rule["id"]]
+    assert sim_cli("fault", "rm", *target, str(rule["id"])).returncode == 0
+    assert sim_cli("fault", "list", *target).stdout == ""
+    assert json.loads(sim_cli("latency", *target, "--method", "Login=5").stdout)["methods"] == {
+        "Login": 5}
+    counts = sim_cli("trace", *target, "--counts").stdout
+    assert "RetrieveServiceContent" in counts
+    assert sim_cli("sessions", *target, "terminate").stdout.startswith("terminated ")
+    bad = sim_cli("fault", "add", *target, "--fault", "FileLocked", "--probability", "3")
+    assert bad.returncode == 1 and "probability must be within 0..1" in bad.stderr
+    missing = sim_cli("trace", "--name", "no-such-simulator")
+    assert missing.returncode == 1
+    assert "detached simulator 'no-such-simulator' does not run" in missing.stderr

@@ -1,7 +1,6 @@
-"""Fidelity gaps of the pinned simulator (govmomi v0.56.0) against vCenter.
-
-Each test pins today's behaviour of the simulator, so that a govmomi update
-that changes it fails here and the workaround elsewhere can be revisited.
+"""Fidelity gaps of the pinned simulator (govmomi v0.56.0) against vCenter,
+side by side: ``stock`` mode pins upstream's behaviour (so a govmomi update
+that changes it fails here), ``vcenter`` mode (the default) shows the fix.
 Numbers refer to ``vcsim-facts.md`` (spec/), gaps 1-4.
 """
 
@@ -16,19 +15,32 @@ import pytest
 from pyVim.task import WaitForTask
 from pyVmomi import vim
 
-from harness.vsphere import connect, wait_for_task
+from harness.vsphere import connect, disconnect, wait_for_task
 from sim import EndpointError, Simulator
 from sim.readiness import probe
 
 from .leaks import wait_until
 
 _names = itertools.count()
+BROWSER_ENTITY = re.escape("expected type vim.ManagedEntity, but got vim.host.DatastoreBrowser")
+FILE_MANAGER_ENTITY = re.escape(
+    '"entity" expected type vim.ManagedEntity, but got vim.FileManager')
+
+
+@pytest.fixture(scope="module")
+def simulators():
+    with Simulator("process", fidelity="stock") as stock, Simulator("process") as vcenter:
+        sessions = {"stock": connect(stock.endpoint), "vcenter": connect(vcenter.endpoint)}
+        yield sessions
+        for si in sessions.values():
+            disconnect(si)
 
 
 @dataclass
 class Folder:
     """A fresh folder ``[LocalDS_0] gaps-N`` holding one sub-folder ``img1``."""
 
+    mode: str
     si: vim.ServiceInstance
     dc: vim.Datacenter
     ds: vim.Datastore
@@ -43,54 +55,65 @@ class Folder:
         return [f.path for f in wait_for_task(self.si, task).file]
 
 
-@pytest.fixture
-def folder(vsphere):
-    dc = vsphere.content.rootFolder.childEntity[0]
+@pytest.fixture(params=["stock", "vcenter"])
+def folder(request, simulators):
+    si = simulators[request.param]
+    dc = si.content.rootFolder.childEntity[0]
     ds = dc.datastore[0]
-    made = Folder(vsphere, dc, ds, f"[{ds.name}] gaps-{next(_names)}")
+    made = Folder(request.param, si, dc, ds, f"[{ds.name}] gaps-{next(_names)}")
     made.fm.MakeDirectory(name=f"{made.path}/img1", datacenter=dc, createParentDirectories=True)
     yield made
-    wait_for_task(vsphere, made.fm.DeleteDatastoreFile_Task(name=made.path, datacenter=dc))
+    wait_for_task(si, made.fm.DeleteDatastoreFile_Task(name=made.path, datacenter=dc))
 
 
-def test_gap1_search_without_spec_kills_the_simulator():
-    # Nova's get_sub_folders sends no searchSpec. On a non-empty folder the
-    # simulator dereferences the nil spec in a task goroutine: the whole
-    # process panics (not just the connection), so it gets its own simulator.
-    with Simulator("process") as sim:
+@pytest.mark.parametrize("fidelity", ["stock", "vcenter"])
+def test_gap1_search_without_spec(fidelity):
+    # Nova's get_sub_folders sends no searchSpec. Stock: on a non-empty
+    # folder the simulator dereferences the nil spec in a task goroutine and
+    # the whole process dies. vcenter: every entry, as vCenter answers.
+    with Simulator("process", fidelity=fidelity) as sim:
         si = connect(sim.endpoint)
         content = si.RetrieveContent()
         dc = content.rootFolder.childEntity[0]
         ds = dc.datastore[0]
         content.fileManager.MakeDirectory(name=f"[{ds.name}] base/img1", datacenter=dc,
                                           createParentDirectories=True)
+        task = ds.browser.SearchDatastore_Task(datastorePath=f"[{ds.name}] base")
+        if fidelity == "vcenter":
+            assert [f.path for f in wait_for_task(si, task).file] == ["img1"]
+            return
         with pytest.raises((http.client.RemoteDisconnected, ConnectionError)):
-            WaitForTask(ds.browser.SearchDatastore_Task(datastorePath=f"[{ds.name}] base"))
+            wait_for_task(si, task)
         with pytest.raises(EndpointError):
             probe(sim.endpoint, timeout=2)
         assert "nil pointer dereference" in sim.output()
         assert "(*searchDatastore).queryMatch" in sim.output()
 
 
-def test_gap1_search_without_spec_on_an_empty_folder_returns_nothing(folder):
+def test_gap1_search_without_spec_on_an_empty_folder(folder):
     assert folder.search(f"{folder.path}/img1", None) == []
 
 
-def test_gap2_empty_match_pattern_returns_no_entries(folder):
+def test_gap2_empty_match_pattern(folder):
     spec = vim.host.DatastoreBrowser.SearchSpec
-    assert folder.search(folder.path, spec(matchPattern=[])) == []
+    expected = [] if folder.mode == "stock" else ["img1"]
+    assert folder.search(folder.path, spec(matchPattern=[])) == expected
     assert folder.search(folder.path, spec(matchPattern=["*"])) == ["img1"]
 
 
-def test_gap3_delete_task_info_is_unreadable_by_pyvmomi(folder):
+def test_gap3_delete_task_info(folder):
     task = folder.fm.DeleteDatastoreFile_Task(name=f"{folder.path}/img1", datacenter=folder.dc)
-    with pytest.raises(TypeError, match=re.escape(
-            '"entity" expected type vim.ManagedEntity, but got vim.FileManager')):
-        task.info  # noqa: B018 - reading the property is the call under test
+    wait_for_task(folder.si, task)
+    if folder.mode == "stock":
+        with pytest.raises(TypeError, match=FILE_MANAGER_ENTITY):
+            task.info  # noqa: B018 - reading the property is the call under test
+    else:
+        assert task.info.state == "success"
+        assert isinstance(task.info.entity, vim.Datastore) and task.info.entityName == "LocalDS_0"
 
 
-def test_gap3_search_task_info_is_readable(folder):
-    # Upstream fixed the entity for SearchDatastore (PR #1357) but not for delete.
+def test_gap3_finished_search_task_info_is_readable(folder):
+    # Upstream fixed the entity of a finished SearchDatastore task (PR #1357).
     task = folder.ds.browser.SearchDatastore_Task(
         datastorePath=folder.path,
         searchSpec=vim.host.DatastoreBrowser.SearchSpec(matchPattern=["*"]))
@@ -98,23 +121,30 @@ def test_gap3_search_task_info_is_readable(folder):
     assert isinstance(task.info.entity, vim.Datastore)
 
 
-def test_gap3_running_search_task_info_is_unreadable_too():
+@pytest.mark.parametrize("fidelity", ["stock", "vcenter"])
+def test_gap3_running_search_task_info(fidelity):
     # Found here under load: until the task body runs, a search task's entity
     # is the HostDatastoreBrowser. pyvmomi's WaitForTask reads the whole info
     # while polling, so concurrent searches fail at random. A task delay
     # (keyed by the task name "SearchDatastore", not the SOAP method) holds
     # the task in that window deterministically.
-    with Simulator("process", method_delay={"SearchDatastore": 500}) as sim:
+    with Simulator("process", fidelity=fidelity,
+                   method_delay={"SearchDatastore": 500}) as sim:
         si = connect(sim.endpoint)
         ds = si.RetrieveContent().rootFolder.childEntity[0].datastore[0]
         task = ds.browser.SearchDatastore_Task(
             datastorePath=f"[{ds.name}]",
             searchSpec=vim.host.DatastoreBrowser.SearchSpec(matchPattern=["*"]))
-        browser_entity = re.escape(
-            "expected type vim.ManagedEntity, but got vim.host.DatastoreBrowser")
-        with pytest.raises(TypeError, match=browser_entity):
+        if fidelity == "vcenter":
+            # Readable whatever its state; named after its SOAP method, which
+            # pyVim's WaitForTask looks up while the task runs.
+            assert isinstance(task.info.entity, vim.Datastore)
+            assert task.info.name.info.wsdlName == "SearchDatastore_Task"
+            WaitForTask(task)
+            return
+        with pytest.raises(TypeError, match=BROWSER_ENTITY):
             task.info  # noqa: B018 - reading the property is the call under test
-        with pytest.raises(TypeError, match=browser_entity):
+        with pytest.raises(TypeError, match=BROWSER_ENTITY):
             WaitForTask(task)
 
         def readable() -> bool:
@@ -126,11 +156,15 @@ def test_gap3_running_search_task_info_is_unreadable_too():
         wait_until(readable, "search task info unreadable", timeout=10)
 
 
-def test_gap4_mkdir_with_parents_on_existing_folder_succeeds(folder):
-    # vCenter raises FileAlreadyExists here; the simulator does not.
-    folder.fm.MakeDirectory(name=f"{folder.path}/img1", datacenter=folder.dc,
-                            createParentDirectories=True)
-    # Without createParentDirectories the simulator does raise it, as vCenter.
-    with pytest.raises(vim.fault.FileAlreadyExists):
-        folder.fm.MakeDirectory(name=f"{folder.path}/img1", datacenter=folder.dc,
-                                createParentDirectories=False)
+def test_gap4_mkdir_with_parents_on_existing_folder(folder):
+    def mkdir(path: str, parents: bool) -> None:
+        folder.fm.MakeDirectory(name=path, datacenter=folder.dc, createParentDirectories=parents)
+
+    if folder.mode == "stock":
+        mkdir(f"{folder.path}/img1", True)  # vCenter raises FileAlreadyExists here
+    else:
+        with pytest.raises(vim.fault.FileAlreadyExists):
+            mkdir(f"{folder.path}/img1", True)
+    mkdir(f"{folder.path}/new/deeper", True)  # missing parents are created in both
+    with pytest.raises(vim.fault.FileAlreadyExists):  # without parents: both as vCenter
+        mkdir(f"{folder.path}/img1", False)

@@ -142,7 +142,13 @@ class _Builder:
                    timedelta(seconds=spec.get("clock_offset", 0)), spec.get("my_ip"))
             for name, spec in c.get("nodes", {"node1": {}}).items())
         age = self.duration(("config", "age")) if "age" in c else timedelta(days=1)
-        return m.Config(age=age, base_folder=rule, nodes=nodes,
+        latency = None
+        if "latency" in c:
+            spec = c["latency"]
+            latency = m.Latency(spec.get("default_ms", 0),
+                                tuple(sorted(spec.get("methods", {}).items())),
+                                spec.get("jitter", 0.0))
+        return m.Config(age=age, latency=latency, base_folder=rule, nodes=nodes,
                         datastores=tuple(c.get("datastores", ["LocalDS_0"])))
 
     def datastore(self, config: m.Config, where: tuple, name: str) -> str:
@@ -227,6 +233,12 @@ class _Builder:
                 new = self.instances(where, spec)
                 current = {inst.uuid for inst in new}
                 steps.append(m.InstancesStep(line, new))
+            elif kind == "fault":
+                steps.append(m.FaultStep(line, tuple(sorted(spec.items()))))
+            elif kind == "faults":
+                steps.append(m.ClearFaultsStep(line))
+            elif kind == "sessions":
+                steps.append(m.TerminateSessionsStep(line))
             elif kind == "expect":
                 steps.append(m.ExpectStep(line, {
                     ds: self.expectation(config, (*where, ds), value)

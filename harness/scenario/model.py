@@ -35,8 +35,18 @@ class Node:
 
 
 @dataclass(frozen=True)
+class Latency:
+    """What the simulator adds to each SOAP call (control API vocabulary)."""
+
+    default_ms: int = 0
+    methods: tuple[tuple[str, int], ...] = ()
+    jitter: float = 0.0
+
+
+@dataclass(frozen=True)
 class Config:
     age: timedelta = timedelta(days=1)
+    latency: Latency | None = None
     base_folder: BaseFolderRule = BaseFolderRule()
     nodes: tuple[Node, ...] = (Node("node1", "node1"),)
     datastores: tuple[str, ...] = ("LocalDS_0",)
@@ -143,6 +153,30 @@ class InstancesStep(Step):
 
 
 @dataclass(frozen=True)
+class FaultStep(Step):
+    """Add a fault rule (the control API's fields, path relative to the scenario)."""
+
+    rule: tuple[tuple[str, object], ...]
+
+    def describe(self) -> str:
+        fields = dict(self.rule)
+        where = " ".join(f"{k}={fields[k]!r}" for k in ("method", "path") if k in fields)
+        return f"fault {fields['fault']} {where}".rstrip()
+
+
+@dataclass(frozen=True)
+class ClearFaultsStep(Step):
+    def describe(self) -> str:
+        return "faults cleared"
+
+
+@dataclass(frozen=True)
+class TerminateSessionsStep(Step):
+    def describe(self) -> str:
+        return "sessions terminated"
+
+
+@dataclass(frozen=True)
 class ImageExpectation:
     present: bool = True
     marks: int | tuple[datetime, ...] | None = None  # None: not checked
@@ -192,3 +226,9 @@ class Scenario:
     instances: tuple[Instance, ...]
     steps: tuple[Step, ...]
     line: int = 1  # of the name
+
+    @property
+    def uses_control(self) -> bool:
+        """Whether it needs the harness simulator's control API."""
+        return self.config.latency is not None or any(
+            isinstance(s, FaultStep | ClearFaultsStep | TerminateSessionsStep) for s in self.steps)

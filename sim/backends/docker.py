@@ -58,7 +58,9 @@ class DockerBackend:
         image = self._image or ensure_image(self._client)
         if self._image:
             self._require_local(image)
-        args = self._options.args() + ([] if self._detached else ["-stdinexit"])
+        # Another image (upstream's) knows only upstream's flags.
+        args = self._options.args(harness_flags=not self._image)
+        args += [] if self._detached else ["-stdinexit"]
         api = self._client.api
         self._container_id = api.create_container(
             image, command=args, name=f"ich-vcsim-{os.getpid()}-{uuid.uuid4().hex[:8]}",

@@ -28,6 +28,9 @@ type options struct {
 	delayJitter        float64
 	stdinExit          bool
 	home               string
+	fidelity           string
+	seed               int64
+	latency            latencyConfig
 	version            bool
 }
 
@@ -51,6 +54,10 @@ func parseFlags(args []string) (*options, error) {
 	methodDelay := fs.String("method-delay", "", "per-method delay in ms: 'Method1:ms,Method2:ms'")
 	fs.Float64Var(&o.delayJitter, "delay-jitter", 0, "delay jitter as a coefficient of variation")
 	fs.BoolVar(&o.stdinExit, "stdinexit", false, "exit when stdin yields a byte or reaches EOF")
+	fidelity := fs.String("fidelity", fidelityVCenter, "vcenter: mend the simulator's gaps as vCenter behaves; stock: upstream behaviour (harness extension)")
+	fs.Int64Var(&o.seed, "seed", 1, "seed of fault probabilities and latency jitter (harness extension)")
+	latencySpec := fs.String("latency", "", "harness latency in ms, adjustable at run time: '*:20,MakeDirectory:50' (harness extension)")
+	fs.Float64Var(&o.latency.Jitter, "latency-jitter", 0, "harness latency jitter as a coefficient of variation (harness extension)")
 	fs.StringVar(&o.home, "home", "", "directory for the datastore tree, removed entirely on exit (harness extension)")
 	fs.BoolVar(&o.version, "version", false, "print the govmomi version and exit")
 	if err := fs.Parse(args); err != nil {
@@ -60,13 +67,21 @@ func parseFlags(args []string) (*options, error) {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	var err error
-	if o.methodDelay, err = parseMethodDelay(*methodDelay); err != nil {
+	if o.methodDelay, err = parseMethodDelay("-method-delay", *methodDelay); err != nil {
 		return nil, err
 	}
+	if o.fidelity, err = parseFidelity(*fidelity); err != nil {
+		return nil, err
+	}
+	if o.latency.Methods, err = parseMethodDelay("-latency", *latencySpec); err != nil {
+		return nil, err
+	}
+	o.latency.DefaultMS = o.latency.Methods["*"]
+	delete(o.latency.Methods, "*")
 	return o, nil
 }
 
-func parseMethodDelay(spec string) (map[string]int, error) {
+func parseMethodDelay(flagName, spec string) (map[string]int, error) {
 	delays := map[string]int{}
 	if spec == "" {
 		return delays, nil
@@ -75,7 +90,7 @@ func parseMethodDelay(spec string) (map[string]int, error) {
 		method, ms, ok := strings.Cut(strings.TrimSpace(item), ":")
 		n, err := strconv.Atoi(ms)
 		if !ok || method == "" || err != nil || n < 0 {
-			return nil, fmt.Errorf("-method-delay: %q is not Method:milliseconds", item)
+			return nil, fmt.Errorf("%s: %q is not Method:milliseconds", flagName, item)
 		}
 		delays[method] = n
 	}

@@ -78,6 +78,7 @@ func run(opts *options) int {
 		return 1
 	}
 	defer closeServer(server)
+	newHarness(opts).install(model, server)
 
 	// Same line as upstream vcsim prints, so one parser serves both.
 	fmt.Printf("export GOVC_URL=%s GOVC_SIM_PID=%d\n", server.URL, os.Getpid())

@@ -1,0 +1,170 @@
+"""Client of the simulator's control API (``/harness/`` on its own listener):
+fault rules, latency, the call trace, sessions.
+
+    control = sim.control                 # or Control(endpoint)
+    rule = control.add_fault("FileLocked", method="DeleteDatastoreFile_Task",
+                             path="[LocalDS_0] _base/img1", count=1)
+    control.set_latency(default_ms=20, jitter=0.1)
+    trace = control.trace()               # calls, and counts per method
+    control.terminate_sessions()
+
+Only the harness's own simulator build answers; upstream vcsim and a real
+vCenter do not (ControlError says so).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+from .endpoint import Endpoint
+from .errors import SimulatorError
+from .transport import open_connection
+
+FAULTS = ("FileLocked", "CannotDeleteFile", "FileNotFound", "FileAlreadyExists",
+          "CannotCreateFile", "CannotAccessFile", "FileFault", "NotAuthenticated",
+          "InvalidDatastore", "NoPermission", "drop", "drop_after", "delay")
+
+
+class ControlError(SimulatorError):
+    """The control API refused a request, or there is none at the endpoint."""
+
+
+@dataclass(frozen=True)
+class Call:
+    """One SOAP call as the simulator recorded it."""
+
+    id: int
+    method: str
+    this: str
+    client: str
+    start_ns: int  # monotonic, since the simulator started
+    end_ns: int
+    start_unix_ns: int
+    end_unix_ns: int
+    outcome: str  # "ok", a fault name, or "dropped"
+    path: str = ""  # the datastore path argument, if any
+    session: str = ""  # a digest of the session cookie
+    injected: str = ""  # the fault a harness rule injected
+    rule: int = 0
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Call:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+@dataclass(frozen=True)
+class Trace:
+    calls: list[Call]
+    counts: Counter[str]
+
+    def of(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+
+class Control:
+    def __init__(self, endpoint: Endpoint, timeout: float = 30.0) -> None:
+        self.endpoint = endpoint
+        self.timeout = timeout
+
+    def _request(self, method: str, path: str, body: Any = None) -> Any:
+        conn = open_connection(self.endpoint, self.timeout)
+        try:
+            conn.request(method, f"/harness/{path}",
+                         body=None if body is None else json.dumps(body),
+                         headers={"Content-Type": "application/json"})
+            response = conn.getresponse()
+            raw = response.read()
+        except OSError as exc:
+            raise ControlError(f"control API at {self.endpoint.base_url}: {exc}") from exc
+        finally:
+            conn.close()
+        try:
+            data = json.loads(raw) if raw else None
+        except ValueError:
+            data = None
+        if response.status == 404 and not isinstance(data, dict | list):
+            raise ControlError(f"{self.endpoint.base_url} has no harness control API (upstream "
+                               "vcsim or a real vCenter?); it needs the harness's simulator build")
+        if response.status >= 400:
+            message = data.get("error") if isinstance(data, dict) else raw[:200]
+            raise ControlError(f"{method} /harness/{path}: HTTP {response.status}: {message}")
+        return data
+
+    def info(self) -> dict[str, Any]:
+        return self._request("GET", "info")
+
+    # -- faults --------------------------------------------------------------
+
+    def add_fault(self, fault: str, *, method: str | None = None, path: str | None = None,
+                  count: int = 0, skip: int = 0, probability: float | None = None,
+                  delay_ms: int = 0, sync: bool = False, message: str | None = None
+                  ) -> dict[str, Any]:
+        """Add a rule; calls matching ``method`` and the datastore ``path`` glob
+        (``*`` matches anything) get ``fault``. Returns the rule with its id."""
+        rule: dict[str, Any] = {"fault": fault}
+        for key, value in (("method", method), ("path", path), ("count", count),
+                           ("skip", skip), ("probability", probability),
+                           ("delay_ms", delay_ms), ("sync", sync), ("message", message)):
+            if value:
+                rule[key] = value
+        return self._request("POST", "faults", rule)
+
+    def faults(self) -> list[dict[str, Any]]:
+        return self._request("GET", "faults")
+
+    def remove_fault(self, rule_id: int) -> None:
+        self._request("DELETE", f"faults/{rule_id}")
+
+    def clear_faults(self) -> None:
+        self._request("DELETE", "faults")
+
+    def seed(self, seed: int) -> None:
+        """Reseed fault probabilities and latency jitter."""
+        self._request("PUT", "seed", {"seed": seed})
+
+    # -- latency ---------------------------------------------------------------
+
+    def latency(self) -> dict[str, Any]:
+        return self._request("GET", "latency")
+
+    def set_latency(self, default_ms: int = 0, methods: Mapping[str, int] | None = None,
+                    jitter: float = 0.0) -> dict[str, Any]:
+        return self._request("PUT", "latency", {"default_ms": default_ms,
+                                                "methods": dict(methods or {}),
+                                                "jitter": jitter})
+
+    # -- trace and sessions -----------------------------------------------------
+
+    def trace(self, since: int = 0) -> Trace:
+        """Finished calls with an id above ``since``, and counts per method."""
+        data = self._request("GET", f"trace?since={int(since)}")
+        return Trace([Call.from_json(c) for c in data["calls"]], Counter(data["counts"]))
+
+    def reset_trace(self) -> None:
+        self._request("DELETE", "trace")
+
+    def terminate_sessions(self) -> int:
+        """End every session now; clients get NotAuthenticated. Returns how many."""
+        return self._request("POST", "sessions/terminate")["terminated"]
+
+    def exempt_session(self, cookie: str) -> None:
+        """Never fault, delay or end the session with this cookie value (or a
+        ``vmware_soap_session=...`` header): for an observer such as the
+        harness's own datastore inspector."""
+        match = re.search(r"vmware_soap_session=\"?([^\";]+)", cookie)
+        value = match.group(1) if match else cookie
+        digest = hashlib.sha256(value.encode()).hexdigest()[:12]
+        self._request("POST", "sessions/exempt", {"session": digest})
+
+    def reset(self) -> None:
+        """No rules, no latency, empty trace: a clean slate between tests."""
+        self.clear_faults()
+        self.set_latency()
+        self.reset_trace()

@@ -1,0 +1,216 @@
+package main
+
+import (
+	"fmt"
+	"math/rand"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/vmware/govmomi/vim25/types"
+)
+
+// Fault kinds that are not vSphere faults.
+const (
+	kindDrop      = "drop"       // close the connection before the call runs
+	kindDropAfter = "drop_after" // run the call, then close without answering
+	kindDelay     = "delay"      // only wait delay_ms, then run the call
+)
+
+// faultMakers builds each vSphere fault a rule can return, about a path.
+var faultMakers = map[string]func(path string, this types.ManagedObjectReference) types.BaseMethodFault{
+	"FileLocked": func(p string, _ types.ManagedObjectReference) types.BaseMethodFault {
+		return &types.FileLocked{FileFault: types.FileFault{File: p}}
+	},
+	"CannotDeleteFile": func(p string, _ types.ManagedObjectReference) types.BaseMethodFault {
+		return &types.CannotDeleteFile{FileFault: types.FileFault{File: p}}
+	},
+	"FileNotFound": func(p string, _ types.ManagedObjectReference) types.BaseMethodFault {
+		return &types.FileNotFound{FileFault: types.FileFault{File: p}}
+	},
+	"FileAlreadyExists": func(p string, _ types.ManagedObjectReference) types.BaseMethodFault {
+		return &types.FileAlreadyExists{FileFault: types.FileFault{File: p}}
+	},
+	"CannotCreateFile": func(p string, _ types.ManagedObjectReference) types.BaseMethodFault {
+		return &types.CannotCreateFile{FileFault: types.FileFault{File: p}}
+	},
+	"CannotAccessFile": func(p string, _ types.ManagedObjectReference) types.BaseMethodFault {
+		return &types.CannotAccessFile{FileFault: types.FileFault{File: p}}
+	},
+	"FileFault": func(p string, _ types.ManagedObjectReference) types.BaseMethodFault { return &types.FileFault{File: p} },
+	"InvalidDatastore": func(p string, _ types.ManagedObjectReference) types.BaseMethodFault {
+		return &types.InvalidDatastore{Name: datastoreName(p)}
+	},
+	"NotAuthenticated": func(_ string, this types.ManagedObjectReference) types.BaseMethodFault {
+		return &types.NotAuthenticated{NoPermission: types.NoPermission{Object: &this, PrivilegeId: "System.View"}}
+	},
+	"NoPermission": func(_ string, this types.ManagedObjectReference) types.BaseMethodFault {
+		return &types.NoPermission{Object: &this, PrivilegeId: "Datastore.FileManagement"}
+	},
+}
+
+func knownFaults() []string {
+	names := []string{kindDrop, kindDropAfter, kindDelay}
+	for name := range faultMakers {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// datastoreName is "ds" of "[ds] a/b".
+func datastoreName(path string) string {
+	if strings.HasPrefix(path, "[") {
+		if end := strings.Index(path, "]"); end > 0 {
+			return path[1:end]
+		}
+	}
+	return ""
+}
+
+// rule is one fault-injection rule, as the control API takes it.
+type rule struct {
+	ID          int     `json:"id"`
+	Method      string  `json:"method,omitempty"` // "" or "*": any method
+	Path        string  `json:"path,omitempty"`   // glob on the datastore path argument; * matches anything
+	Fault       string  `json:"fault"`
+	Message     string  `json:"message,omitempty"`
+	DelayMS     int     `json:"delay_ms,omitempty"`    // waited before the fault (or alone, for "delay")
+	Count       int     `json:"count,omitempty"`       // fire at most this often (0: always)
+	Skip        int     `json:"skip,omitempty"`        // let this many matching calls pass first
+	Probability float64 `json:"probability,omitempty"` // 0 (default) means 1
+	Sync        bool    `json:"sync,omitempty"`        // _Task methods: fail the call, not the task
+	Seen        int     `json:"seen"`                  // matching calls so far
+	Hits        int     `json:"hits"`                  // times it fired
+
+	pathRE *regexp.Regexp
+}
+
+func (r *rule) validate() error {
+	if r.Fault == "" {
+		return fmt.Errorf("fault is required; one of %s", strings.Join(knownFaults(), ", "))
+	}
+	if _, ok := faultMakers[r.Fault]; !ok && r.Fault != kindDrop && r.Fault != kindDropAfter && r.Fault != kindDelay {
+		return fmt.Errorf("unknown fault %q; one of %s", r.Fault, strings.Join(knownFaults(), ", "))
+	}
+	if r.Count < 0 || r.Skip < 0 || r.DelayMS < 0 {
+		return fmt.Errorf("count, skip and delay_ms must be >= 0")
+	}
+	if r.Probability < 0 || r.Probability > 1 {
+		return fmt.Errorf("probability must be within 0..1, got %v", r.Probability)
+	}
+	if r.Fault == kindDelay && r.DelayMS == 0 {
+		return fmt.Errorf("fault %q needs delay_ms", kindDelay)
+	}
+	r.pathRE = globRE(r.Path)
+	return nil
+}
+
+// globRE: '*' matches any run of characters (slashes included), '?' one;
+// everything else, brackets of datastore paths included, is literal.
+func globRE(glob string) *regexp.Regexp {
+	if glob == "" {
+		return nil
+	}
+	quoted := regexp.QuoteMeta(glob)
+	quoted = strings.ReplaceAll(quoted, `\*`, `.*`)
+	quoted = strings.ReplaceAll(quoted, `\?`, `.`)
+	return regexp.MustCompile("^" + quoted + "$")
+}
+
+func (r *rule) matches(c *call) bool {
+	if r.Method != "" && r.Method != "*" && r.Method != c.Method {
+		return false
+	}
+	return r.pathRE == nil || (c.Path != "" && r.pathRE.MatchString(c.Path))
+}
+
+// decision is what the harness does to one call.
+type decision struct {
+	rule  rule // a copy, as it was when it fired
+	fault types.BaseMethodFault
+}
+
+type faultEngine struct {
+	mu     sync.Mutex
+	rules  []*rule
+	nextID int
+	rng    *rand.Rand
+}
+
+func newFaultEngine(seed int64) *faultEngine {
+	return &faultEngine{rng: rand.New(rand.NewSource(seed))}
+}
+
+func (e *faultEngine) add(r rule) (rule, error) {
+	if err := r.validate(); err != nil {
+		return r, err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.nextID++
+	r.ID, r.Seen, r.Hits = e.nextID, 0, 0
+	e.rules = append(e.rules, &r)
+	return r, nil
+}
+
+func (e *faultEngine) remove(id int) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for i, r := range e.rules {
+		if r.ID == id {
+			e.rules = append(e.rules[:i], e.rules[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+func (e *faultEngine) clear() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.rules = nil
+}
+
+func (e *faultEngine) reseed(seed int64) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.rng = rand.New(rand.NewSource(seed))
+}
+
+func (e *faultEngine) list() []rule {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]rule, 0, len(e.rules))
+	for _, r := range e.rules {
+		out = append(out, *r)
+	}
+	return out
+}
+
+// decide returns the first rule that fires for c, in the order rules were
+// added, or nil. Skip and count are counted per rule, over matching calls.
+func (e *faultEngine) decide(c *call, this types.ManagedObjectReference) *decision {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, r := range e.rules {
+		if !r.matches(c) {
+			continue
+		}
+		r.Seen++
+		if r.Seen <= r.Skip || (r.Count > 0 && r.Hits >= r.Count) {
+			continue
+		}
+		if r.Probability > 0 && e.rng.Float64() >= r.Probability {
+			continue
+		}
+		r.Hits++
+		d := &decision{rule: *r}
+		if make, ok := faultMakers[r.Fault]; ok {
+			d.fault = make(c.Path, this)
+		}
+		return d
+	}
+	return nil
+}

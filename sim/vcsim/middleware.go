@@ -1,0 +1,177 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"log"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/vmware/govmomi/vim25/soap"
+	"github.com/vmware/govmomi/vim25/types"
+)
+
+var (
+	reHeaderClose = regexp.MustCompile(`</([\w-]+:)?Header>`)
+	reHeaderEmpty = regexp.MustCompile(`<([\w-]+:)?Header\s*/>`)
+	reBodyOpen    = regexp.MustCompile(`<([\w-]+:)?Body[\s>]`)
+)
+
+// middleware wraps the simulator's HTTP handler: /harness/ is the control
+// API; each SOAP call to /sdk is traced, delayed, and possibly faulted.
+func (h *harness) middleware(next http.Handler) http.Handler {
+	control := h.controlAPI()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/harness/") || r.URL.Path == "/harness" {
+			control.ServeHTTP(w, r)
+			return
+		}
+		if r.Method != http.MethodPost || !strings.HasPrefix(r.URL.Path, "/sdk") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		h.serveSOAP(next, w, r)
+	})
+}
+
+func (h *harness) serveSOAP(next http.Handler, w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	_ = r.Body.Close()
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	c := parseCall(body)
+	cookie := ""
+	if ck, err := r.Cookie(soap.SessionCookieName); err == nil {
+		cookie = ck.Value
+	}
+	h.sessions.saw(cookie)
+	c.Session, c.Client = sessionDigest(cookie), r.RemoteAddr
+	rec := h.trace.begin(c)
+
+	var d *decision
+	if !h.sessions.isExempt(cookie) {
+		time.Sleep(h.latency.of(c.Method))
+		d = h.faults.decide(rec, thisRef(c.This))
+	}
+	if d != nil {
+		rec.Injected, rec.Rule = d.rule.Fault, d.rule.ID
+		time.Sleep(time.Duration(d.rule.DelayMS) * time.Millisecond)
+		switch d.rule.Fault {
+		case kindDrop:
+			h.trace.end(rec, "dropped")
+			dropConnection(w)
+			return
+		case kindDelay:
+			d = nil
+		}
+	}
+	if d != nil && d.fault != nil {
+		body = withOperationID(body, h.pending.put(d))
+		if _, ok := d.fault.(*types.NotAuthenticated); ok {
+			h.sessions.revoke(cookie) // as on vCenter: the session is gone
+		}
+	}
+
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.ContentLength = int64(len(body))
+	if d != nil && d.rule.Fault == kindDropAfter {
+		next.ServeHTTP(&discard{header: http.Header{}}, r)
+		h.trace.end(rec, "dropped")
+		dropConnection(w)
+		return
+	}
+	out := &capture{ResponseWriter: w, status: http.StatusOK}
+	next.ServeHTTP(out, r)
+	outcome := "ok"
+	if out.status >= 400 {
+		outcome = faultName(out.body.Bytes())
+	} else if d != nil && d.fault != nil {
+		outcome = d.rule.Fault // delivered in the task the call returned
+	}
+	h.trace.end(rec, outcome)
+}
+
+// withOperationID adds <operationID>token</operationID> to the SOAP header
+// (creating the header if needed); the registry handler reads it back.
+func withOperationID(body []byte, token string) []byte {
+	elem := []byte("<operationID>" + token + "</operationID>")
+	if loc := reHeaderClose.FindIndex(body); loc != nil {
+		return splice(body, loc[0], loc[0], elem)
+	}
+	if m := reHeaderEmpty.FindSubmatchIndex(body); m != nil {
+		return splice(body, m[0], m[1], wrap(group(body, m, 1), elem))
+	}
+	if m := reBodyOpen.FindSubmatchIndex(body); m != nil {
+		return splice(body, m[0], m[0], wrap(group(body, m, 1), elem))
+	}
+	log.Printf("harness: no SOAP Body in request; fault not delivered")
+	return body
+}
+
+// group is submatch i of a FindSubmatchIndex result, "" if it did not take part.
+func group(body []byte, m []int, i int) string {
+	if m[2*i] < 0 {
+		return ""
+	}
+	return string(body[m[2*i]:m[2*i+1]])
+}
+
+func wrap(prefix string, elem []byte) []byte {
+	return []byte("<" + prefix + "Header>" + string(elem) + "</" + prefix + "Header>")
+}
+
+func splice(body []byte, from, to int, insert []byte) []byte {
+	out := make([]byte, 0, len(body)+len(insert))
+	out = append(out, body[:from]...)
+	out = append(out, insert...)
+	return append(out, body[to:]...)
+}
+
+func thisRef(s string) types.ManagedObjectReference {
+	kind, value, _ := strings.Cut(s, ":")
+	return types.ManagedObjectReference{Type: kind, Value: value}
+}
+
+// dropConnection closes the client's connection without an answer, as a
+// network failure or a crashed vCenter would.
+func dropConnection(w http.ResponseWriter) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic(http.ErrAbortHandler)
+	}
+	conn, _, err := hj.Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	_ = conn.Close()
+}
+
+// capture passes a response through and keeps error bodies (fault names).
+type capture struct {
+	http.ResponseWriter
+	status int
+	body   bytes.Buffer
+}
+
+func (c *capture) WriteHeader(status int) {
+	c.status = status
+	c.ResponseWriter.WriteHeader(status)
+}
+
+func (c *capture) Write(p []byte) (int, error) {
+	if c.status >= 400 {
+		c.body.Write(p)
+	}
+	return c.ResponseWriter.Write(p)
+}
+
+// discard is a ResponseWriter for a response nobody will read.
+type discard struct{ header http.Header }
+
+func (d *discard) Header() http.Header         { return d.header }
+func (d *discard) Write(p []byte) (int, error) { return len(p), nil }
+func (d *discard) WriteHeader(int)             {}

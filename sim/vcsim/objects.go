@@ -1,0 +1,119 @@
+package main
+
+import (
+	"reflect"
+
+	"github.com/vmware/govmomi/simulator"
+	"github.com/vmware/govmomi/vim25/methods"
+	"github.com/vmware/govmomi/vim25/soap"
+	"github.com/vmware/govmomi/vim25/types"
+)
+
+// The FileManager and every HostDatastoreBrowser are replaced in the
+// registry by these wrappers (govmomi's way to extend a managed object):
+// they deliver injected faults through tasks and apply fidelity fixes,
+// and otherwise call the simulator's own methods.
+
+type fileManagerHook struct {
+	*simulator.FileManager
+	h *harness
+}
+
+type browserHook struct {
+	*simulator.HostDatastoreBrowser
+	h *harness
+}
+
+func (h *harness) installObjects(registry *simulator.Registry) {
+	for _, obj := range registry.AllReference("FileManager") {
+		registry.Put(&fileManagerHook{obj.(*simulator.FileManager), h})
+	}
+	for _, obj := range registry.AllReference("HostDatastoreBrowser") {
+		registry.Put(&browserHook{obj.(*simulator.HostDatastoreBrowser), h})
+	}
+}
+
+// task runs start unless a fault is pending for this call, and in vcenter
+// fidelity mode points the resulting task at its datastore.
+func (h *harness) task(ctx *simulator.Context, method, path string, start func() soap.HasFault) soap.HasFault {
+	if d := h.pending.take(ctx.Header.ID); d != nil {
+		return taskBody(method, failTask(ctx, method, path, d.fault))
+	}
+	res := start()
+	if ref := taskRef(res); ref != nil && h.fidelity == fidelityVCenter {
+		setTaskInfo(ctx, *ref, method, path)
+	}
+	return res
+}
+
+// taskRef is the task a *_TaskBody response returns (nil on a fault):
+// every generated body has Res.Returnval.
+func taskRef(res soap.HasFault) *types.ManagedObjectReference {
+	body := reflect.ValueOf(res).Elem().FieldByName("Res")
+	if !body.IsValid() || body.IsNil() {
+		return nil
+	}
+	ref, ok := body.Elem().FieldByName("Returnval").Interface().(types.ManagedObjectReference)
+	if !ok {
+		return nil
+	}
+	return &ref
+}
+
+func taskBody(method string, ref types.ManagedObjectReference) soap.HasFault {
+	switch method {
+	case "DeleteDatastoreFile_Task":
+		return &methods.DeleteDatastoreFile_TaskBody{Res: &types.DeleteDatastoreFile_TaskResponse{Returnval: ref}}
+	case "SearchDatastore_Task":
+		return &methods.SearchDatastore_TaskBody{Res: &types.SearchDatastore_TaskResponse{Returnval: ref}}
+	case "SearchDatastoreSubFolders_Task":
+		return &methods.SearchDatastoreSubFolders_TaskBody{Res: &types.SearchDatastoreSubFolders_TaskResponse{Returnval: ref}}
+	case "CopyDatastoreFile_Task":
+		return &methods.CopyDatastoreFile_TaskBody{Res: &types.CopyDatastoreFile_TaskResponse{Returnval: ref}}
+	default: // "MoveDatastoreFile_Task"
+		return &methods.MoveDatastoreFile_TaskBody{Res: &types.MoveDatastoreFile_TaskResponse{Returnval: ref}}
+	}
+}
+
+func (f *fileManagerHook) DeleteDatastoreFileTask(ctx *simulator.Context, req *types.DeleteDatastoreFile_Task) soap.HasFault {
+	return f.h.task(ctx, "DeleteDatastoreFile_Task", req.Name,
+		func() soap.HasFault { return f.FileManager.DeleteDatastoreFileTask(ctx, req) })
+}
+
+func (f *fileManagerHook) CopyDatastoreFileTask(ctx *simulator.Context, req *types.CopyDatastoreFile_Task) soap.HasFault {
+	return f.h.task(ctx, "CopyDatastoreFile_Task", req.SourceName,
+		func() soap.HasFault { return f.FileManager.CopyDatastoreFileTask(ctx, req) })
+}
+
+func (f *fileManagerHook) MoveDatastoreFileTask(ctx *simulator.Context, req *types.MoveDatastoreFile_Task) soap.HasFault {
+	return f.h.task(ctx, "MoveDatastoreFile_Task", req.SourceName,
+		func() soap.HasFault { return f.FileManager.MoveDatastoreFileTask(ctx, req) })
+}
+
+// MakeDirectory, in vcenter fidelity mode with createParentDirectories:
+// an existing folder is FileAlreadyExists; only a missing parent makes it
+// create the parents.
+func (f *fileManagerHook) MakeDirectory(ctx *simulator.Context, req *types.MakeDirectory) soap.HasFault {
+	if f.h.fidelity != fidelityVCenter || req.CreateParentDirectories == nil || !*req.CreateParentDirectories {
+		return f.FileManager.MakeDirectory(ctx, req)
+	}
+	exact := *req
+	exact.CreateParentDirectories = types.NewBool(false)
+	res := f.FileManager.MakeDirectory(ctx, &exact)
+	if fault := res.Fault(); fault != nil {
+		if _, missing := fault.Detail.Fault.(*types.FileNotFound); missing {
+			return f.FileManager.MakeDirectory(ctx, req)
+		}
+	}
+	return res
+}
+
+func (b *browserHook) SearchDatastoreTask(ctx *simulator.Context, req *types.SearchDatastore_Task) soap.HasFault {
+	return b.h.task(ctx, "SearchDatastore_Task", req.DatastorePath,
+		func() soap.HasFault { return b.HostDatastoreBrowser.SearchDatastoreTask(ctx, req) })
+}
+
+func (b *browserHook) SearchDatastoreSubFoldersTask(ctx *simulator.Context, req *types.SearchDatastoreSubFolders_Task) soap.HasFault {
+	return b.h.task(ctx, "SearchDatastoreSubFolders_Task", req.DatastorePath,
+		func() soap.HasFault { return b.HostDatastoreBrowser.SearchDatastoreSubFoldersTask(ctx, req) })
+}
