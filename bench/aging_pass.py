@@ -5,8 +5,8 @@
 Steady state: N cached images, none in use, each already marked and not yet
 old enough, so a pass changes nothing; what it costs is listing. The
 simulator (process backend) adds ``--delay-ms`` to every SOAP method to
-emulate a vCenter's round trip. Calls are counted from the simulator's own
-SOAP trace; wall time is the median of ``--repeat`` passes.
+emulate a vCenter's round trip. Calls are counted by the simulator's call
+trace (its control API); wall time is the median of ``--repeat`` passes.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ import refimpl
 from harness.datastore import DatastoreClient
 from harness.vsphere import connect
 from sim import Simulator
-from sim.trace import count_calls
 
 DATASTORE = "LocalDS_0"
 NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
@@ -41,7 +40,7 @@ def refimpl_pass(url: str, base: str, lock_path: Path) -> Callable[[], object]:
 IMPLEMENTATIONS: dict[str, Implementation] = {"refimpl": refimpl_pass}
 
 
-def measure(sim: Simulator, trace: Path, root: Path, n: int, repeat: int,
+def measure(sim: Simulator, root: Path, n: int, repeat: int,
             implementation: Implementation, work: Path) -> tuple[int, float]:
     base = f"bench-{n}-{time.monotonic_ns()}"
     mark = refimpl.mark_name(NOW)
@@ -49,11 +48,9 @@ def measure(sim: Simulator, trace: Path, root: Path, n: int, repeat: int,
         (root / base / f"img-{i:05d}" / mark).mkdir(parents=True)
     one_pass = implementation(sim.url, base, work / base)
     one_pass()  # warm-up: connections, inventory
-    before = trace.stat().st_size
+    sim.control.reset_trace()
     one_pass()
-    with open(trace) as f:
-        f.seek(before)
-        calls = sum(count_calls(f.read()).values())
+    calls = sum(sim.control.trace().counts.values())
     times = []
     for _ in range(repeat):
         began = time.perf_counter()
@@ -70,12 +67,11 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     with tempfile.TemporaryDirectory(prefix="ich-bench-") as tmp:
-        work, trace = Path(tmp), Path(tmp) / "soap.log"
-        with Simulator("process", delay_ms=args.delay_ms,
-                       extra_args=["-trace-file", str(trace)]) as sim:
+        work = Path(tmp)
+        with Simulator("process", delay_ms=args.delay_ms) as sim:
             client = DatastoreClient(connect(sim.endpoint), sim.endpoint)
             root = client.local_path(DATASTORE)
-            rows = {(name, n): measure(sim, trace, root, n, args.repeat, impl, work)
+            rows = {(name, n): measure(sim, root, n, args.repeat, impl, work)
                     for n in sizes for name, impl in IMPLEMENTATIONS.items()}
     names = list(IMPLEMENTATIONS)
     print(f"one steady-state aging pass, {args.delay_ms} ms per SOAP call "

@@ -11,7 +11,6 @@ import refimpl
 from harness.datastore import DatastoreClient
 from harness.vsphere import connect
 from sim import Simulator
-from sim.trace import count_calls
 
 from .conftest import DS0
 
@@ -19,15 +18,14 @@ NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
-def traced(tmp_path_factory):
-    trace = tmp_path_factory.mktemp("trace") / "soap.log"
-    with Simulator("process", extra_args=["-trace-file", str(trace)]) as sim:
-        yield sim, trace
+def sim():
+    with Simulator("process") as s:
+        yield s
 
 
-def steady_pass_calls(traced, tmp_path, n: int) -> Counter[str]:
-    """Calls of one pass over ``n`` images, all unused and freshly marked."""
-    sim, trace = traced
+def steady_pass_calls(sim, tmp_path, n: int) -> Counter[str]:
+    """Calls of one pass over ``n`` images, all unused and freshly marked,
+    as the simulator's call trace counts them."""
     client = DatastoreClient(connect(sim.endpoint), sim.endpoint)
     root = client.local_path(DS0)
     base = f"cost{n}"
@@ -38,18 +36,16 @@ def steady_pass_calls(traced, tmp_path, n: int) -> Counter[str]:
     mgr = refimpl.ImageCacheManager(session, base, lock_path=tmp_path, age_seconds=3600,
                                     clock=lambda: NOW)
     mgr.update([], [DS0])  # warm: inventory cached by the manager
-    before = trace.stat().st_size
+    sim.control.reset_trace()
     summary = mgr.update([], [DS0])
-    with open(trace) as f:
-        f.seek(before)
-        calls = count_calls(f.read())
+    calls = sim.control.trace().counts
     assert str(summary) == "marked 0, deleted 0, cleared 0, skipped 0 (0 on faults)"
     return calls
 
 
-def test_listing_calls_do_not_grow_with_the_number_of_images(traced, tmp_path):
-    small = steady_pass_calls(traced, tmp_path, 10)
-    large = steady_pass_calls(traced, tmp_path, 500)
+def test_listing_calls_do_not_grow_with_the_number_of_images(sim, tmp_path):
+    small = steady_pass_calls(sim, tmp_path, 10)
+    large = steady_pass_calls(sim, tmp_path, 500)
     for calls in (small, large):
         assert calls["SearchDatastoreSubFolders_Task"] == 1
         assert calls["SearchDatastore_Task"] == 0
