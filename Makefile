@@ -8,6 +8,9 @@ STAMP       := $(VENV)/.installed
 WITH_DOCKER := tools/with-docker-engine
 # Extra pytest arguments, e.g. make test PYTEST_ARGS='-k teardown -x'
 PYTEST_ARGS ?=
+# Implementations the scenarios run against: make run IMPLS="refimpl original"
+IMPLS       ?= refimpl
+IMPL_ARGS    = $(foreach impl,$(IMPLS),--impl $(impl))
 
 .PHONY: help setup vcsim image test run lint clean _test-in-engine _run-in-engine
 
@@ -43,7 +46,7 @@ test: lint vcsim
 
 _test-in-engine:
 	@if [ -z "$$IMAGECACHE_DOCKER_ERROR" ]; then $(PY) -m sim image; fi
-	$(PY) -m pytest -n auto $(PYTEST_ARGS)
+	$(PY) -m pytest -n auto --impl refimpl --impl original $(PYTEST_ARGS)
 	$(PY) -m sim ps --check-leaks
 
 # The main job: every scenario against refimpl on the built-in simulator
@@ -55,7 +58,7 @@ run: vcsim
 _run-in-engine:
 	@if [ -z "$$IMAGECACHE_DOCKER_ERROR" ]; then $(PY) -m sim image; fi
 	@mkdir -p $(REPORTS)
-	$(PY) -m pytest scenarios -n auto -q --junitxml=$(REPORTS)/scenarios.xml \
+	$(PY) -m pytest scenarios -n auto -q $(IMPL_ARGS) --junitxml=$(REPORTS)/scenarios.xml \
 		--scenario-report=$(REPORTS) $(PYTEST_ARGS)
 	$(PY) -m sim ps --check-leaks
 

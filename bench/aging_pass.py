@@ -1,4 +1,5 @@
-"""SOAP calls and wall time of one steady-state aging pass, by cache size.
+"""SOAP calls and wall time of one steady-state aging pass, by cache size:
+refimpl and the original scheme (harness.baseline) side by side.
 
     .venv/bin/python -m bench.aging_pass [--sizes 10,100,1000] [--delay-ms 20] [--repeat 3]
 
@@ -20,9 +21,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import refimpl
+from harness.baseline import OriginalImageCacheManager, OriginalSession
 from harness.datastore import DatastoreClient
 from harness.vsphere import connect
-from sim import Simulator
+from sim import Endpoint, Simulator
 
 DATASTORE = "LocalDS_0"
 NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
@@ -37,7 +39,13 @@ def refimpl_pass(url: str, base: str, lock_path: Path) -> Callable[[], object]:
     return lambda: mgr.update([], [DATASTORE])
 
 
-IMPLEMENTATIONS: dict[str, Implementation] = {"refimpl": refimpl_pass}
+def original_pass(url: str, base: str, lock_path: Path) -> Callable[[], object]:
+    mgr = OriginalImageCacheManager(OriginalSession(Endpoint.from_url(url)), base, lock_path,
+                                    age_seconds=86400, clock=lambda: NOW.replace(tzinfo=None))
+    return lambda: mgr.update([], [DATASTORE])
+
+
+IMPLEMENTATIONS: dict[str, Implementation] = {"refimpl": refimpl_pass, "original": original_pass}
 
 
 def measure(sim: Simulator, root: Path, n: int, repeat: int,
@@ -77,10 +85,17 @@ def main() -> None:
     print(f"one steady-state aging pass, {args.delay_ms} ms per SOAP call "
           f"(median of {args.repeat})")
     header = f"{'N':>6}" + "".join(f"{name + ' calls':>16}{name + ' s':>12}" for name in names)
+    if len(names) == 2:
+        header += f"{'calls ratio':>14}{'time ratio':>12}"
     print(header)
     for n in sizes:
         cells = "".join(f"{rows[name, n][0]:>16}{rows[name, n][1]:>12.3f}" for name in names)
+        if len(names) == 2:
+            (c0, t0), (c1, t1) = rows[names[0], n], rows[names[1], n]
+            cells += f"{c1 / c0:>14.1f}{t1 / t0:>12.1f}"
         print(f"{n:>6}{cells}")
+    if len(names) == 2:
+        print(f"ratios: {names[1]} / {names[0]}")
 
 
 if __name__ == "__main__":

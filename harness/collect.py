@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from .adapters import get as get_implementation
+from .manifest import expected_failures
 from .runner import ScenarioFailure, display_path, run_scenario
 from .scenario import Scenario, ScenarioError, load_scenario
 from .simulator_holder import session_simulator
@@ -17,7 +18,8 @@ _NAMES = pytest.StashKey[dict[str, str]]()  # scenario name -> file:line, for du
 
 
 def is_scenario_file(path: Path) -> bool:
-    return path.suffix in SUFFIXES and "scenarios" in path.parts[:-1]
+    folders = path.parts[:-1]
+    return path.suffix in SUFFIXES and "scenarios" in folders and "expectations" not in folders
 
 
 class ScenarioFile(pytest.File):
@@ -47,6 +49,11 @@ class ScenarioItem(pytest.Item):
         for marker in ("scenario", scenario.tier, *scenario.tags):
             _register_marker(self.config, marker)
             self.add_marker(marker)
+        manifests = Path(self.config.getoption("expectations"))
+        expected = expected_failures(impl, manifests).get(scenario.name)
+        if expected is not None:
+            # strict: an unexpected pass fails as loudly as an unexpected failure
+            self.add_marker(pytest.mark.xfail(reason=expected.reason, strict=True))
         self.user_properties += [("scenario", scenario.name), ("tier", scenario.tier),
                                  ("tags", ",".join(scenario.tags)), ("impl", impl),
                                  ("file", f"{scenario.path}:{scenario.line}")]

@@ -20,6 +20,7 @@ from . import simulator_holder
 from . import vsphere as vsphere_session
 from .adapters import IMPLEMENTATIONS
 from .collect import ScenarioFile, is_scenario_file
+from .manifest import MANIFEST_DIR
 from .report import ScenarioReport
 
 
@@ -39,6 +40,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     choices=sorted(IMPLEMENTATIONS),
                     help="implementation under test (repeat to run each scenario against "
                          "several; default: refimpl)")
+    group.addoption("--expectations", default=str(MANIFEST_DIR), metavar="DIR",
+                    help="folder of <implementation>.yaml expectation manifests "
+                         "(default: scenarios/expectations)")
     group.addoption("--scenario-report", default=None, metavar="DIR",
                     help="write summary.md and summary.json of the scenario run to DIR")
 

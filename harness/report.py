@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-OUTCOMES = ("passed", "failed", "skipped")
+OUTCOMES = ("passed", "failed", "xfailed", "skipped")
 
 
 @dataclass
@@ -48,7 +48,9 @@ class ScenarioReport:
                 tags=[t for t in props["tags"].split(",") if t], file=props["file"],
                 outcome="passed", seconds=0.0)
         result.seconds += report.duration
-        if report.failed or (report.skipped and result.outcome == "passed"):
+        if hasattr(report, "wasxfail") and report.skipped:
+            result.outcome, result.message = "xfailed", report.wasxfail
+        elif report.failed or (report.skipped and result.outcome == "passed"):
             result.outcome = "failed" if report.failed else "skipped"
             result.details = report.longreprtext.strip()
             result.message = next((line for line in result.details.splitlines()
@@ -75,12 +77,12 @@ class ScenarioReport:
 
 
 def _table(title: str, groups: dict[str, Counter]) -> list[str]:
-    lines = [f"## By {title}", "", f"| {title} | passed | failed | skipped | total |",
-             "|---|---:|---:|---:|---:|"]
+    lines = [f"## By {title}", "", f"| {title} | " + " | ".join(OUTCOMES) + " | total |",
+             "|---|" + "---:|" * (len(OUTCOMES) + 1)]
     for key in sorted(groups):
         c = groups[key]
-        lines.append(f"| {key} | {c['passed']} | {c['failed']} | {c['skipped']} | "
-                     f"{sum(c.values())} |")
+        lines.append(f"| {key} | " + " | ".join(str(c[o]) for o in OUTCOMES) +
+                     f" | {sum(c.values())} |")
     return [*lines, ""]
 
 
@@ -104,6 +106,11 @@ def render(results: list[Result], seconds: float) -> str:
         lines += [f"### {r.scenario} [{r.impl}]", "", f"{r.file}: {r.message}", "", "```",
                   r.details, "```", ""]
     lines += ["(none)", ""] if not failures else []
+    expected = [r for r in results if r.outcome == "xfailed"]
+    if expected:
+        lines += ["## Expected failures (per the implementation's manifest)", ""]
+        lines += [f"- {r.scenario} [{r.impl}]: {r.message}" for r in expected]
+        lines.append("")
     lines += ["## All scenarios", "", "| scenario | impl | tier | tags | result | seconds |",
               "|---|---|---|---|---|---:|"]
     lines += [f"| {r.scenario} | {r.impl} | {r.tier} | {' '.join(r.tags)} | {r.outcome} | "

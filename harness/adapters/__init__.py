@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .base import Implementation, ImplementationError, Node, NodeSetup
+from .original_adapter import OriginalImplementation
 from .refimpl_adapter import RefimplImplementation
 
 IMPLEMENTATIONS: dict[str, Callable[[], Implementation]] = {
     "refimpl": RefimplImplementation,
+    "original": OriginalImplementation,
 }
 
 __all__ = ["IMPLEMENTATIONS", "Implementation", "ImplementationError", "Node", "NodeSetup",

@@ -1,0 +1,47 @@
+"""Expectation manifests: per implementation, the scenarios it is expected
+to fail and why (``scenarios/expectations/<implementation>.yaml``, like
+web-platform-tests' expectation files)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+MANIFEST_DIR = Path(__file__).resolve().parents[1] / "scenarios" / "expectations"
+
+
+class ManifestError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class ExpectedFailure:
+    scenario: str
+    reason: str
+    edge_cases: tuple[int, ...] = ()
+
+
+@cache
+def expected_failures(implementation: str, directory: Path = MANIFEST_DIR
+                      ) -> dict[str, ExpectedFailure]:
+    """The implementation's expected failures by scenario name (none if it has no manifest)."""
+    path = directory / f"{implementation}.yaml"
+    if not path.exists():
+        return {}
+    data = yaml.safe_load(path.read_text()) or {}
+    unknown = set(data) - {"implementation", "expected_failures"}
+    if unknown:
+        raise ManifestError(f"{path}: unknown keys {sorted(unknown)}")
+    if data.get("implementation") != implementation:
+        raise ManifestError(f"{path}: implementation is {data.get('implementation')!r}, "
+                            f"expected {implementation!r}")
+    result = {}
+    for name, entry in (data.get("expected_failures") or {}).items():
+        if not isinstance(entry, dict) or not entry.get("reason") or \
+                set(entry) - {"reason", "edge_cases"}:
+            raise ManifestError(f"{path}: {name}: needs a reason (and optional edge_cases) only")
+        result[name] = ExpectedFailure(name, entry["reason"], tuple(entry.get("edge_cases", ())))
+    return result

@@ -1,0 +1,59 @@
+"""Expectation manifests: they name real scenarios, and an unexpected pass fails."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from harness.collect import is_scenario_file
+from harness.manifest import MANIFEST_DIR, ManifestError, expected_failures
+from harness.scenario import load_scenario
+
+from .test_collection import PASSING, make
+
+
+def corpus_names() -> set[str]:
+    root = MANIFEST_DIR.parent
+    return {load_scenario(p).name for p in root.rglob("*.yaml") if is_scenario_file(p)}
+
+
+@pytest.mark.parametrize("manifest", sorted(MANIFEST_DIR.glob("*.yaml")), ids=lambda p: p.stem)
+def test_manifest_names_existing_reference_scenarios(manifest):
+    failures = expected_failures(manifest.stem)
+    assert failures, f"{manifest} lists nothing"
+    names = corpus_names()
+    assert set(failures) <= names, f"unknown scenarios: {set(failures) - names}"
+    root = MANIFEST_DIR.parent
+    tiers = {s.name: s.tier for s in (load_scenario(p) for p in root.rglob("*.yaml")
+                                      if is_scenario_file(p))}
+    # Must-tier behaviour is shared by every implementation by definition.
+    assert all(tiers[name] == "reference" for name in failures if manifest.stem == "original")
+
+
+def test_bad_manifest_is_an_error(tmp_path):
+    (tmp_path / "x.yaml").write_text("implementation: x\nexpected_failures:\n  a: {}\n")
+    with pytest.raises(ManifestError, match="a: needs a reason"):
+        expected_failures("x", tmp_path)
+    (tmp_path / "y.yaml").write_text("implementation: z\n")
+    with pytest.raises(ManifestError, match="implementation is 'z', expected 'y'"):
+        expected_failures("y", tmp_path)
+
+
+def test_unexpected_pass_is_a_failure_and_expected_failure_is_not(pytester):
+    make(pytester, good=PASSING.format(name="good", tier="reference", tag="marking"),
+         bad=PASSING.format(name="bad", tier="reference", tag="marking").replace(
+             "marks: 1", "marks: 2"))
+    manifests = pytester.path / "manifests"
+    manifests.mkdir()
+    (manifests / "refimpl.yaml").write_text(textwrap.dedent("""\
+        implementation: refimpl
+        expected_failures:
+          good: {reason: listed although it passes}
+          bad: {reason: expects two marks}
+    """))
+    result = pytester.runpytest_subprocess("-p", "harness.plugin", "--vcsim=process",
+                                           "scenarios", f"--expectations={manifests}", "-rxX")
+    result.assert_outcomes(failed=1, xfailed=1)
+    result.stdout.fnmatch_lines(["*XPASS(strict)*listed although it passes*",
+                                 "XFAIL*bad*expects two marks*"])
