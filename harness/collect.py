@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from .adapters import get as get_implementation
+from .adapters import label_of
 from .manifest import expected_failures
 from .runner import ScenarioFailure, display_path, run_scenario
 from .scenario import Scenario, ScenarioError, load_scenario
@@ -38,24 +39,25 @@ class ScenarioFile(pytest.File):
             return
         impls = self.config.getoption("impl") or ["refimpl"]
         for impl in impls:
-            name = scenario.name if len(impls) == 1 else f"{scenario.name}[{impl}]"
+            label = label_of(impl)
+            name = scenario.name if len(impls) == 1 else f"{scenario.name}[{label}]"
             yield ScenarioItem.from_parent(self, name=name, scenario=scenario, impl=impl)
 
 
 class ScenarioItem(pytest.Item):
     def __init__(self, *, scenario: Scenario, impl: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.scenario, self.impl = scenario, impl
+        self.scenario, self.impl, self.label = scenario, impl, label_of(impl)
         for marker in ("scenario", scenario.tier, *scenario.tags):
             _register_marker(self.config, marker)
             self.add_marker(marker)
         manifests = Path(self.config.getoption("expectations"))
-        expected = expected_failures(impl, manifests).get(scenario.name)
+        expected = expected_failures(self.label, manifests).get(scenario.name)
         if expected is not None:
             # strict: an unexpected pass fails as loudly as an unexpected failure
             self.add_marker(pytest.mark.xfail(reason=expected.reason, strict=True))
         self.user_properties += [("scenario", scenario.name), ("tier", scenario.tier),
-                                 ("tags", ",".join(scenario.tags)), ("impl", impl),
+                                 ("tags", ",".join(scenario.tags)), ("impl", self.label),
                                  ("file", f"{scenario.path}:{scenario.line}")]
 
     def runtest(self) -> None:
@@ -68,7 +70,7 @@ class ScenarioItem(pytest.Item):
         return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self) -> tuple[Path, int, str]:
-        return self.path, self.scenario.line - 1, f"scenario {self.scenario.name} [{self.impl}]"
+        return self.path, self.scenario.line - 1, f"scenario {self.scenario.name} [{self.label}]"
 
     def _traceback_filter(self, excinfo: pytest.ExceptionInfo[BaseException]):
         # An error inside the implementation or the harness: show from

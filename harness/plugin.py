@@ -18,7 +18,8 @@ from sim.backends import BACKENDS
 
 from . import simulator_holder
 from . import vsphere as vsphere_session
-from .adapters import IMPLEMENTATIONS
+from .adapters import UnknownImplementation
+from .adapters import get as get_implementation
 from .collect import ScenarioFile, is_scenario_file
 from .manifest import MANIFEST_DIR
 from .report import ScenarioReport
@@ -36,10 +37,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="Docker image for the docker backend instead of the harness build, "
                          "e.g. vmware/vcsim:v0.56.0 (must be present locally; env VCSIM_IMAGE)")
     group = parser.getgroup("scenarios", "image cache scenarios")
-    group.addoption("--impl", action="append", default=None, metavar="NAME",
-                    choices=sorted(IMPLEMENTATIONS),
-                    help="implementation under test (repeat to run each scenario against "
-                         "several; default: refimpl)")
+    group.addoption("--impl", action="append", default=None, metavar="SPEC",
+                    help="implementation under test: a registered name (refimpl, original, "
+                         "...), module:factory, or 'cmd:<command line>' speaking the protocol; "
+                         "LABEL=SPEC names it. Repeat to run each scenario against several "
+                         "(default: refimpl)")
     group.addoption("--expectations", default=str(MANIFEST_DIR), metavar="DIR",
                     help="folder of <implementation>.yaml expectation manifests "
                          "(default: scenarios/expectations)")
@@ -50,6 +52,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     # Fails on a bad option or environment before any test runs.
     simulator_holder.install(config)
+    for spec in config.getoption("impl") or []:
+        try:
+            get_implementation(spec)
+        except UnknownImplementation as exc:
+            raise pytest.UsageError(str(exc)) from None
     report_dir = config.getoption("scenario_report")
     if report_dir and not hasattr(config, "workerinput"):
         config.pluginmanager.register(ScenarioReport(Path(report_dir)), "scenario-report")

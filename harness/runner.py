@@ -16,7 +16,13 @@ from pyVmomi import vim
 from sim import Control, ControlError, Endpoint
 
 from . import expectations, inspector
-from .adapters import Implementation, ImplementationError, Node, NodeSetup
+from .adapters import (
+    Implementation,
+    ImplementationBroken,
+    ImplementationError,
+    Node,
+    NodeSetup,
+)
 from .clock import ScenarioClock, frozen_at
 from .datastore import DatastoreClient
 from .layout import lay_out
@@ -115,16 +121,14 @@ class Run:
             self.instances = list(step.instances)
             return f"{len(self.instances)} instance(s)"
         if isinstance(step, m.EnlistStep):
-            node = self.node(step.node)
             return self.call(index, step, step.expect_error,
-                             lambda: node.enlist(step.datastore, step.image))
+                             lambda: self.node(step.node).enlist(step.datastore, step.image))
         if isinstance(step, m.AgeStep):
-            node = self.node(step.node)
             seen = [i for i in self.instances
                     if (step.sees is None or i.uuid in step.sees)
                     and (step.hosts is None or i.host in step.hosts)]
             return self.call(index, step, step.expect_error,
-                             lambda: node.age(seen, step.datastores))
+                             lambda: self.node(step.node).age(seen, step.datastores))
         if isinstance(step, m.CacheFolderStep):
             return self.check_cache_folder(index, step)
         if isinstance(step, m.FaultStep):
@@ -145,6 +149,8 @@ class Run:
              operation: Callable[[], str | None]) -> str:
         try:
             result = operation()
+        except ImplementationBroken as err:
+            raise self.fail(index, step, f"the implementation broke: {err}") from err
         except ImplementationError as err:
             described = f"{err.kind}{'/' + err.fault if err.fault else ''}: {err}"
             if expected is not None and _matches(expected, err):

@@ -1,25 +1,66 @@
-"""Implementations the scenarios can run against, by name."""
+"""Implementations the scenarios run against.
+
+``--impl`` takes a registered name (entry-point group
+``imagecache_harness.implementations``: ``refimpl``, ``original`` and any
+installed package's), ``module:factory``, or ``cmd:<command line>`` for a
+process speaking the protocol (docs/protocol.md); ``label=<any of these>``
+names it (the label also picks ``scenarios/expectations/<label>.yaml``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+from importlib.metadata import entry_points
 
-from .base import Implementation, ImplementationError, Node, NodeSetup
-from .original_adapter import OriginalImplementation
-from .refimpl_adapter import RefimplImplementation
+from .base import (
+    Implementation,
+    ImplementationBroken,
+    ImplementationError,
+    Node,
+    NodeSetup,
+)
+from .command_adapter import CommandImplementation
 
-IMPLEMENTATIONS: dict[str, Callable[[], Implementation]] = {
-    "refimpl": RefimplImplementation,
-    "original": OriginalImplementation,
-}
+GROUP = "imagecache_harness.implementations"
 
-__all__ = ["IMPLEMENTATIONS", "Implementation", "ImplementationError", "Node", "NodeSetup",
-           "get"]
+__all__ = ["GROUP", "Implementation", "ImplementationBroken", "ImplementationError", "Node",
+           "NodeSetup", "UnknownImplementation", "get", "label_of", "registered"]
 
 
-def get(name: str) -> Implementation:
+class UnknownImplementation(ValueError):
+    pass
+
+
+def registered() -> dict[str, str]:
+    """Registered implementation names and their ``module:factory``."""
+    return {ep.name: ep.value for ep in entry_points(group=GROUP)}
+
+
+def label_of(spec: str) -> str:
+    label, sep, _ = spec.partition("=")
+    if sep and label and ":" not in label and " " not in label:
+        return label
+    return spec
+
+
+def get(spec: str) -> Implementation:
+    """The implementation ``spec`` names (see the module docstring)."""
+    label = label_of(spec)
+    target = spec[len(label) + 1:] if label != spec else spec
+    if target.startswith("cmd:"):
+        return CommandImplementation(target[len("cmd:"):], name=label)
+    if target in registered():
+        target = registered()[target]
+    module_name, sep, factory = target.partition(":")
+    if not sep or not module_name or not factory:
+        known = ", ".join(sorted(registered())) or "none"
+        raise UnknownImplementation(
+            f"unknown implementation {spec!r}: use a registered name ({known}), "
+            "module:factory, or cmd:<command line>")
     try:
-        return IMPLEMENTATIONS[name]()
-    except KeyError:
-        raise ValueError(f"unknown implementation {name!r}; known: "
-                         f"{', '.join(sorted(IMPLEMENTATIONS))}") from None
+        impl = getattr(importlib.import_module(module_name), factory)()
+    except (ImportError, AttributeError) as exc:
+        raise UnknownImplementation(f"implementation {spec!r}: {exc}") from exc
+    if label != spec:
+        impl.name = label
+    return impl

@@ -45,6 +45,11 @@ class ImplementationError(Exception):
         super().__init__(message)
 
 
+class ImplementationBroken(Exception):
+    """The implementation crashed, hung or broke the protocol: not behaviour a
+    scenario can expect, so the scenario fails with this message."""
+
+
 class Node(Protocol):
     def enlist(self, datastore: str, image_id: str) -> None:
         """Enlist ``image_id`` on ``datastore`` (a spawn is about to use it)."""

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 import refimpl
+from refimpl.serve import describe_error
 
 from ..scenario.model import Instance
 from .base import ImplementationError, NodeSetup
@@ -16,14 +17,9 @@ T = TypeVar("T")
 def _translate(call: Callable[[], T]) -> T:
     try:
         return call()
-    except refimpl.InvalidArgument as exc:
-        raise ImplementationError("invalid_argument", str(exc)) from exc
-    except refimpl.DatastoreNotFound as exc:
-        raise ImplementationError("not_found", str(exc)) from exc
-    except refimpl.VSphereFault as exc:
-        raise ImplementationError("vsphere_fault", str(exc), exc.fault_name) from exc
     except refimpl.ImageCacheError as exc:
-        raise ImplementationError("error", f"{type(exc).__name__}: {exc}") from exc
+        error = describe_error(exc)  # the same words refimpl.serve uses
+        raise ImplementationError(error["kind"], error["message"], error["fault"]) from exc
 
 
 class RefimplNode:

@@ -1,0 +1,152 @@
+"""Any implementation, in any language, as a process speaking the protocol
+(docs/protocol.md): ``--impl "cmd:<command line>"``."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import queue
+import shlex
+import subprocess
+import threading
+from collections import deque
+from collections.abc import Sequence
+from typing import Any
+
+from ..protocol import PROTOCOL, ProtocolError, check, timestamp
+from ..scenario.model import Instance
+from .base import ImplementationBroken, ImplementationError, NodeSetup
+
+log = logging.getLogger(__name__)
+
+REPLY_TIMEOUT = float(os.environ.get("IMAGECACHE_HARNESS_REPLY_TIMEOUT", "120"))
+_STDERR_LINES = 30
+
+
+class CommandNode:
+    def __init__(self, argv: Sequence[str], setup: NodeSetup) -> None:
+        self._argv = list(argv)
+        self._setup = setup
+        self._seq = 0
+        self._stderr: deque[str] = deque(maxlen=_STDERR_LINES)
+        self._replies: queue.Queue[str | None] = queue.Queue()
+        try:
+            self._proc = subprocess.Popen(
+                self._argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, text=True, bufsize=1, start_new_session=True)
+        except OSError as exc:
+            raise ImplementationBroken(f"cannot start {shlex.join(self._argv)}: {exc}") from exc
+        threading.Thread(target=self._pump_stdout, daemon=True).start()
+        self._stderr_pump = threading.Thread(target=self._pump_stderr, daemon=True)
+        self._stderr_pump.start()
+        endpoint = setup.endpoint
+        self._request("start", protocol=PROTOCOL,
+                      vsphere={"url": endpoint.url, "insecure": endpoint.insecure},
+                      node={"name": setup.name, "base_folder": setup.base_folder,
+                            "lock_path": str(setup.lock_path), "age_seconds": setup.age_seconds})
+
+    def _pump_stdout(self) -> None:
+        for line in self._proc.stdout:
+            self._replies.put(line)
+        self._replies.put(None)
+
+    def _pump_stderr(self) -> None:
+        for line in self._proc.stderr:
+            self._stderr.append(line.rstrip("\n"))
+
+    def _broken(self, what: str) -> ImplementationBroken:
+        if self._proc.poll() is not None:
+            self._stderr_pump.join(timeout=2)  # its last words
+        tail = "\n".join(self._stderr) or "(nothing)"
+        return ImplementationBroken(f"{shlex.join(self._argv)}: {what}\n"
+                                    f"--- its stderr (tail) ---\n{tail}")
+
+    def _request(self, op: str, **fields: Any) -> Any:
+        self._seq += 1
+        message = {"seq": self._seq, "op": op, **fields}
+        if op != "stop":
+            message["now"] = timestamp(self._setup.clock())
+        check("request", message)
+        try:
+            self._proc.stdin.write(_json(message) + "\n")
+            self._proc.stdin.flush()
+        except OSError:
+            raise self._broken(f"exited (code {self._proc.wait()}) before {op!r}") from None
+        try:
+            line = self._replies.get(timeout=REPLY_TIMEOUT)
+        except queue.Empty:
+            self._kill()
+            raise self._broken(f"hung: no reply to {op!r} within {REPLY_TIMEOUT:g} s") from None
+        if line is None:
+            raise self._broken(f"crashed (exit code {self._proc.wait()}) during {op!r}")
+        try:
+            reply = _load(line)
+            check("reply", reply)
+            if reply["seq"] != self._seq:
+                raise ProtocolError(f"reply seq {reply['seq']}, expected {self._seq}")
+        except ProtocolError as exc:
+            self._kill()
+            raise self._broken(f"broke the protocol answering {op!r}: {exc}") from None
+        if not reply["ok"]:
+            error = reply["error"]
+            raise ImplementationError(error["kind"] if error["kind"] != "protocol" else "error",
+                                      error["message"], error.get("fault"))
+        return reply.get("result")
+
+    def enlist(self, datastore: str, image_id: str) -> None:
+        self._request("enlist", datastore=datastore, image=image_id)
+
+    def age(self, instances: Sequence[Instance], datastores: Sequence[str]) -> str | None:
+        result = self._request("age", datastores=list(datastores), instances=[
+            {"uuid": i.uuid, "name": i.name, "host": i.host, "image_ref": i.image_ref,
+             "kernel_id": i.kernel_id, "ramdisk_id": i.ramdisk_id} for i in instances])
+        return (result or {}).get("summary")
+
+    def cache_folder(self, datastore: str, image_id: str) -> str:
+        return self._request("cache_folder", datastore=datastore, image=image_id)["path"]
+
+    def close(self) -> None:
+        if self._proc.poll() is None:
+            with contextlib.suppress(ImplementationBroken, ImplementationError):
+                self._request("stop")
+            try:
+                self._proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self._kill()
+        for stream in (self._proc.stdin, self._proc.stdout, self._proc.stderr):
+            with contextlib.suppress(OSError):
+                stream.close()
+
+    def _kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self._proc.pid, 9)
+        self._proc.wait()
+
+
+class CommandImplementation:
+    """``cmd:<command line>``: one process per scenario node."""
+
+    def __init__(self, command: str, name: str | None = None) -> None:
+        self.argv = shlex.split(command)
+        if not self.argv:
+            raise ValueError("cmd: needs a command line, e.g. cmd:python -m refimpl.serve")
+        self.name = name or f"cmd:{command}"
+
+    def open_node(self, setup: NodeSetup) -> CommandNode:
+        return CommandNode(self.argv, setup)
+
+
+def _json(message: dict[str, Any]) -> str:
+    return json.dumps(message)
+
+
+def _load(line: str) -> dict[str, Any]:
+    try:
+        data = json.loads(line)
+    except ValueError as exc:
+        raise ProtocolError(f"not JSON: {line[:200]!r} ({exc})") from None
+    if not isinstance(data, dict):
+        raise ProtocolError(f"not a JSON object: {line[:200]!r}")
+    return data
