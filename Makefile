@@ -3,6 +3,8 @@
 
 PYTHON      ?= python3
 VENV        := .venv
+NOVA_VENV   := .nova-venv
+NOVA_STAMP  := $(NOVA_VENV)/.installed
 PY          := $(VENV)/bin/python
 STAMP       := $(VENV)/.installed
 WITH_DOCKER := tools/with-docker-engine
@@ -12,13 +14,15 @@ PYTEST_ARGS ?=
 IMPLS       ?= refimpl
 IMPL_ARGS    = $(foreach impl,$(IMPLS),--impl $(impl))
 
-.PHONY: help setup vcsim image test run lint clean _test-in-engine _run-in-engine
+.PHONY: help setup nova-env vcsim image test run conformance lint clean _test-in-engine _run-in-engine
 
 help:
 	@echo "make test    the project's tests (both simulator backends), lint, leak check"
 	@echo "make run     the scenario suite against refimpl, in parallel, report in reports/"
 	@echo "make setup   venv in $(VENV) with the project installed (editable)"
 	@echo "make vcsim   build the simulator binary (cached; rebuilt when sources/pin change)"
+	@echo "make nova-env  venv in $(NOVA_VENV) with upstream nova 34.0.0 (for --impl nova)"
+	@echo "make conformance  the scenarios against refimpl, the original and upstream Nova"
 	@echo "make image   build the simulator's Docker image FROM scratch"
 	@echo "make lint    ruff"
 	@echo "make clean   remove the venv, caches and reports"
@@ -31,6 +35,16 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]' --config-settings editable_mode=compat
 	@touch $@
 
+# Upstream Nova, unmodified, in a venv of its own: reached through the
+# protocol by harness/peers/nova_serve.py (--impl nova).
+nova-env: $(NOVA_STAMP)
+
+$(NOVA_STAMP):
+	$(PYTHON) -m venv $(NOVA_VENV)
+	$(NOVA_VENV)/bin/pip install -q --upgrade pip
+	$(NOVA_VENV)/bin/pip install -q "nova[vmware]==34.0.0" "pyvmomi==9.1.1.0"
+	@touch $@
+
 vcsim: setup
 	$(PY) -m sim build
 
@@ -41,12 +55,12 @@ lint: setup
 	$(PY) -m ruff check .
 
 # The engine wrapper starts dockerd when none answers and stops it afterwards.
-test: lint vcsim
+test: lint vcsim nova-env
 	$(WITH_DOCKER) $(MAKE) --no-print-directory _test-in-engine
 
 _test-in-engine:
 	@if [ -z "$$IMAGECACHE_DOCKER_ERROR" ]; then $(PY) -m sim image; fi
-	$(PY) -m pytest -n auto --impl refimpl --impl original $(PYTEST_ARGS)
+	IMAGECACHE_REQUIRE_NOVA=1 $(PY) -m pytest -n auto --impl refimpl --impl original $(PYTEST_ARGS)
 	$(PY) -m sim ps --check-leaks
 
 # The main job: every scenario against refimpl on the built-in simulator
@@ -62,6 +76,10 @@ _run-in-engine:
 		--scenario-report=$(REPORTS) $(PYTEST_ARGS)
 	$(PY) -m sim ps --check-leaks
 
+# Every implementation side by side, with the report.
+conformance: vcsim nova-env
+	$(WITH_DOCKER) $(MAKE) --no-print-directory _run-in-engine IMPLS="refimpl original nova"
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache reports *.egg-info
+	rm -rf $(VENV) $(NOVA_VENV) .pytest_cache .ruff_cache reports *.egg-info
 	rm -rf "$${IMAGECACHE_HARNESS_CACHE:-$${XDG_CACHE_HOME:-$$HOME/.cache}/imagecache-harness}"

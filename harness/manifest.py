@@ -32,13 +32,14 @@ def expected_failures(implementation: str, directory: Path = MANIFEST_DIR
     if not path.exists():
         return {}
     data = yaml.safe_load(path.read_text()) or {}
-    unknown = set(data) - {"implementation", "expected_failures"}
+    unknown = set(data) - {"implementation", "inherits", "expected_failures"}
     if unknown:
         raise ManifestError(f"{path}: unknown keys {sorted(unknown)}")
     if data.get("implementation") != implementation:
         raise ManifestError(f"{path}: implementation is {data.get('implementation')!r}, "
                             f"expected {implementation!r}")
-    result = {}
+    # inherits: another implementation's list, extended or overridden here.
+    result = dict(expected_failures(data["inherits"], directory)) if data.get("inherits") else {}
     for name, entry in (data.get("expected_failures") or {}).items():
         if not isinstance(entry, dict) or not entry.get("reason") or \
                 set(entry) - {"reason", "edge_cases"}:

@@ -59,7 +59,7 @@ def get(spec: str) -> Implementation:
             "module:factory, or cmd:<command line>")
     try:
         impl = getattr(importlib.import_module(module_name), factory)()
-    except (ImportError, AttributeError) as exc:
+    except (ImportError, AttributeError, OSError) as exc:
         raise UnknownImplementation(f"implementation {spec!r}: {exc}") from exc
     if label != spec:
         impl.name = label

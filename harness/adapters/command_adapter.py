@@ -12,7 +12,7 @@ import shlex
 import subprocess
 import threading
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..protocol import PROTOCOL, ProtocolError, check, timestamp
@@ -26,7 +26,8 @@ _STDERR_LINES = 30
 
 
 class CommandNode:
-    def __init__(self, argv: Sequence[str], setup: NodeSetup) -> None:
+    def __init__(self, argv: Sequence[str], setup: NodeSetup,
+                 env: Mapping[str, str] | None = None) -> None:
         self._argv = list(argv)
         self._setup = setup
         self._seq = 0
@@ -35,7 +36,8 @@ class CommandNode:
         try:
             self._proc = subprocess.Popen(
                 self._argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE, text=True, bufsize=1, start_new_session=True)
+                stderr=subprocess.PIPE, text=True, bufsize=1, start_new_session=True,
+                env={**os.environ, **(env or {})})
         except OSError as exc:
             raise ImplementationBroken(f"cannot start {shlex.join(self._argv)}: {exc}") from exc
         threading.Thread(target=self._pump_stdout, daemon=True).start()
@@ -128,14 +130,16 @@ class CommandNode:
 class CommandImplementation:
     """``cmd:<command line>``: one process per scenario node."""
 
-    def __init__(self, command: str, name: str | None = None) -> None:
+    def __init__(self, command: str, name: str | None = None,
+                 env: Mapping[str, str] | None = None) -> None:
         self.argv = shlex.split(command)
         if not self.argv:
             raise ValueError("cmd: needs a command line, e.g. cmd:python -m refimpl.serve")
         self.name = name or f"cmd:{command}"
+        self.env = dict(env or {})
 
     def open_node(self, setup: NodeSetup) -> CommandNode:
-        return CommandNode(self.argv, setup)
+        return CommandNode(self.argv, setup, self.env)
 
 
 def _json(message: dict[str, Any]) -> str:

@@ -116,7 +116,7 @@ def test_unknown_implementation_is_a_usage_error(pytester):
                                            "--impl", "nope")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*unknown implementation 'nope': use a registered name "
-                                 "(original, refimpl), module:factory, or cmd:*"])
+                                 "(nova, original, refimpl), module:factory, or cmd:*"])
 
 
 def test_module_factory_and_label(pytester):

@@ -1,0 +1,46 @@
+"""Upstream Nova's own module against the corpus, and the baseline against
+it: the same outcome, scenario for scenario."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from harness.adapters.nova_adapter import nova_venv
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def nova_available() -> None:
+    if (nova_venv() / "bin" / "python").exists():
+        return
+    message = f"no Nova venv at {nova_venv()}: run `make nova-env`"
+    if os.environ.get("IMAGECACHE_REQUIRE_NOVA"):
+        pytest.fail(message)  # make test builds it: missing means broken
+    pytest.skip(message)
+
+
+def test_baseline_matches_upstream_nova_scenario_for_scenario(nova_available, pytester):
+    corpus = ROOT / "scenarios"
+    # Raw outcomes: no manifests, so that nothing is turned into an xfail.
+    pytester.runpytest_subprocess(
+        "-p", "harness.plugin", "-p", "xdist", "-n", "2", "--vcsim=process", str(corpus),
+        "--impl", "original", "--impl", "nova", f"--expectations={pytester.path / 'none'}",
+        "--scenario-report=rep")
+    results = json.loads((pytester.path / "rep" / "summary.json").read_text())
+    outcome = {(r["impl"], r["scenario"]): r for r in results}
+    names = sorted({r["scenario"] for r in results})
+    assert len(names) >= 60
+    differences = [
+        f"{name}: original {outcome['original', name]['outcome']}, "
+        f"nova {outcome['nova', name]['outcome']} ({outcome['nova', name]['message']})"
+        for name in names
+        if outcome["original", name]["outcome"] != outcome["nova", name]["outcome"]]
+    assert not differences, "the baseline differs from upstream Nova:\n" + "\n".join(differences)
+    nova_failures = {name for name in names if outcome["nova", name]["outcome"] == "failed"}
+    manifest = (corpus / "expectations" / "original.yaml").read_text()
+    assert all(f"  {name}:" in manifest for name in nova_failures)
