@@ -15,7 +15,10 @@ from pathlib import Path
 
 import pytest
 
-OUTCOMES = ("passed", "failed", "xfailed", "skipped")
+from . import conformance
+
+# xpassed: listed as an expected failure in the manifest, yet passed (a failure).
+OUTCOMES = ("passed", "failed", "xpassed", "xfailed", "skipped")
 
 
 @dataclass
@@ -50,9 +53,12 @@ class ScenarioReport:
         result.seconds += report.duration
         if hasattr(report, "wasxfail") and report.skipped:
             result.outcome, result.message = "xfailed", report.wasxfail
+            result.details = report.longreprtext.strip()  # how it failed, as expected
         elif report.failed or (report.skipped and result.outcome == "passed"):
-            result.outcome = "failed" if report.failed else "skipped"
             result.details = report.longreprtext.strip()
+            result.outcome = ("skipped" if not report.failed else
+                              "xpassed" if result.details.startswith("[XPASS(strict)]") else
+                              "failed")
             result.message = next((line for line in result.details.splitlines()
                                    if line.strip()), "")[:300]
 
@@ -66,14 +72,17 @@ class ScenarioReport:
         (self.directory / "summary.md").write_text(markdown)
         (self.directory / "summary.json").write_text(json.dumps(
             [asdict(r) for r in results], indent=2))
+        written = conformance.write(results, self.directory)
         terminalreporter.section("scenario summary")
         # The counts only: the failures themselves were shown above.
         for line in markdown.split("\n## Failures")[0].splitlines():
             terminalreporter.write_line(line)
-        failed = [r for r in results if r.outcome == "failed"]
-        for r in failed:
-            terminalreporter.write_line(f"FAILED {r.scenario} [{r.impl}]: {r.message}")
-        terminalreporter.write_line(f"full report: {self.directory / 'summary.md'}")
+        for r in results:
+            if r.outcome in ("failed", "xpassed"):
+                terminalreporter.write_line(f"{r.outcome.upper()} {r.scenario} [{r.impl}]: "
+                                            f"{r.message}")
+        terminalreporter.write_line(f"full report: {self.directory / 'summary.md'}; "
+                                    f"also {', '.join(str(p) for p in written)}")
 
 
 def _table(title: str, groups: dict[str, Counter]) -> list[str]:
@@ -100,7 +109,7 @@ def render(results: list[Result], seconds: float) -> str:
              f"{len(results)} scenario runs: " + ", ".join(
                  f"{totals[o]} {o}" for o in OUTCOMES) + f" — {seconds:.1f} s wall time", ""]
     lines += _table("implementation", by_impl) + _table("tier", by_tier) + _table("tag", by_tag)
-    failures = [r for r in results if r.outcome == "failed"]
+    failures = [r for r in results if r.outcome in ("failed", "xpassed")]
     lines += ["## Failures", ""]
     for r in failures:
         lines += [f"### {r.scenario} [{r.impl}]", "", f"{r.file}: {r.message}", "", "```",

@@ -57,3 +57,36 @@ def test_unexpected_pass_is_a_failure_and_expected_failure_is_not(pytester):
     result.assert_outcomes(failed=1, xfailed=1)
     result.stdout.fnmatch_lines(["*XPASS(strict)*listed although it passes*",
                                  "XFAIL*bad*expects two marks*"])
+
+
+def test_conformance_report_cells_links_and_junit(pytester):
+    make(pytester, good=PASSING.format(name="good", tier="must", tag="marking"),
+         listed=PASSING.format(name="listed", tier="reference", tag="lstrip"),
+         broken=PASSING.format(name="broken", tier="reference", tag="lstrip").replace(
+             "marks: 1", "marks: 3"),
+         known=PASSING.format(name="known", tier="reference", tag="lstrip").replace(
+             "marks: 1", "marks: 2"))
+    manifests = pytester.path / "manifests"
+    manifests.mkdir()
+    (manifests / "mine.yaml").write_text(textwrap.dedent("""\
+        implementation: mine
+        expected_failures:
+          listed: {reason: thought broken}
+          known: {reason: expects two marks, edge_cases: [5]}
+    """))
+    pytester.runpytest_subprocess(
+        "-p", "harness.plugin", "--vcsim=process", "scenarios", f"--expectations={manifests}",
+        "--impl", "refimpl", "--impl", "mine=harness.adapters.refimpl_adapter:"
+        "RefimplImplementation", "--scenario-report=rep")
+    rep = pytester.path / "rep"
+    md = (rep / "conformance.md").read_text()
+    assert "- **mine**: 1 pass, 1 expected fail, 1 UNEXPECTED FAIL, 1 UNEXPECTED PASS" in md
+    assert "| good | pass | pass |" in md
+    assert "| listed | [UNEXPECTED PASS](#mine-listed) | pass |" in md
+    assert "| known | [expected fail](#mine-known) | [UNEXPECTED FAIL](#refimpl-known) |" in md
+    assert "Expected because: expects two marks" in md
+    assert "cache tree, expected vs actual:" in md  # the linked detail has the diff
+    page = (rep / "conformance.html").read_text()
+    assert '<a href="#mine-broken">UNEXPECTED FAIL</a>' in page and 'id="mine-broken"' in page
+    junit = (rep / "junit-mine.xml").read_text()
+    assert 'tests="4" failures="2" skipped="1"' in junit and 'name="broken"' in junit
