@@ -12,7 +12,7 @@ from .adapters import label_of
 from .manifest import expected_failures
 from .runner import ScenarioFailure, display_path, run_scenario
 from .scenario import Scenario, ScenarioError, load_scenario
-from .simulator_holder import session_simulator
+from .simulator_holder import holder, session_simulator
 
 SUFFIXES = (".yaml", ".yml")
 _NAMES = pytest.StashKey[dict[str, str]]()  # scenario name -> file:line, for duplicates
@@ -62,7 +62,8 @@ class ScenarioItem(pytest.Item):
 
     def runtest(self) -> None:
         sim = session_simulator(self.config)
-        run_scenario(self.scenario, get_implementation(self.impl), sim.endpoint)
+        run_scenario(self.scenario, get_implementation(self.impl), sim.endpoint,
+                     root_prefix=holder(self.config).root_prefix)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style=None) -> str:
         if isinstance(excinfo.value, ScenarioFailure):

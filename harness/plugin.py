@@ -33,6 +33,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--vcsim-url", default=None, metavar="URL",
                     help="existing endpoint https://user:pass@host:port/sdk, e.g. a real "
                          "vCenter or `python -m sim up` (env VCSIM_URL); never stopped")
+    group.addoption("--allow-real-vcenter", action="store_true",
+                    help="accept a --vcsim-url that is not the harness's simulator (a real "
+                         "vCenter); only a run folder on each datastore is ever changed")
+    group.addoption("--insecure", action="store_true",
+                    help="do not verify the TLS certificate of a real vCenter")
+    group.addoption("--real-vcenter-folder", default="imagecache-harness", metavar="PREFIX",
+                    help="prefix of the run folder on a real vCenter (default: %(default)s)")
     group.addoption("--vcsim-image", default=None, metavar="IMAGE",
                     help="Docker image for the docker backend instead of the harness build, "
                          "e.g. vmware/vcsim:v0.56.0 (must be present locally; env VCSIM_IMAGE)")

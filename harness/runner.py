@@ -200,14 +200,17 @@ def _matches(expected: m.ErrorExpectation, err: ImplementationError) -> bool:
 
 
 def run_scenario(scenario: m.Scenario, implementation: Implementation,
-                 endpoint: Endpoint) -> list[StepRecord]:
+                 endpoint: Endpoint, root_prefix: str = "") -> list[StepRecord]:
     """Lay out, run every step, clean up; ScenarioFailure on the first miss.
 
-    The scenario lives in its own folder on each datastore, so scenarios
-    can run side by side on one simulator.
+    The scenario lives in its own folder on each datastore (below
+    ``root_prefix``, the run folder on a real vCenter), so scenarios can run
+    side by side on one simulator.
     """
     # Short: the root is part of every lock file name, which has a length limit.
     root = f"ich-{uuid.uuid4().hex[:8]}"
+    if root_prefix:
+        root = f"{root_prefix}/{root}"
     si = connect(endpoint)
     client = DatastoreClient(si, endpoint)
     control = Control(endpoint)

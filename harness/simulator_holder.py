@@ -1,18 +1,32 @@
 """The per-process simulator shared by the ``vcsim`` fixture and scenario items.
 
 Started on first use, stopped at the end of the session. Each xdist
-worker is its own process, hence its own simulator.
+worker is its own process, hence its own simulator. An external endpoint
+that is not the harness's own simulator (a real vCenter) is used only with
+``--allow-real-vcenter``, verified TLS unless ``--insecure``, and through a
+guard that lets file changes through only below this run's folder, which
+is removed at the end.
 """
 
 from __future__ import annotations
 
+import logging
 import os
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
 import pytest
+from pyVmomi import vim
 
-from sim import Simulator
+from sim import Control, ControlError, Endpoint, EndpointError, Simulator
 from sim.backends import BACKENDS
+from sim.readiness import probe
+
+from .datastore import DatastoreClient
+from .guard import Guard
+from .vsphere import TaskError, connect, disconnect
+
+log = logging.getLogger(__name__)
 
 # Two datastores, so that multi-datastore passes have something to span.
 SESSION_DATASTORES = 2
@@ -23,8 +37,11 @@ class SimulatorChoice:
     """Which simulator the run uses, from options and environment."""
 
     backend: str
-    url: str | None
+    url: str | None = field(repr=False)  # carries credentials
     image: str | None
+    allow_real: bool = False
+    insecure: bool = False
+    folder_prefix: str = "imagecache-harness"
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> SimulatorChoice:
@@ -38,32 +55,95 @@ class SimulatorChoice:
             raise pytest.UsageError(
                 "--vcsim=url needs --vcsim-url (or VCSIM_URL) = https://user:pass@host:port/sdk")
         image = config.getoption("vcsim_image") or os.environ.get("VCSIM_IMAGE") or None
-        return cls(backend, url, image)
+        return cls(backend, url, image, config.getoption("allow_real_vcenter"),
+                   config.getoption("insecure"), config.getoption("real_vcenter_folder"))
+
+    def real_vcenter(self) -> bool:
+        """Whether the url endpoint is something else than the harness's simulator.
+
+        Raises pytest.UsageError when it may not be used as asked.
+        """
+        if self.backend != "url":
+            return False
+        try:
+            endpoint = Endpoint.from_url(self.url or "", insecure=True)
+        except EndpointError as exc:
+            raise pytest.UsageError(str(exc)) from None
+        try:
+            Control(endpoint, timeout=10).info()
+            return False  # our own simulator (python -m sim up, or a vcsim URL of ours)
+        except ControlError:
+            pass
+        where = endpoint.redacted()
+        if not self.allow_real:
+            raise pytest.UsageError(
+                f"{where} is not the harness's simulator (it has no control API): a real "
+                "vCenter? Running scenarios there creates and deletes datastore files. Pass "
+                "--allow-real-vcenter to accept; the harness then works only below "
+                f"'{self.folder_prefix}-<run id>/' on each datastore and removes it at the end.")
+        try:
+            probe(Endpoint.from_url(self.url or "", insecure=self.insecure))
+        except EndpointError as exc:
+            hint = "; pass --insecure to skip TLS verification" if not self.insecure else ""
+            raise pytest.UsageError(f"{where} does not answer as a vSphere SDK: {exc}{hint}") \
+                from None
+        return True
 
 
 class SessionSimulator:
-    def __init__(self, choice: SimulatorChoice) -> None:
+    def __init__(self, choice: SimulatorChoice, real: bool) -> None:
         self.choice = choice
+        self.real = real
+        # Where scenarios live on the datastores: a run folder on a real vCenter.
+        self.root_prefix = (f"{choice.folder_prefix}-{time.strftime('%Y%m%d-%H%M%S')}-"
+                            f"{os.getpid()}" if real else "")
         self._sim: Simulator | None = None
+        self._guard: Guard | None = None
 
     def get(self) -> Simulator:
         if self._sim is None:
             c = self.choice
-            self._sim = Simulator(c.backend, url=c.url, image=c.image,
-                                  datastores=SESSION_DATASTORES).start()
+            sim = Simulator(c.backend, url=c.url, image=c.image, datastores=SESSION_DATASTORES,
+                            insecure=c.insecure or not self.real).start()
+            if self.real:
+                self._guard = Guard(sim.endpoint, self.root_prefix, verify_tls=not c.insecure)
+                sim = Simulator("url", url=self._guard.start().url).start()
+            self._sim = sim
         return self._sim
 
     def stop(self) -> None:
         sim, self._sim = self._sim, None
+        if sim is not None and self.real:
+            self._remove_run_folder(sim.endpoint)
+        if self._guard is not None:
+            self._guard.stop()
         if sim is not None:
             sim.stop()
+
+    def _remove_run_folder(self, endpoint: Endpoint) -> None:
+        si = connect(endpoint)
+        try:
+            client = DatastoreClient(si, endpoint)
+            for datastore in client.datastores:
+                try:
+                    client.delete(datastore, self.root_prefix)
+                except TaskError as exc:
+                    if not isinstance(exc.fault, vim.fault.FileNotFound):
+                        log.warning("removing the run folder on %s: %s", datastore, exc)
+        finally:
+            disconnect(si)
 
 
 _HOLDER = pytest.StashKey[SessionSimulator]()
 
 
 def install(config: pytest.Config) -> None:
-    config.stash[_HOLDER] = SessionSimulator(SimulatorChoice.from_config(config))
+    choice = SimulatorChoice.from_config(config)
+    config.stash[_HOLDER] = SessionSimulator(choice, choice.real_vcenter())
+
+
+def holder(config: pytest.Config) -> SessionSimulator:
+    return config.stash[_HOLDER]
 
 
 def session_simulator(config: pytest.Config) -> Simulator:

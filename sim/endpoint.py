@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from urllib.parse import quote, unquote, urlsplit
 
 from .errors import EndpointError
@@ -19,7 +19,7 @@ class Endpoint:
     host: str
     port: int
     username: str
-    password: str
+    password: str = field(repr=False)  # tracebacks show reprs: never the password
     scheme: str = "https"
     path: str = "/sdk"
     insecure: bool = True

@@ -29,6 +29,7 @@ type options struct {
 	stdinExit          bool
 	home               string
 	fidelity           string
+	control            bool
 	seed               int64
 	latency            latencyConfig
 	version            bool
@@ -55,6 +56,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.Float64Var(&o.delayJitter, "delay-jitter", 0, "delay jitter as a coefficient of variation")
 	fs.BoolVar(&o.stdinExit, "stdinexit", false, "exit when stdin yields a byte or reaches EOF")
 	fidelity := fs.String("fidelity", fidelityVCenter, "vcenter: mend the simulator's gaps as vCenter behaves; stock: upstream behaviour (harness extension)")
+	fs.BoolVar(&o.control, "control", true, "serve the /harness/ control API (harness extension; false: look like upstream vcsim)")
 	fs.Int64Var(&o.seed, "seed", 1, "seed of fault probabilities and latency jitter (harness extension)")
 	latencySpec := fs.String("latency", "", "harness latency in ms, adjustable at run time: '*:20,MakeDirectory:50' (harness extension)")
 	fs.Float64Var(&o.latency.Jitter, "latency-jitter", 0, "harness latency jitter as a coefficient of variation (harness extension)")

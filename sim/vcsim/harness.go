@@ -10,6 +10,7 @@ import (
 // injection, latency, call trace, session control and fidelity fixes.
 type harness struct {
 	fidelity string
+	control  bool
 	seed     atomic.Int64
 	faults   *faultEngine
 	latency  *latency
@@ -21,6 +22,7 @@ type harness struct {
 func newHarness(opts *options) *harness {
 	h := &harness{
 		fidelity: opts.fidelity,
+		control:  opts.control,
 		faults:   newFaultEngine(opts.seed),
 		latency:  newLatency(opts.latency, opts.seed),
 		trace:    newTracer(),

@@ -24,7 +24,7 @@ var (
 func (h *harness) middleware(next http.Handler) http.Handler {
 	control := h.controlAPI()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/harness/") || r.URL.Path == "/harness" {
+		if h.control && (strings.HasPrefix(r.URL.Path, "/harness/") || r.URL.Path == "/harness") {
 			control.ServeHTTP(w, r)
 			return
 		}

@@ -1,0 +1,111 @@
+"""Running against a real vCenter, safely: refusals, the guard, TLS, no
+credentials in the output, and nothing left behind. A simulator without the
+control API (``-control=false``) stands in for the real vCenter."""
+
+from __future__ import annotations
+
+import pytest
+from pyVmomi import vim
+
+from harness.datastore import DatastoreClient
+from harness.guard import Guard, inside
+from harness.vsphere import connect, disconnect, wait_for_task
+from sim import Simulator
+
+from .test_collection import PASSING, make
+
+SECRET = "pw-S3CRET-9d1f"
+
+
+@pytest.fixture(scope="module")
+def real():
+    """A vCenter stand-in: no harness control API, credentials required."""
+    with Simulator("process", username="administrator@vsphere.local", password=SECRET,
+                   extra_args=["-control=false"]) as sim:
+        yield sim
+
+
+def root_listing(real) -> list[str]:
+    si = connect(real.endpoint)
+    try:
+        entries = DatastoreClient(si, real.endpoint).tree("LocalDS_0", "") or []
+        return sorted(e.path for e in entries if "/" not in e.path)
+    finally:
+        disconnect(si)
+
+
+def run(pytester, real, *args: str):
+    make(pytester, one=PASSING.format(name="one", tier="must", tag="marking"),
+         two=PASSING.format(name="two", tier="must", tag="marking"))
+    return pytester.runpytest_subprocess("-p", "harness.plugin", "scenarios",
+                                         f"--vcsim-url={real.url}", *args)
+
+
+def test_refused_without_allow_real_vcenter(pytester, real):
+    result = run(pytester, real)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*is not the harness's simulator (it has no control API)*"
+                                 "--allow-real-vcenter*"])
+
+
+def test_tls_is_verified_by_default(pytester, real):
+    result = run(pytester, real, "--allow-real-vcenter")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*CERTIFICATE_VERIFY_FAILED*pass --insecure*"])
+
+
+def test_runs_below_a_run_folder_and_leaves_nothing(pytester, real):
+    before = root_listing(real)
+    result = run(pytester, real, "--allow-real-vcenter", "--insecure", "-v")
+    result.assert_outcomes(passed=2)
+    assert root_listing(real) == before
+    output = result.stdout.str() + result.stderr.str()
+    assert SECRET not in output
+
+
+def test_credentials_never_printed_on_failure(pytester, real):
+    make(pytester, bad=PASSING.format(name="bad", tier="must", tag="marking").replace(
+        "marks: 1", "marks: 2"),
+        boom="name: boom\npurpose: p\ntier: must\nconfig: {datastores: [LocalDS_0, Nope]}\n"
+             "cache: {Nope: {}}\nsteps: [{age: {}}]\n")
+    result = pytester.runpytest_subprocess("-p", "harness.plugin", "scenarios",
+                                           f"--vcsim-url={real.url}", "--allow-real-vcenter",
+                                           "--insecure", "--impl", "serve=cmd:python -m nothing",
+                                           "--impl", "refimpl", "-v", "--showlocals")
+    result.assert_outcomes(failed=4)
+    result.stdout.fnmatch_lines(["*vSphere has no datastore 'Nope'*"])  # a long traceback
+    assert SECRET not in result.stdout.str() + result.stderr.str()
+
+
+@pytest.mark.parametrize(("path", "ok"), [
+    ("[ds] run-1", True), ("[ds] run-1/a/b", True), ("[ds1] run-1/x", True),
+    ("[ds] run-10/x", False), ("[ds] run-1/../x", False), ("[ds] other", False),
+    ("[ds]", False), ("run-1/x", False)])
+def test_inside_the_run_folder(path, ok):
+    assert inside(path, "run-1") is ok
+
+
+def test_guard_refuses_every_change_outside_the_run_folder(real):
+    guard = Guard(real.endpoint, "run-folder-1", verify_tls=False)
+    endpoint = guard.start()
+    si = connect(endpoint)
+    try:
+        fm, dc = si.content.fileManager, si.content.rootFolder.childEntity[0]
+        fm.MakeDirectory(name="[LocalDS_0] run-folder-1/img1", datacenter=dc,
+                         createParentDirectories=True)
+        with pytest.raises(vim.fault.NoPermission, match="outside the run folder"):
+            fm.MakeDirectory(name="[LocalDS_0] elsewhere", datacenter=dc)
+        with pytest.raises(vim.fault.NoPermission, match="outside the run folder"):
+            fm.DeleteDatastoreFile_Task(name="[LocalDS_0] run-folder-1/../vmfs", datacenter=dc)
+        with pytest.raises(vim.fault.NoPermission, match="CreateFolder is not a call"):
+            si.content.rootFolder.CreateFolder("x")
+        client = DatastoreClient(si, endpoint)
+        with pytest.raises(OSError, match="HTTP 403"):
+            client.put("LocalDS_0", "elsewhere.txt", b"x")
+        client.put("LocalDS_0", "run-folder-1/img1/ok.txt", b"x")
+        wait_for_task(si, fm.DeleteDatastoreFile_Task(name="[LocalDS_0] run-folder-1",
+                                                      datacenter=dc))
+        assert len(guard.refused) == 4
+    finally:
+        disconnect(si)
+        guard.stop()
