@@ -95,7 +95,7 @@ def test_failure_shows_file_line_tree_diff_and_steps(pytester):
         "  3. line 13: age by node1",
     ])
     summary = (pytester.path / "rep" / "summary.md").read_text()
-    assert "| must | 0 | 1 | 0 | 0 | 1 |" in summary
+    assert "| must | 0 | 1 | 0 | 0 | 0 | 1 |" in summary
     assert "### wrong-expectation [refimpl]" in summary and "wrong.yaml:1" in summary
     assert "unexpected image folder 'img2'" in summary
     assert "-    ts-2026-03-01-11-00-00/\n+    ts-2026-03-01-12-00-00/" in summary  # the diff
