@@ -18,29 +18,26 @@ const (
 	kindDelay     = "delay"      // only wait delay_ms, then run the call
 )
 
-// faultMakers builds each vSphere fault a rule can return, about a path.
-var faultMakers = map[string]func(path string, this types.ManagedObjectReference) types.BaseMethodFault{
-	"FileLocked": func(p string, _ types.ManagedObjectReference) types.BaseMethodFault {
-		return &types.FileLocked{FileFault: types.FileFault{File: p}}
-	},
-	"CannotDeleteFile": func(p string, _ types.ManagedObjectReference) types.BaseMethodFault {
-		return &types.CannotDeleteFile{FileFault: types.FileFault{File: p}}
-	},
-	"FileNotFound": func(p string, _ types.ManagedObjectReference) types.BaseMethodFault {
-		return &types.FileNotFound{FileFault: types.FileFault{File: p}}
-	},
-	"FileAlreadyExists": func(p string, _ types.ManagedObjectReference) types.BaseMethodFault {
-		return &types.FileAlreadyExists{FileFault: types.FileFault{File: p}}
-	},
-	"CannotCreateFile": func(p string, _ types.ManagedObjectReference) types.BaseMethodFault {
-		return &types.CannotCreateFile{FileFault: types.FileFault{File: p}}
-	},
-	"CannotAccessFile": func(p string, _ types.ManagedObjectReference) types.BaseMethodFault {
-		return &types.CannotAccessFile{FileFault: types.FileFault{File: p}}
-	},
-	"FileFault": func(p string, _ types.ManagedObjectReference) types.BaseMethodFault { return &types.FileFault{File: p} },
-	"InvalidDatastore": func(p string, _ types.ManagedObjectReference) types.BaseMethodFault {
-		return &types.InvalidDatastore{Name: datastoreName(p)}
+type faultMaker func(path string, this types.ManagedObjectReference) types.BaseMethodFault
+
+// fileFault makes a FileFault subclass about the call's datastore path.
+func fileFault(wrap func(types.FileFault) types.BaseMethodFault) faultMaker {
+	return func(path string, _ types.ManagedObjectReference) types.BaseMethodFault {
+		return wrap(types.FileFault{File: path})
+	}
+}
+
+// faultMakers builds each vSphere fault a rule can return.
+var faultMakers = map[string]faultMaker{
+	"FileLocked":        fileFault(func(f types.FileFault) types.BaseMethodFault { return &types.FileLocked{FileFault: f} }),
+	"CannotDeleteFile":  fileFault(func(f types.FileFault) types.BaseMethodFault { return &types.CannotDeleteFile{FileFault: f} }),
+	"FileNotFound":      fileFault(func(f types.FileFault) types.BaseMethodFault { return &types.FileNotFound{FileFault: f} }),
+	"FileAlreadyExists": fileFault(func(f types.FileFault) types.BaseMethodFault { return &types.FileAlreadyExists{FileFault: f} }),
+	"CannotCreateFile":  fileFault(func(f types.FileFault) types.BaseMethodFault { return &types.CannotCreateFile{FileFault: f} }),
+	"CannotAccessFile":  fileFault(func(f types.FileFault) types.BaseMethodFault { return &types.CannotAccessFile{FileFault: f} }),
+	"FileFault":         fileFault(func(f types.FileFault) types.BaseMethodFault { return &f }),
+	"InvalidDatastore": func(path string, _ types.ManagedObjectReference) types.BaseMethodFault {
+		return &types.InvalidDatastore{Name: datastoreName(path)}
 	},
 	"NotAuthenticated": func(_ string, this types.ManagedObjectReference) types.BaseMethodFault {
 		return &types.NotAuthenticated{NoPermission: types.NoPermission{Object: &this, PrivilegeId: "System.View"}}
