@@ -14,7 +14,8 @@ PYTEST_ARGS ?=
 IMPLS       ?= refimpl
 IMPL_ARGS    = $(foreach impl,$(IMPLS),--impl $(impl))
 
-.PHONY: help setup nova-env vcsim image test run conformance lint clean _test-in-engine _run-in-engine
+.PHONY: help setup nova-env vcsim image test run conformance race race-search lint clean \
+	_test-in-engine _run-in-engine
 
 help:
 	@echo "make test    the project's tests (both simulator backends), lint, leak check"
@@ -23,6 +24,8 @@ help:
 	@echo "make vcsim   build the simulator binary (cached; rebuilt when sources/pin change)"
 	@echo "make nova-env  venv in $(NOVA_VENV) with upstream nova 34.0.0 (for --impl nova)"
 	@echo "make conformance  the scenarios against refimpl, the original and upstream Nova"
+	@echo "make race SCENARIO=f.yaml SEED=n IMPL=original   replay one contention run"
+	@echo "make race-search SCENARIO=f.yaml IMPL=original BUDGET=120   search seeds for a violation"
 	@echo "make image   build the simulator's Docker image FROM scratch"
 	@echo "make lint    ruff"
 	@echo "make clean   remove the venv, caches and reports"
@@ -63,9 +66,10 @@ _test-in-engine:
 	IMAGECACHE_REQUIRE_NOVA=1 $(PY) -m pytest -n auto --impl refimpl --impl original $(PYTEST_ARGS)
 	$(PY) -m sim ps --check-leaks
 
+REPORTS := reports
+
 # The main job: every scenario against refimpl on the built-in simulator
 # (Docker when an engine answers, else a process), with a report.
-REPORTS := reports
 run: vcsim
 	$(WITH_DOCKER) $(MAKE) --no-print-directory _run-in-engine
 
@@ -75,6 +79,17 @@ _run-in-engine:
 	$(PY) -m pytest scenarios -n auto -q $(IMPL_ARGS) --junitxml=$(REPORTS)/scenarios.xml \
 		--scenario-report=$(REPORTS) $(PYTEST_ARGS)
 	$(PY) -m sim ps --check-leaks
+
+# Contention: replay one run, or search seeds for a violation.
+SEED   ?= 1
+IMPL   ?= original
+BUDGET ?= 120
+race: vcsim
+	$(PY) -m pytest $(SCENARIO) -p no:cacheprovider --vcsim=process --impl "$(IMPL)" \
+		--seed $(SEED) --expectations=/nonexistent --scenario-report=$(REPORTS) $(PYTEST_ARGS)
+
+race-search: vcsim
+	$(PY) -m harness.contention.search $(SCENARIO) --impl "$(IMPL)" --budget $(BUDGET)
 
 # Every implementation side by side, with the report.
 conformance: vcsim nova-env

@@ -9,6 +9,8 @@ import pytest
 
 from .adapters import get as get_implementation
 from .adapters import label_of
+from .contention.loader import load_contention
+from .contention.runner import ContentionFailure, run_contention
 from .manifest import expected_failures
 from .runner import ScenarioFailure, display_path, run_scenario
 from .scenario import Scenario, ScenarioError, load_scenario
@@ -20,13 +22,25 @@ _NAMES = pytest.StashKey[dict[str, str]]()  # scenario name -> file:line, for du
 
 def is_scenario_file(path: Path) -> bool:
     folders = path.parts[:-1]
-    return path.suffix in SUFFIXES and "scenarios" in folders and "expectations" not in folders
+    return (path.suffix in SUFFIXES and "scenarios" in folders
+            and "expectations" not in folders and "contention" not in folders)
+
+
+def is_contention_file(path: Path) -> bool:
+    folders = path.parts[:-1]
+    return path.suffix in SUFFIXES and "scenarios" in folders and "contention" in folders
 
 
 class ScenarioFile(pytest.File):
+    def load(self):
+        return load_scenario(self.path)
+
+    def make_item(self, name: str, scenario, impl: str) -> pytest.Item:
+        return ScenarioItem.from_parent(self, name=name, scenario=scenario, impl=impl)
+
     def collect(self):
         try:
-            scenario = load_scenario(self.path)
+            scenario = self.load()
         except ScenarioError as exc:
             yield InvalidScenario.from_parent(self, name=self.path.stem, error=exc)
             return
@@ -41,21 +55,32 @@ class ScenarioFile(pytest.File):
         for impl in impls:
             label = label_of(impl)
             name = scenario.name if len(impls) == 1 else f"{scenario.name}[{label}]"
-            yield ScenarioItem.from_parent(self, name=name, scenario=scenario, impl=impl)
+            yield self.make_item(name, scenario, impl)
+
+
+class ContentionFile(ScenarioFile):
+    def load(self):
+        return load_contention(self.path)
+
+    def make_item(self, name: str, scenario, impl: str) -> pytest.Item:
+        return ContentionItem.from_parent(self, name=name, scenario=scenario, impl=impl)
 
 
 class ScenarioItem(pytest.Item):
+    kind = "scenario"
+
     def __init__(self, *, scenario: Scenario, impl: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.scenario, self.impl, self.label = scenario, impl, label_of(impl)
-        for marker in ("scenario", scenario.tier, *scenario.tags):
+        for marker in (self.kind, scenario.tier, *scenario.tags):
             _register_marker(self.config, marker)
             self.add_marker(marker)
         manifests = Path(self.config.getoption("expectations"))
         expected = expected_failures(self.label, manifests).get(scenario.name)
         if expected is not None:
             # strict: an unexpected pass fails as loudly as an unexpected failure
-            self.add_marker(pytest.mark.xfail(reason=expected.reason, strict=True))
+            self.add_marker(pytest.mark.xfail(reason=expected.reason,
+                                              strict=not expected.sometimes))
         self.user_properties += [("scenario", scenario.name), ("tier", scenario.tier),
                                  ("tags", ",".join(scenario.tags)), ("impl", self.label),
                                  ("file", f"{scenario.path}:{scenario.line}")]
@@ -77,6 +102,33 @@ class ScenarioItem(pytest.Item):
         # An error inside the implementation or the harness: show from
         # runtest down, without pytest's and pluggy's frames.
         return excinfo.traceback.cut(path=Path(__file__)).filter(excinfo)
+
+
+class ContentionItem(ScenarioItem):
+    kind = "contention"
+
+    def runtest(self) -> None:
+        sim = session_simulator(self.config)
+        seed = self.config.getoption("seed")
+        outcome = run_contention(self.scenario, self.impl, sim.endpoint,
+                                 seed=self.scenario.seed if seed is None else seed,
+                                 reports=Path(self.config.getoption("scenario_report")
+                                              or "reports"),
+                                 root_prefix=holder(self.config).root_prefix)
+        self.user_properties.append(("contention", outcome.summary()))
+        if outcome.violations:
+            raise ContentionFailure(outcome, f"{len(outcome.violations)} invariant "
+                                             "violation(s)")
+        if outcome.overlap < self.scenario.min_overlap:
+            raise ContentionFailure(outcome, f"only {outcome.overlap:.0%} of the operations "
+                                             "overlapped another actor's on the same image "
+                                             f"(min_overlap {self.scenario.min_overlap:.0%}): "
+                                             "too serialized to show contention")
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style=None) -> str:
+        if isinstance(excinfo.value, ContentionFailure):
+            return excinfo.value.render()
+        return super().repr_failure(excinfo, style=style)
 
 
 class InvalidScenario(pytest.Item):

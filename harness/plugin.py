@@ -20,7 +20,7 @@ from . import simulator_holder
 from . import vsphere as vsphere_session
 from .adapters import UnknownImplementation
 from .adapters import get as get_implementation
-from .collect import ScenarioFile, is_scenario_file
+from .collect import ContentionFile, ScenarioFile, is_contention_file, is_scenario_file
 from .manifest import MANIFEST_DIR
 from .report import ScenarioReport
 
@@ -52,6 +52,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--expectations", default=str(MANIFEST_DIR), metavar="DIR",
                     help="folder of <implementation>.yaml expectation manifests "
                          "(default: scenarios/expectations)")
+    group.addoption("--seed", type=int, default=None, metavar="N",
+                    help="seed of contention runs (default: each scenario's own)")
     group.addoption("--scenario-report", default=None, metavar="DIR",
                     help="write summary.md and summary.json of the scenario run to DIR")
 
@@ -72,6 +74,8 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
     if is_scenario_file(file_path):
         return ScenarioFile.from_parent(parent, path=file_path)
+    if is_contention_file(file_path):
+        return ContentionFile.from_parent(parent, path=file_path)
     return None
 
 

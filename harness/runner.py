@@ -162,9 +162,7 @@ class Run:
         return result or "ok"
 
     def scoped(self, path: str) -> str:
-        """``[ds] rest`` as it lies on the datastore: below this run's root."""
-        match = re.fullmatch(r"\[([^\]]+)\] (.*)", path)
-        return f"[{match.group(1)}] {self.root}/{match.group(2)}" if match else path
+        return scoped(path, self.root)
 
     def check_cache_folder(self, index: int, step: m.CacheFolderStep) -> str:
         actual = self.call(index, step, step.expect_error,
@@ -235,7 +233,7 @@ def run_scenario(scenario: m.Scenario, implementation: Implementation,
         if scenario.uses_control:
             control.reset()
         for ds in scenario.config.datastores:
-            _remove(client, ds, root)
+            remove_folder(client, ds, root)
         disconnect(si)
 
 
@@ -251,7 +249,14 @@ def _fresh_control(control: Control, scenario: m.Scenario) -> None:
         control.set_latency(latency.default_ms, dict(latency.methods), latency.jitter)
 
 
-def _remove(client: DatastoreClient, datastore: str, folder: str) -> None:
+def scoped(path: str, root: str) -> str:
+    """A scenario's ``[ds] rest`` as it lies on the datastore: below the run's root."""
+    match = re.fullmatch(r"\[([^\]]+)\] (.*)", path)
+    return f"[{match.group(1)}] {root}/{match.group(2)}" if match else path
+
+
+def remove_folder(client: DatastoreClient, datastore: str, folder: str) -> None:
+    """Delete ``folder`` with everything in it; a missing one is fine."""
     if datastore not in client.datastores:
         return  # a scenario may name a datastore that does not exist
     try:

@@ -16,7 +16,6 @@ import time
 from dataclasses import dataclass, field
 
 import pytest
-from pyVmomi import vim
 
 from sim import Control, ControlError, Endpoint, EndpointError, Simulator
 from sim.backends import BACKENDS
@@ -24,7 +23,8 @@ from sim.readiness import probe
 
 from .datastore import DatastoreClient
 from .guard import Guard
-from .vsphere import TaskError, connect, disconnect
+from .runner import remove_folder
+from .vsphere import connect, disconnect
 
 log = logging.getLogger(__name__)
 
@@ -125,11 +125,7 @@ class SessionSimulator:
         try:
             client = DatastoreClient(si, endpoint)
             for datastore in client.datastores:
-                try:
-                    client.delete(datastore, self.root_prefix)
-                except TaskError as exc:
-                    if not isinstance(exc.fault, vim.fault.FileNotFound):
-                        log.warning("removing the run folder on %s: %s", datastore, exc)
+                remove_folder(client, datastore, self.root_prefix)
         finally:
             disconnect(si)
 

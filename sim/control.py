@@ -28,7 +28,7 @@ from .transport import open_connection
 
 FAULTS = ("FileLocked", "CannotDeleteFile", "FileNotFound", "FileAlreadyExists",
           "CannotCreateFile", "CannotAccessFile", "FileFault", "NotAuthenticated",
-          "InvalidDatastore", "NoPermission", "drop", "drop_after", "delay")
+          "InvalidDatastore", "NoPermission", "drop", "drop_after", "delay", "delay_after")
 
 
 class ControlError(SimulatorError):

@@ -40,6 +40,13 @@ def _where(path: tuple) -> str:
 
 def load_scenario(path: Path, text: str | None = None) -> m.Scenario:
     path = Path(path)
+    source = read_source(path, text)
+    validate(path, source, jsonschema.Draft202012Validator(schema()))
+    return Builder(path, source).scenario()
+
+
+def read_source(path: Path, text: str | None = None) -> Source:
+    """The YAML of a scenario file, with lines; ScenarioError if it is not a mapping."""
     text = path.read_text() if text is None else text
     try:
         source = parse(text)
@@ -47,12 +54,11 @@ def load_scenario(path: Path, text: str | None = None) -> m.Scenario:
         raise ScenarioError(path, exc.line, str(exc)) from None
     if not isinstance(source.data, dict):
         raise ScenarioError(path, source.line_of(()), "a scenario file must be a YAML mapping")
-    _validate(path, source)
-    return _Builder(path, source).scenario()
+    return source
 
 
-def _validate(path: Path, source: Source) -> None:
-    validator = jsonschema.Draft202012Validator(schema())
+def validate(path: Path, source: Source, validator: jsonschema.Validator) -> None:
+    """ScenarioError naming file, line and key for the first schema violation."""
     errors = sorted(validator.iter_errors(source.data),
                     key=lambda e: (source.line_of(tuple(e.absolute_path)) or 0, e.message))
     if not errors:
@@ -95,7 +101,7 @@ def _explain(error: jsonschema.ValidationError) -> str:
     return error.message
 
 
-class _Builder:
+class Builder:
     """Turns validated data into the model, checking cross references."""
 
     def __init__(self, path: Path, source: Source) -> None:

@@ -13,9 +13,10 @@ import (
 
 // Fault kinds that are not vSphere faults.
 const (
-	kindDrop      = "drop"       // close the connection before the call runs
-	kindDropAfter = "drop_after" // run the call, then close without answering
-	kindDelay     = "delay"      // only wait delay_ms, then run the call
+	kindDrop      = "drop"        // close the connection before the call runs
+	kindDropAfter = "drop_after"  // run the call, then close without answering
+	kindDelay     = "delay"       // only wait delay_ms, then run the call
+	kindSlowReply = "delay_after" // run the call at once, answer delay_ms later
 )
 
 type faultMaker func(path string, this types.ManagedObjectReference) types.BaseMethodFault
@@ -48,7 +49,7 @@ var faultMakers = map[string]faultMaker{
 }
 
 func knownFaults() []string {
-	names := []string{kindDrop, kindDropAfter, kindDelay}
+	names := []string{kindDrop, kindDropAfter, kindDelay, kindSlowReply}
 	for name := range faultMakers {
 		names = append(names, name)
 	}
@@ -88,7 +89,7 @@ func (r *rule) validate() error {
 	if r.Fault == "" {
 		return fmt.Errorf("fault is required; one of %s", strings.Join(knownFaults(), ", "))
 	}
-	if _, ok := faultMakers[r.Fault]; !ok && r.Fault != kindDrop && r.Fault != kindDropAfter && r.Fault != kindDelay {
+	if _, ok := faultMakers[r.Fault]; !ok && r.Fault != kindDrop && r.Fault != kindDropAfter && r.Fault != kindDelay && r.Fault != kindSlowReply {
 		return fmt.Errorf("unknown fault %q; one of %s", r.Fault, strings.Join(knownFaults(), ", "))
 	}
 	if r.Count < 0 || r.Skip < 0 || r.DelayMS < 0 {
@@ -97,8 +98,8 @@ func (r *rule) validate() error {
 	if r.Probability < 0 || r.Probability > 1 {
 		return fmt.Errorf("probability must be within 0..1, got %v", r.Probability)
 	}
-	if r.Fault == kindDelay && r.DelayMS == 0 {
-		return fmt.Errorf("fault %q needs delay_ms", kindDelay)
+	if (r.Fault == kindDelay || r.Fault == kindSlowReply) && r.DelayMS == 0 {
+		return fmt.Errorf("fault %q needs delay_ms", r.Fault)
 	}
 	r.pathRE = globRE(r.Path)
 	return nil

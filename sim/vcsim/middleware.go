@@ -59,7 +59,9 @@ func (h *harness) serveSOAP(next http.Handler, w http.ResponseWriter, r *http.Re
 	}
 	if d != nil {
 		rec.Injected, rec.Rule = d.rule.Fault, d.rule.ID
-		time.Sleep(time.Duration(d.rule.DelayMS) * time.Millisecond)
+		if d.rule.Fault != kindSlowReply {
+			time.Sleep(time.Duration(d.rule.DelayMS) * time.Millisecond)
+		}
 		switch d.rule.Fault {
 		case kindDrop:
 			h.trace.end(rec, "dropped")
@@ -82,6 +84,22 @@ func (h *harness) serveSOAP(next http.Handler, w http.ResponseWriter, r *http.Re
 		next.ServeHTTP(&discard{header: http.Header{}}, r)
 		h.trace.end(rec, "dropped")
 		dropConnection(w)
+		return
+	}
+	if d != nil && d.rule.Fault == kindSlowReply {
+		held := &discard{header: http.Header{}, status: http.StatusOK}
+		next.ServeHTTP(held, r)
+		time.Sleep(time.Duration(d.rule.DelayMS) * time.Millisecond)
+		for key, values := range held.header {
+			w.Header()[key] = values
+		}
+		w.WriteHeader(held.status)
+		_, _ = w.Write(held.body.Bytes())
+		outcome := "ok"
+		if held.status >= 400 {
+			outcome = faultName(held.body.Bytes())
+		}
+		h.trace.end(rec, outcome)
 		return
 	}
 	out := &capture{ResponseWriter: w, status: http.StatusOK}
@@ -169,9 +187,14 @@ func (c *capture) Write(p []byte) (int, error) {
 	return c.ResponseWriter.Write(p)
 }
 
-// discard is a ResponseWriter for a response nobody will read.
-type discard struct{ header http.Header }
+// discard is a ResponseWriter that keeps a response back: for nobody
+// (drop_after), or to send it later (delay_after).
+type discard struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
 
 func (d *discard) Header() http.Header         { return d.header }
-func (d *discard) Write(p []byte) (int, error) { return len(p), nil }
-func (d *discard) WriteHeader(int)             {}
+func (d *discard) Write(p []byte) (int, error) { return d.body.Write(p) }
+func (d *discard) WriteHeader(status int)      { d.status = status }

@@ -6,29 +6,30 @@ import textwrap
 
 import pytest
 
-from harness.collect import is_scenario_file
+from harness.collect import is_contention_file, is_scenario_file
+from harness.contention.loader import load_contention
 from harness.manifest import MANIFEST_DIR, ManifestError, expected_failures
 from harness.scenario import load_scenario
 
 from .test_collection import PASSING, make
 
 
-def corpus_names() -> set[str]:
+def corpus_tiers() -> dict[str, str]:
+    """Every scenario's name -> tier (contention scenarios: 'contention')."""
     root = MANIFEST_DIR.parent
-    return {load_scenario(p).name for p in root.rglob("*.yaml") if is_scenario_file(p)}
+    found = [load_scenario(p) for p in root.rglob("*.yaml") if is_scenario_file(p)]
+    found += [load_contention(p) for p in root.rglob("*.yaml") if is_contention_file(p)]
+    return {s.name: s.tier for s in found}
 
 
 @pytest.mark.parametrize("manifest", sorted(MANIFEST_DIR.glob("*.yaml")), ids=lambda p: p.stem)
 def test_manifest_names_existing_reference_scenarios(manifest):
     failures = expected_failures(manifest.stem)
     assert failures, f"{manifest} lists nothing"
-    names = corpus_names()
-    assert set(failures) <= names, f"unknown scenarios: {set(failures) - names}"
-    root = MANIFEST_DIR.parent
-    tiers = {s.name: s.tier for s in (load_scenario(p) for p in root.rglob("*.yaml")
-                                      if is_scenario_file(p))}
+    tiers = corpus_tiers()
+    assert set(failures) <= set(tiers), f"unknown scenarios: {set(failures) - set(tiers)}"
     # Must-tier behaviour is shared by every implementation by definition.
-    assert all(tiers[name] == "reference" for name in failures if manifest.stem == "original")
+    assert all(tiers[name] in ("reference", "contention") for name in failures)
 
 
 def test_bad_manifest_is_an_error(tmp_path):

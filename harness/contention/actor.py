@@ -1,0 +1,144 @@
+"""One actor of a contention run, as its own process.
+
+    python -m harness.contention.actor SPEC.json
+
+A spawner enlists its image, fetches it when missing (as Nova's spawn
+does, through the harness's own session), registers an instance that uses
+it, holds it, and releases it. An ager runs aging passes with the instances
+its node sees. Both record every operation in their history file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import random
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sim import Control, ControlError, Endpoint
+
+from ..adapters import ImplementationError, NodeSetup
+from ..adapters import get as get_implementation
+from ..datastore import DatastoreClient
+from ..scenario.model import Instance
+from ..vsphere import connect, disconnect
+from .history import Recorder
+
+
+class Inventory:
+    """Instances in use, shared by the actors as one file each."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def add(self, uuid: str, node: str, image: str) -> None:
+        tmp = self.folder / f".{uuid}.tmp"
+        tmp.write_text(json.dumps({"uuid": uuid, "node": node, "image": image,
+                                   "since": time.time_ns()}))
+        tmp.replace(self.folder / f"{uuid}.json")
+
+    def remove(self, uuid: str) -> None:
+        (self.folder / f"{uuid}.json").unlink(missing_ok=True)
+
+    def seen_by(self, node: str, sees: str, stale_ms: int) -> list[Instance]:
+        now = time.time_ns()
+        seen = []
+        for path in sorted(self.folder.glob("*.json")):
+            try:
+                entry = json.loads(path.read_text())
+            except (OSError, ValueError):
+                continue  # released meanwhile
+            if sees == "own_host" and entry["node"] != node:
+                continue
+            if sees == "stale" and now - entry["since"] < stale_ms * 1_000_000:
+                continue
+            seen.append(Instance(uuid=entry["uuid"], host=entry["node"], name=entry["uuid"],
+                                 image_ref=entry["image"]))
+        return seen
+
+
+def _sleep_until(t: float) -> None:
+    delay = t - time.time()
+    if delay > 0:
+        time.sleep(delay)
+
+
+def run(spec: dict[str, Any]) -> int:
+    endpoint = Endpoint.from_url(spec["url"])
+    actor = spec["actor"]
+    recorder = Recorder(Path(spec["history"]), spec["id"], actor["node"])
+    rng = random.Random(f"{spec['seed']}/{spec['id']}")
+    inventory = Inventory(Path(spec["inventory"]))
+    node = get_implementation(spec["impl"]).open_node(NodeSetup(
+        name=actor["node"], endpoint=endpoint, base_folder=spec["base_folder"],
+        lock_path=Path(spec["lock_path"]), age_seconds=spec["age_seconds"],
+        clock=lambda: datetime.now(UTC)))
+    epoch = spec["epoch"]
+    _sleep_until(epoch + actor["start_ms"] / 1000)
+    try:
+        if actor["kind"] == "spawner":
+            _spawner(spec, actor, node, recorder, inventory, rng, endpoint)
+        else:
+            _ager(spec, actor, node, recorder, inventory, rng)
+    finally:
+        node.close()
+        recorder.close()
+    return 0
+
+
+def _call(recorder: Recorder, op: str, image: str | None, fn) -> bool:
+    recorder.record(op, "invoke", image)
+    try:
+        detail = fn()
+    except ImplementationError as exc:
+        recorder.record(op, "fail", image, f"{exc.kind}: {exc}")
+        return False
+    recorder.record(op, "ok", image, detail or "")
+    return True
+
+
+def _spawner(spec, actor, node, recorder, inventory, rng, endpoint) -> None:
+    si = connect(endpoint)
+    try:
+        # The fetch stands for Nova's spawn, not the implementation under
+        # test: no injected faults or latency for it.
+        with contextlib.suppress(ControlError):
+            Control(endpoint).exempt_session(si._stub.cookie)
+        client = DatastoreClient(si, endpoint)
+        image, ds = actor["image"], actor["datastore"]
+        folder = f"{spec['base_folder']}/{image}"
+        for i in range(actor["count"]):
+            time.sleep(rng.uniform(0, actor["jitter_ms"] / 1000))
+            if not _call(recorder, "enlist", image, lambda: node.enlist(ds, image)):
+                continue
+            recorder.record("use", "info", image, "in use from here")
+            if client.tree(ds, folder) is None:
+                recorder.record("fetch", "invoke", image)
+                client.mkdir(ds, folder)
+                client.put(ds, f"{folder}/{image}.vmdk", b"image")
+                recorder.record("fetch", "ok", image)
+            uuid = f"{spec['id']}-{i}"
+            inventory.add(uuid, actor["node"], image)
+            time.sleep(actor["hold_ms"] / 1000)
+            recorder.record("release", "invoke", image)
+            inventory.remove(uuid)
+            recorder.record("release", "ok", image)
+            time.sleep(actor["pause_ms"] / 1000)
+    finally:
+        disconnect(si)
+
+
+def _ager(spec, actor, node, recorder, inventory, rng) -> None:
+    end = spec["epoch"] + spec["duration_s"]
+    while time.time() < end:
+        seen = inventory.seen_by(actor["node"], actor["sees"], actor["stale_ms"])
+        _call(recorder, "age", None, lambda seen=seen: node.age(seen, actor["datastores"]))
+        time.sleep((actor["interval_ms"] + rng.uniform(0, actor["jitter_ms"])) / 1000)
+
+
+if __name__ == "__main__":
+    sys.exit(run(json.loads(Path(sys.argv[1]).read_text())))

@@ -1,0 +1,208 @@
+"""Checking a contention run's history against the image cache's invariants.
+
+Pure functions over the merged actor events and the simulator's calls on
+the run's folder (one host: wall-clock nanoseconds compare across both):
+
+- I1 no image folder is deleted while an instance that enlisted it is in
+  use (from enlist's return to its release);
+- I2 an image folder is deleted only when a mark older than the age is
+  there, on the harness clock;
+- I3 after enlist returns, no mark that was there when it started is left.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sim import Call
+
+from ..inspector import mark_time
+from .history import Event
+
+FILE_METHODS = ("MakeDirectory", "DeleteDatastoreFile_Task")
+
+
+@dataclass(frozen=True)
+class FileOp:
+    """A successful file call on the run's folder, by image."""
+
+    kind: str  # mark+, mark-, image+, image-
+    image: str
+    name: str  # the mark's name, or the image id
+    start: int
+    end: int
+    session: str
+
+
+@dataclass(frozen=True)
+class Span:
+    actor: str
+    image: str
+    enlist_invoke: int
+    start: int  # enlist returned
+    end: int  # release began (or the end of the run)
+
+
+@dataclass
+class Violation:
+    invariant: str
+    image: str
+    time: int
+    message: str
+    window: list[str] = field(default_factory=list)
+
+
+def file_ops(calls: Iterable[Call], datastore: str, base: str,
+             images: Iterable[str] = ()) -> list[FileOp]:
+    """MakeDirectory / DeleteDatastoreFile_Task calls that changed something below
+    ``base``. The trace has the outcome of the call, not of its task: a delete
+    of a folder that is already gone (its task fails with FileNotFound) is
+    recognised by replaying which image folders exist (``images`` at first)."""
+    prefix = f"[{datastore}] {base}/"
+    ops = []
+    for call in calls:
+        if call.method not in FILE_METHODS or call.outcome != "ok" or \
+                not call.path.startswith(prefix):
+            continue
+        parts = call.path[len(prefix):].rstrip("/").split("/")
+        made = call.method == "MakeDirectory"
+        if len(parts) == 1:
+            kind, name = ("image+" if made else "image-"), parts[0]
+        elif len(parts) == 2 and parts[1].startswith("ts-"):
+            kind, name = ("mark+" if made else "mark-"), parts[1]
+        else:
+            continue
+        ops.append(FileOp(kind, parts[0], name, call.start_unix_ns, call.end_unix_ns,
+                          call.session))
+    existing = set(images)
+    effective = []
+    for op in sorted(ops, key=lambda o: o.end):
+        if op.kind == "image+":
+            existing.add(op.image)
+        elif op.image not in existing:
+            continue  # nothing there to delete or to mark
+        elif op.kind == "image-":
+            existing.discard(op.image)
+        effective.append(op)
+    return effective
+
+
+def spans(events: list[Event], run_end: int) -> list[Span]:
+    """In-use intervals: from enlist's return to the release."""
+    result = []
+    open_: dict[tuple[str, str], tuple[int, int]] = {}
+    invoked: dict[tuple[str, str], int] = {}
+    for e in events:
+        key = (e.actor, e.image or "")
+        if e.op == "enlist" and e.type == "invoke":
+            invoked[key] = e.t
+        elif e.op == "enlist" and e.type == "ok":
+            open_[key] = (invoked.get(key, e.t), e.t)
+        elif e.op == "release" and e.type == "invoke" and key in open_:
+            first, start = open_.pop(key)
+            result.append(Span(e.actor, e.image or "", first, start, e.t))
+    result += [Span(a, i, first, start, run_end) for (a, i), (first, start) in open_.items()]
+    return result
+
+
+class Marks:
+    """Which marks an image carries at any time, replayed from the file ops."""
+
+    def __init__(self, initial: dict[str, set[str]], ops: list[FileOp]) -> None:
+        self.initial, self.ops = initial, ops
+
+    def made(self, image: str, names: Iterable[str], default: int) -> int:
+        """When the first of these marks was made (``default`` if before the run)."""
+        times = [op.end for op in self.ops
+                 if op.kind == "mark+" and op.image == image and op.name in set(names)]
+        return min(times, default=default)
+
+    def at(self, image: str, t: int) -> set[str]:
+        marks = set(self.initial.get(image, ()))
+        for op in self.ops:
+            if op.end > t or op.image != image:
+                continue
+            if op.kind == "mark+":
+                marks.add(op.name)
+            elif op.kind == "mark-":
+                marks.discard(op.name)
+            elif op.kind == "image-":
+                marks.clear()
+        return marks
+
+
+def check(events: list[Event], calls: list[Call], *, datastore: str, base: str,
+          initial_marks: dict[str, set[str]], age: timedelta, run_end: int) -> list[Violation]:
+    ops = file_ops(calls, datastore, base, initial_marks)
+    marks = Marks(initial_marks, ops)
+    in_use = spans(events, run_end)
+    found: list[Violation] = []
+    for op in (o for o in ops if o.kind == "image-"):
+        for span in in_use:
+            if span.image == op.image and span.start < op.end and op.start < span.end:
+                since = marks.made(op.image, marks.at(op.image, op.start), span.enlist_invoke)
+                found.append(Violation(
+                    "I1", op.image, op.start,
+                    f"image folder {op.image!r} deleted while {span.actor} used it "
+                    f"(enlisted {_ms(span.start, op.start)} before the delete)",
+                    window(events, ops, op.image, min(since, span.enlist_invoke), op.end)))
+        present = marks.at(op.image, op.start)
+        now = datetime.fromtimestamp(op.start / 1e9, UTC)
+        if not any((t := mark_time(m)) is not None and now - t > age for m in present):
+            start = min((o.end for o in ops if o.image == op.image), default=op.start)
+            found.append(Violation(
+                "I2", op.image, op.start,
+                f"image folder {op.image!r} deleted at {now:%H:%M:%S.%f} with no mark older "
+                f"than {age.total_seconds():g} s (marks: {sorted(present) or 'none'})",
+                window(events, ops, op.image, min(start, op.start), op.end)))
+    for span in in_use:
+        before = marks.at(span.image, span.enlist_invoke)
+        left = before & marks.at(span.image, span.start)
+        if left:
+            since = marks.made(span.image, left, span.enlist_invoke)
+            found.append(Violation(
+                "I3", span.image, span.start,
+                f"{span.actor}'s enlist of {span.image!r} returned with marks it found "
+                f"still there: {sorted(left)}",
+                window(events, ops, span.image, min(since, span.enlist_invoke), span.start)))
+    return sorted(found, key=lambda v: v.time)
+
+
+def window(events: list[Event], ops: list[FileOp], image: str, start: int, end: int
+           ) -> list[str]:
+    """The operations on ``image`` between start and end: what produced a violation."""
+    lines = [(e.t, f"{e.actor:<18} {e.op} {e.type}{' ' + e.detail if e.detail else ''}")
+             for e in events
+             if start <= e.t <= end and (e.image == image or e.op == "age")]
+    lines += [(o.end, f"{'vSphere':<18} {o.kind} {o.name} (session {o.session or '-'}, "
+                      f"{(o.end - o.start) / 1e6:.1f} ms)")
+              for o in ops if o.image == image and start <= o.end <= end]
+    lines.sort()
+    return [f"+{(t - start) / 1e6:9.1f} ms  {text}" for t, text in lines]
+
+
+def overlap(events: list[Event]) -> tuple[int, int]:
+    """(operations that ran while another actor's operation on the same image
+    was in flight, operations). An aging pass works on every image; a run
+    whose actors were serialized has no overlap at all."""
+    ops: list[tuple[int, int, str, str | None]] = []
+    started: dict[tuple[str, str], int] = {}
+    for e in events:
+        if e.op not in ("enlist", "age"):
+            continue
+        if e.type == "invoke":
+            started[(e.actor, e.op)] = e.t
+        elif (e.actor, e.op) in started:
+            ops.append((started.pop((e.actor, e.op)), e.t, e.actor, e.image))
+    overlapped = sum(
+        1 for start, end, actor, image in ops
+        if any(o_actor != actor and o_start < end and start < o_end
+               and (image is None or o_image is None or image == o_image)
+               for o_start, o_end, o_actor, o_image in ops))
+    return overlapped, len(ops)
+
+
+def _ms(a: int, b: int) -> str:
+    return f"{(b - a) / 1e6:.0f} ms"

@@ -1,0 +1,56 @@
+"""A contention scenario as the runner sees it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from ..scenario.model import Config
+
+
+@dataclass(frozen=True)
+class Spawner:
+    node: str
+    image: str
+    datastore: str
+    start_ms: int = 0
+    hold_ms: int = 1000
+    pause_ms: int = 0
+    count: int = 1
+    jitter_ms: int = 0
+    kind: str = "spawner"
+
+
+@dataclass(frozen=True)
+class Ager:
+    node: str
+    sees: str = "all"  # all, own_host, stale
+    stale_ms: int = 0
+    start_ms: int = 0
+    interval_ms: int = 500
+    jitter_ms: int = 0
+    datastores: tuple[str, ...] = ()
+    kind: str = "ager"
+
+
+Actor = Spawner | Ager
+
+
+@dataclass(frozen=True)
+class ContentionScenario:
+    path: Path
+    name: str
+    purpose: str
+    tags: tuple[str, ...]
+    edge_cases: tuple[int, ...]
+    seed: int
+    duration: timedelta
+    config: Config
+    images: dict[str, tuple[timedelta, ...]]  # image -> marks, by how long ago
+    faults: tuple[dict[str, Any], ...]
+    actors: tuple[Actor, ...]
+    min_overlap: float = 0.0
+    line: int = 1
+    tier: str = field(default="contention")

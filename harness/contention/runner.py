@@ -1,0 +1,176 @@
+"""Running a contention scenario: lay out, start the actors as processes,
+merge their history with the simulator's trace, check, draw the timeline."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sim import Control, Endpoint
+
+from ..adapters import label_of
+from ..datastore import DatastoreClient
+from ..inspector import mark_folder
+from ..layout import lay_out
+from ..runner import display_path, remove_folder, scoped
+from ..scenario.model import DatastoreState, ImageState
+from ..vsphere import connect, disconnect
+from . import checker, timeline
+from .history import merge
+from .model import ContentionScenario
+
+STARTUP_S = 2.0  # actors import the implementation before the common start
+GRACE_S = 60.0
+
+
+@dataclass
+class Outcome:
+    scenario: ContentionScenario
+    impl: str
+    seed: int
+    violations: list[checker.Violation]
+    overlapped: int  # operations that overlapped another actor's on the same image
+    operations: int
+    timeline: Path
+    history: Path
+
+    @property
+    def overlap(self) -> float:
+        return self.overlapped / self.operations if self.operations else 0.0
+
+    def summary(self) -> str:
+        return (f"{len(self.violations)} violation(s) in {self.operations} operations; "
+                f"overlap: {self.overlapped} ({self.overlap:.0%}) ran while another actor's "
+                "operation on the same image was in flight")
+
+    def replay(self) -> str:
+        return (f"make race SCENARIO={display_path(self.scenario.path)} SEED={self.seed} "
+                f"IMPL={shlex.quote(self.impl)}")
+
+
+class ContentionFailure(AssertionError):
+    def __init__(self, outcome: Outcome, problem: str) -> None:
+        self.outcome, self.problem = outcome, problem
+        super().__init__(problem)
+
+    def render(self) -> str:
+        o = self.outcome
+        lines = [f"{display_path(o.scenario.path)}:{o.scenario.line}: {self.problem}",
+                 f"contention {o.scenario.name!r} [{label_of(o.impl)}], seed {o.seed}: "
+                 f"{o.scenario.purpose}", o.summary(), ""]
+        for v in o.violations:
+            lines += [f"{v.invariant}: {v.message}", "  the operations that produced it:"]
+            lines += [f"    {line}" for line in v.window] + [""]
+        lines += [f"timeline: {o.timeline}", f"history:  {o.history}", f"replay:   {o.replay()}"]
+        return "\n".join(lines)
+
+
+def run_contention(scenario: ContentionScenario, impl: str, endpoint: Endpoint, *,
+                   seed: int, reports: Path, root_prefix: str = "") -> Outcome:
+    root = f"ich-c{uuid.uuid4().hex[:8]}"
+    root = f"{root_prefix}/{root}" if root_prefix else root
+    config = scenario.config
+    base = f"{root}/{config.base_folder_of(config.nodes[0])}"
+    si = connect(endpoint)
+    client = DatastoreClient(si, endpoint)
+    control = Control(endpoint)
+    control.reset()
+    control.seed(seed)  # fault probabilities and latency jitter follow the run's seed
+    control.exempt_session(si._stub.cookie)
+    try:
+        now = datetime.now(UTC)
+        initial = {image: {mark_folder(now - ago) for ago in agos}
+                   for image, agos in scenario.images.items()}
+        state = DatastoreState(images={
+            image: ImageState(marks=tuple(now - ago for ago in agos), files=(f"{image}.vmdk",))
+            for image, agos in scenario.images.items()})
+        for ds in config.datastores:
+            lay_out(client, ds, base, state)
+        if config.latency is not None:
+            control.set_latency(config.latency.default_ms, dict(config.latency.methods),
+                                config.latency.jitter)
+        for rule in scenario.faults:
+            control.add_fault(**{**rule, **({"path": scoped(rule["path"], root)}
+                                            if "path" in rule else {})})
+        control.reset_trace()
+        with tempfile.TemporaryDirectory(prefix="ich-contention-") as tmp:
+            events, run_end = _run_actors(scenario, impl, endpoint, seed, base, Path(tmp))
+        calls = control.trace().calls
+    finally:
+        control.reset()
+        for ds in config.datastores:
+            remove_folder(client, ds, root)
+        disconnect(si)
+    violations = []
+    for ds in config.datastores:
+        violations += checker.check(events, calls, datastore=ds, base=base,
+                                    initial_marks=initial, age=config.age, run_end=run_end)
+    overlapped, total = checker.overlap(events)
+    stem = f"{scenario.name}-{_slug(label_of(impl))}-seed{seed}"
+    folder = reports / "contention"
+    folder.mkdir(parents=True, exist_ok=True)
+    history = folder / f"{stem}.history.jsonl"
+    history.write_text("".join(json.dumps(asdict(e)) + "\n" for e in events))
+    ops = checker.file_ops(calls, config.datastores[0], base, initial)
+    start = min([e.t for e in events] + [o.start for o in ops], default=run_end)
+    page = timeline.render(folder / f"{stem}.html", f"{scenario.name} [{label_of(impl)}] "
+                           f"seed {seed}", events, ops, checker.spans(events, run_end),
+                           violations, start, run_end)
+    return Outcome(scenario, impl, seed, violations, overlapped, total, page, history)
+
+
+def _run_actors(scenario: ContentionScenario, impl: str, endpoint: Endpoint, seed: int,
+                base: str, tmp: Path) -> tuple[list, int]:
+    (tmp / "inventory").mkdir()
+    epoch = time.time() + STARTUP_S
+    procs, histories, logs = [], [], []
+    counters: dict[str, int] = {}
+    for actor in scenario.actors:
+        counters[actor.kind] = counters.get(actor.kind, 0) + 1
+        ident = f"{actor.kind}-{counters[actor.kind]}@{actor.node}"
+        node = scenario.config.node(actor.node)
+        spec = {"id": ident, "url": endpoint.url, "impl": impl, "seed": seed, "epoch": epoch,
+                "duration_s": scenario.duration.total_seconds(), "base_folder": base,
+                "lock_path": str(tmp / "locks" / node.lock_path),
+                "age_seconds": int(scenario.config.age.total_seconds()),
+                "history": str(tmp / f"{ident}.jsonl"), "inventory": str(tmp / "inventory"),
+                "actor": {k: (list(v) if isinstance(v, tuple) else v)
+                          for k, v in asdict(actor).items()}}
+        spec_path = tmp / f"{ident}.json"
+        spec_path.write_text(json.dumps(spec))
+        log = open(tmp / f"{ident}.log", "w")  # noqa: SIM115 - closed below
+        procs.append(subprocess.Popen([sys.executable, "-m", "harness.contention.actor",
+                                       str(spec_path)], stdout=log, stderr=subprocess.STDOUT,
+                                      start_new_session=True))
+        histories.append(tmp / f"{ident}.jsonl")
+        logs.append((ident, log))
+    last = max((a.start_ms + (a.hold_ms + a.pause_ms + a.jitter_ms) * a.count) / 1000
+               for a in scenario.actors if a.kind == "spawner") if any(
+        a.kind == "spawner" for a in scenario.actors) else 0
+    deadline = epoch + max(scenario.duration.total_seconds(), last) + GRACE_S
+    crashed = []
+    for proc, (ident, log) in zip(procs, logs, strict=True):
+        try:
+            code = proc.wait(max(deadline - time.time(), 1))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            code = proc.wait()
+        log.close()
+        if code != 0:
+            tail = "\n".join((tmp / f"{ident}.log").read_text().splitlines()[-15:])
+            crashed.append(f"actor {ident} exited with {code}:\n{tail}")
+    if crashed:
+        raise RuntimeError("\n".join(crashed))
+    return merge(histories), time.time_ns()
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in text)[:40]
