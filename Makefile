@@ -85,10 +85,12 @@ SEED   ?= 1
 IMPL   ?= original
 BUDGET ?= 120
 race: vcsim
+	@test -n "$(SCENARIO)" || { echo "usage: make race SCENARIO=scenarios/contention/x.yaml SEED=n IMPL=original" >&2; exit 2; }
 	$(PY) -m pytest $(SCENARIO) -p no:cacheprovider --vcsim=process --impl "$(IMPL)" \
 		--seed $(SEED) --expectations=/nonexistent --scenario-report=$(REPORTS) $(PYTEST_ARGS)
 
 race-search: vcsim
+	@test -n "$(SCENARIO)" || { echo "usage: make race-search SCENARIO=scenarios/contention/x.yaml IMPL=original BUDGET=120" >&2; exit 2; }
 	$(PY) -m harness.contention.search $(SCENARIO) --impl "$(IMPL)" --budget $(BUDGET)
 
 # Every implementation side by side, with the report.
