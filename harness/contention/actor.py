@@ -77,7 +77,13 @@ def run(spec: dict[str, Any]) -> int:
         name=actor["node"], endpoint=endpoint, base_folder=spec["base_folder"],
         lock_path=Path(spec["lock_path"]), age_seconds=spec["age_seconds"],
         clock=lambda: datetime.now(UTC)))
-    epoch = spec["epoch"]
+    # Ready: tell the runner, which starts the clock once every actor is.
+    (Path(spec["barrier"]) / f"{spec['id']}.ready").touch()
+    go = Path(spec["barrier"]) / "go"
+    while not go.exists():
+        time.sleep(0.005)
+    epoch = float(go.read_text())
+    spec["epoch"] = epoch
     _sleep_until(epoch + actor["start_ms"] / 1000)
     try:
         if actor["kind"] == "spawner":

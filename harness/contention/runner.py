@@ -27,7 +27,8 @@ from . import checker, timeline
 from .history import merge
 from .model import ContentionScenario
 
-STARTUP_S = 2.0  # actors import the implementation before the common start
+STARTUP_TIMEOUT_S = 120.0  # actors import and connect the implementation first
+LEAD_S = 0.2  # from "all ready" to the common start
 GRACE_S = 60.0
 
 
@@ -130,14 +131,16 @@ def run_contention(scenario: ContentionScenario, impl: str, endpoint: Endpoint, 
 def _run_actors(scenario: ContentionScenario, impl: str, endpoint: Endpoint, seed: int,
                 base: str, tmp: Path) -> tuple[list, int]:
     (tmp / "inventory").mkdir()
-    epoch = time.time() + STARTUP_S
+    barrier = tmp / "barrier"
+    barrier.mkdir()
     procs, histories, logs = [], [], []
     counters: dict[str, int] = {}
     for actor in scenario.actors:
         counters[actor.kind] = counters.get(actor.kind, 0) + 1
         ident = f"{actor.kind}-{counters[actor.kind]}@{actor.node}"
         node = scenario.config.node(actor.node)
-        spec = {"id": ident, "url": endpoint.url, "impl": impl, "seed": seed, "epoch": epoch,
+        spec = {"id": ident, "url": endpoint.url, "impl": impl, "seed": seed,
+                "barrier": str(barrier),
                 "duration_s": scenario.duration.total_seconds(), "base_folder": base,
                 "lock_path": str(tmp / "locks" / node.lock_path),
                 "age_seconds": int(scenario.config.age.total_seconds()),
@@ -152,6 +155,7 @@ def _run_actors(scenario: ContentionScenario, impl: str, endpoint: Endpoint, see
                                       start_new_session=True))
         histories.append(tmp / f"{ident}.jsonl")
         logs.append((ident, log))
+    epoch = _start_together(procs, barrier, len(scenario.actors))
     last = max((a.start_ms + (a.hold_ms + a.pause_ms + a.jitter_ms) * a.count) / 1000
                for a in scenario.actors if a.kind == "spawner") if any(
         a.kind == "spawner" for a in scenario.actors) else 0
@@ -170,6 +174,21 @@ def _run_actors(scenario: ContentionScenario, impl: str, endpoint: Endpoint, see
     if crashed:
         raise RuntimeError("\n".join(crashed))
     return merge(histories), time.time_ns()
+
+
+def _start_together(procs: list[subprocess.Popen], barrier: Path, count: int) -> float:
+    """Wait until every actor has its implementation open, then give the
+    common start time: start-up (imports, logins) never skews the run."""
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while len(list(barrier.glob("*.ready"))) < count:
+        if any(p.poll() is not None for p in procs) or time.monotonic() > deadline:
+            break  # a crash or a hang: reported with its log below
+        time.sleep(0.01)
+    epoch = time.time() + LEAD_S
+    tmp = barrier / ".go"
+    tmp.write_text(repr(epoch))
+    tmp.replace(barrier / "go")
+    return epoch
 
 
 def _slug(text: str) -> str:
