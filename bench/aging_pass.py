@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -25,6 +24,7 @@ from harness.baseline import OriginalImageCacheManager, OriginalSession
 from harness.datastore import DatastoreClient
 from harness.vsphere import connect
 from sim import Endpoint, Simulator
+from sim.registry import temporary_directory
 
 DATASTORE = "LocalDS_0"
 NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
@@ -74,13 +74,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    with tempfile.TemporaryDirectory(prefix="ich-bench-") as tmp:
-        work = Path(tmp)
-        with Simulator("process", delay_ms=args.delay_ms) as sim:
-            client = DatastoreClient(connect(sim.endpoint), sim.endpoint)
-            root = client.local_path(DATASTORE)
-            rows = {(name, n): measure(sim, root, n, args.repeat, impl, work)
-                    for n in sizes for name, impl in IMPLEMENTATIONS.items()}
+    with temporary_directory("bench") as work, \
+            Simulator("process", delay_ms=args.delay_ms) as sim:
+        client = DatastoreClient(connect(sim.endpoint), sim.endpoint)
+        root = client.local_path(DATASTORE)
+        rows = {(name, n): measure(sim, root, n, args.repeat, impl, work)
+                for n in sizes for name, impl in IMPLEMENTATIONS.items()}
     names = list(IMPLEMENTATIONS)
     print(f"one steady-state aging pass, {args.delay_ms} ms per SOAP call "
           f"(median of {args.repeat})")

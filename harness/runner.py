@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-import tempfile
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from pathlib import Path
 from pyVmomi import vim
 
 from sim import Control, ControlError, Endpoint
+from sim.registry import temporary_directory
 
 from . import expectations, inspector
 from .adapters import (
@@ -217,7 +217,7 @@ def run_scenario(scenario: m.Scenario, implementation: Implementation,
         # The inspector must see the datastore as it is, faults or not.
         control.exempt_session(si._stub.cookie)
     try:
-        with tempfile.TemporaryDirectory(prefix="ich-locks-") as locks, \
+        with temporary_directory("locks") as locks, \
                 frozen_at(scenario.start) as clock:
             run = Run(scenario, implementation, endpoint, client, control, root, Path(locks),
                       clock)

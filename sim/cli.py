@@ -266,12 +266,12 @@ def _ps(args: argparse.Namespace) -> int:
         flags = [f for f, on in (("running", item.running), ("stale", item.stale)) if on]
         if item.detached:
             flags.append(f"detached={item.owner.detached_name}")
-        print(f"{item.backend} {item.ident} owner={item.owner} {' '.join(flags)}")
+        print(f"{item.backend} {item.kind} {item.ident} owner={item.owner} {' '.join(flags)}")
     if not found:
-        print("no harness-launched simulator on this machine")
+        print("no harness-launched simulator or temporary folder on this machine")
     leaks = [item for item in found if not item.detached]
     if args.check_leaks and leaks:
-        print(f"error: {len(leaks)} simulator(s) left behind", file=sys.stderr)
+        print(f"error: {len(leaks)} simulator(s) or folder(s) left behind", file=sys.stderr)
         return 1
     return 0
 

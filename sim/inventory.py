@@ -29,6 +29,7 @@ from .ownership import (
     MARKER_ENV,
     OUTPUT_FILE,
     ROLE_VCSIM,
+    TEMP_PREFIX,
     WORKDIR_PREFIX,
     Owner,
     pid_carries_marker,
@@ -54,6 +55,7 @@ class Launched:
     age_seconds: float = 0.0
     # A simulator process whose work directory (and so owner record) is gone.
     orphan: bool = False
+    kind: str = "simulator"
 
     @property
     def detached(self) -> bool:
@@ -94,8 +96,9 @@ def launched(*, with_containers: bool = True) -> list[Launched]:
 
 
 def processes() -> list[Launched]:
-    """Work directories, plus simulator processes whose work directory is gone."""
-    found = _workdirs()
+    """Work directories, plus simulator processes whose work directory is gone,
+    plus the harness's other temporary folders (``backend`` "tmp")."""
+    found = _workdirs() + _temp_folders()
     known = {item.ident for item in found}
     for pid, workdir in _marked_pids():
         if str(workdir) not in known:
@@ -118,6 +121,22 @@ def _marked_pids() -> list[tuple[int, Path]]:
         for var in environ.split(b"\0"):
             if var.startswith(marker):
                 found.append((int(proc.name), Path(var[len(marker):].decode())))
+    return found
+
+
+def _temp_folders() -> list[Launched]:
+    found = []
+    for folder in sorted(temp_root().glob(TEMP_PREFIX + "*")):
+        recorded = read_owner(folder)
+        try:
+            age = time.time() - folder.stat().st_mtime
+        except OSError:
+            continue
+        found.append(Launched(
+            backend="tmp", ident=str(folder), owner=recorded[0] if recorded else None,
+            running=False, read_output=lambda: "",
+            remove=lambda f=folder: shutil.rmtree(f, ignore_errors=True), age_seconds=age,
+            kind="temporary folder"))
     return found
 
 

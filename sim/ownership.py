@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 WORKDIR_PREFIX = "ich-vcsim-"
+TEMP_PREFIX = "ich-tmp-"  # the harness's other temporary folders (sim.registry)
 OWNER_FILE = "owner.json"
 OUTPUT_FILE = "output.log"
 # Set in a simulator process's environment: its work directory. Lets the

@@ -9,9 +9,16 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import shutil
 import signal
+import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Protocol
+
+from .ownership import TEMP_PREFIX, Owner, write_owner
 
 log = logging.getLogger(__name__)
 
@@ -68,3 +75,26 @@ def _stop_and_die(signum: int, _frame: object) -> None:
     stop_all()
     signal.signal(signum, signal.SIG_DFL)
     os.kill(os.getpid(), signum)
+
+
+class _Folder:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def stop(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+@contextmanager
+def temporary_directory(prefix: str) -> Iterator[Path]:
+    """A temporary folder removed on exit, also on SIGTERM/SIGHUP; it carries
+    its owner, so that ``python -m sim reap`` removes it after a SIGKILL."""
+    path = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{prefix}-"))
+    write_owner(path, Owner.current(), None)
+    folder = _Folder(path)
+    track(folder)
+    try:
+        yield path
+    finally:
+        untrack(folder)
+        folder.stop()

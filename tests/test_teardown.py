@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from sim import Simulator, build, reaper
-from sim.ownership import MARKER_ENV, WORKDIR_PREFIX, Owner, write_owner
+from sim.ownership import MARKER_ENV, TEMP_PREFIX, WORKDIR_PREFIX, Owner, write_owner
+from sim.registry import temporary_directory
 
 from .leaks import assert_gone, container_exists, process_exists, wait_until
 
@@ -129,3 +130,36 @@ def test_reaper_removes_container_of_a_dead_launcher(docker_client):
     removed = reaper.reap()
     assert any(container.id in line for line in removed)
     assert not container_exists(docker_client, container.id)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP], ids=["sigterm", "sighup"])
+def test_temporary_directory_is_removed_when_its_process_is_signalled(sig):
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent("""
+            import time
+            from sim.registry import temporary_directory
+            with temporary_directory("test") as path:
+                (path / "lock").write_text("x")
+                print(path, flush=True)
+                time.sleep(600)
+        """)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    path = Path(holder.stdout.readline().strip())
+    assert path.name.startswith(f"{TEMP_PREFIX}test-") and (path / "lock").is_file(), \
+        holder.stderr.read()
+    holder.send_signal(sig)
+    assert holder.wait(15) == -sig
+    assert not path.exists()
+
+
+def test_reaper_removes_temporary_directory_of_a_dead_owner_only():
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    with temporary_directory("live") as live:
+        orphan = Path(os.environ.get("TMPDIR", "/tmp")) / f"{TEMP_PREFIX}test-{os.getpid()}"
+        orphan.mkdir()
+        write_owner(orphan, Owner(Owner.current().host, dead.pid, None), None)
+        removed = reaper.reap(with_containers=False)
+        assert any(f"temporary folder {orphan}" in line for line in removed), removed
+        assert not orphan.exists()
+        assert live.is_dir()
+    assert not live.exists()

@@ -7,7 +7,6 @@ import json
 import shlex
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from dataclasses import asdict, dataclass
@@ -15,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sim import Control, Endpoint
+from sim.registry import temporary_directory
 
 from ..adapters import label_of
 from ..datastore import DatastoreClient
@@ -102,8 +102,8 @@ def run_contention(scenario: ContentionScenario, impl: str, endpoint: Endpoint, 
             control.add_fault(**{**rule, **({"path": scoped(rule["path"], root)}
                                             if "path" in rule else {})})
         control.reset_trace()
-        with tempfile.TemporaryDirectory(prefix="ich-contention-") as tmp:
-            events, run_end = _run_actors(scenario, impl, endpoint, seed, base, Path(tmp))
+        with temporary_directory("contention") as tmp:
+            events, run_end = _run_actors(scenario, impl, endpoint, seed, base, tmp)
         calls = control.trace().calls
     finally:
         control.reset()
