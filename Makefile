@@ -24,7 +24,7 @@ help:
 	@echo "make vcsim   build the simulator binary (cached; rebuilt when sources/pin change)"
 	@echo "make nova-env  venv in $(NOVA_VENV) with upstream nova 34.0.0 (for --impl nova)"
 	@echo "make conformance  the scenarios against refimpl, the original and upstream Nova"
-	@echo "make race SCENARIO=f.yaml SEED=n IMPL=original   replay one contention run"
+	@echo "make race SCENARIO=f.yaml SEED=n IMPL=original [SCHEDULE=free]   replay one contention run"
 	@echo "make race-search SCENARIO=f.yaml IMPL=original BUDGET=120   search seeds for a violation"
 	@echo "make image   build the simulator's Docker image FROM scratch"
 	@echo "make lint    ruff"
@@ -84,14 +84,17 @@ _run-in-engine:
 SEED   ?= 1
 IMPL   ?= original
 BUDGET ?= 120
+SCHEDULE ?=
+SCHEDULE_ARG = $(if $(SCHEDULE),--schedule $(SCHEDULE))
 race: vcsim
 	@test -n "$(SCENARIO)" || { echo "usage: make race SCENARIO=scenarios/contention/x.yaml SEED=n IMPL=original" >&2; exit 2; }
 	$(PY) -m pytest $(SCENARIO) -p no:cacheprovider --vcsim=process --impl "$(IMPL)" \
-		--seed $(SEED) --expectations=/nonexistent --scenario-report=$(REPORTS) $(PYTEST_ARGS)
+		--seed $(SEED) $(SCHEDULE_ARG) --expectations=/nonexistent --scenario-report=$(REPORTS) \
+		$(PYTEST_ARGS)
 
 race-search: vcsim
 	@test -n "$(SCENARIO)" || { echo "usage: make race-search SCENARIO=scenarios/contention/x.yaml IMPL=original BUDGET=120" >&2; exit 2; }
-	$(PY) -m harness.contention.search $(SCENARIO) --impl "$(IMPL)" --budget $(BUDGET)
+	$(PY) -m harness.contention.search $(SCENARIO) --impl "$(IMPL)" --budget $(BUDGET) $(SCHEDULE_ARG)
 
 # Every implementation side by side, with the report.
 conformance: vcsim nova-env

@@ -114,7 +114,8 @@ class ContentionItem(ScenarioItem):
                                  seed=self.scenario.seed if seed is None else seed,
                                  reports=Path(self.config.getoption("scenario_report")
                                               or "reports"),
-                                 root_prefix=holder(self.config).root_prefix)
+                                 root_prefix=holder(self.config).root_prefix,
+                                 schedule=self.config.getoption("schedule"))
         self.user_properties.append(("contention", outcome.summary()))
         if outcome.violations:
             raise ContentionFailure(outcome, f"{len(outcome.violations)} invariant "

@@ -21,6 +21,7 @@ from . import vsphere as vsphere_session
 from .adapters import UnknownImplementation
 from .adapters import get as get_implementation
 from .collect import ContentionFile, ScenarioFile, is_contention_file, is_scenario_file
+from .contention.runner import SCHEDULES
 from .manifest import MANIFEST_DIR
 from .report import ScenarioReport
 
@@ -54,6 +55,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "(default: scenarios/expectations)")
     group.addoption("--seed", type=int, default=None, metavar="N",
                     help="seed of contention runs (default: each scenario's own)")
+    group.addoption("--schedule", choices=SCHEDULES, default=None,
+                    help="contention runs: seeded (the simulator orders the actors' calls "
+                         "from the seed, on a virtual clock: a seed replays its run) or free "
+                         "(parallel, real time); default: each scenario's own")
     group.addoption("--scenario-report", default=None, metavar="DIR",
                     help="write summary.md and summary.json of the scenario run to DIR")
 

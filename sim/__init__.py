@@ -5,7 +5,7 @@ URL such as a real vCenter) and stops it without leaving anything behind.
 This package knows nothing of the harness or of refimpl.
 """
 
-from .control import Call, Control, ControlError, Trace
+from .control import Call, Control, ControlError, ScheduleStatus, Trace
 from .endpoint import Endpoint
 from .errors import (
     BackendUnavailable,
@@ -24,6 +24,7 @@ __all__ = [
     "ControlError",
     "Endpoint",
     "EndpointError",
+    "ScheduleStatus",
     "Simulator",
     "SimulatorError",
     "StartError",

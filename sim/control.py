@@ -1,5 +1,5 @@
 """Client of the simulator's control API (``/harness/`` on its own listener):
-fault rules, latency, the call trace, sessions.
+fault rules, latency, the call trace, sessions, schedules.
 
     control = sim.control                 # or Control(endpoint)
     rule = control.add_fault("FileLocked", method="DeleteDatastoreFile_Task",
@@ -7,6 +7,7 @@ fault rules, latency, the call trace, sessions.
     control.set_latency(default_ms=20, jitter=0.1)
     trace = control.trace()               # calls, and counts per method
     control.terminate_sessions()
+    control.start_schedule(["a", "b"], seed=7)  # clients named a, b take turns
 
 Only the harness's own simulator build answers; upstream vcsim and a real
 vCenter do not (ControlError says so).
@@ -66,6 +67,24 @@ class Trace:
 
     def of(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
+
+
+@dataclass(frozen=True)
+class ScheduleStatus:
+    """Where a schedule stands: steps taken, actors that stalled (ran past
+    the quiet time without a scheduling point: the order is then no longer
+    the seed's alone), the virtual clock, and a digest of the order."""
+
+    active: bool
+    steps: int
+    stalls: int
+    now_unix_ns: int
+    digest: str
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ScheduleStatus:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
 
 
 class Control:
@@ -163,8 +182,32 @@ class Control:
         digest = hashlib.sha256(value.encode()).hexdigest()[:12]
         self._request("POST", "sessions/exempt", {"session": digest})
 
+    # -- schedules ------------------------------------------------------------
+
+    def start_schedule(self, actors: list[str], *, seed: int, epoch_unix_ns: int = 0,
+                       quiet_ms: int = 0, change_points: int = 0, change_span: int = 0
+                       ) -> ScheduleStatus:
+        """Run the named actors one at a time on a virtual clock starting at
+        ``epoch_unix_ns`` (0: now), in an order that follows ``seed`` only.
+        An actor names itself in the ``X-Ich-Actor`` header of its SOAP calls
+        and joins, sleeps and leaves through ``/harness/schedule/*`` (see
+        sim/README.md). Zero means the simulator's default for the others."""
+        config = {"actors": list(actors), "seed": seed, "epoch_unix_ns": epoch_unix_ns,
+                  "quiet_ms": quiet_ms, "change_points": change_points,
+                  "change_span": change_span}
+        return ScheduleStatus.from_json(self._request("PUT", "schedule", config))
+
+    def schedule(self) -> ScheduleStatus:
+        return ScheduleStatus.from_json(self._request("GET", "schedule"))
+
+    def stop_schedule(self) -> ScheduleStatus:
+        """End the schedule (parked actors go on, unscheduled); its last status."""
+        return ScheduleStatus.from_json(self._request("DELETE", "schedule"))
+
     def reset(self) -> None:
-        """No rules, no latency, empty trace: a clean slate between tests."""
+        """No rules, no latency, empty trace, no schedule: a clean slate
+        between tests."""
+        self.stop_schedule()
         self.clear_faults()
         self.set_latency()
         self.reset_trace()

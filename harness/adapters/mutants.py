@@ -59,6 +59,10 @@ def main(argv: list[str]) -> int:
     MUTANTS[argv[0]][0]()
     from refimpl.serve import serve
 
+    from ..contention.virtual_time import install_from_env
+
+    install_from_env()  # a contention actor's child takes its turns
+
     return serve()
 
 

@@ -6,15 +6,21 @@ A spawner enlists its image, fetches it when missing (as Nova's spawn
 does, through the harness's own session), registers an instance that uses
 it, holds it, and releases it. An ager runs aging passes with the instances
 its node sees. Both record every operation in their history file.
+
+Under a seeded schedule the actor takes turns with the others and every
+time it reads or sleeps is virtual (``virtual_time``); in free mode the
+actors start together through a file barrier and run in real time.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
 import random
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,25 +33,26 @@ from ..datastore import DatastoreClient
 from ..scenario.model import Instance
 from ..vsphere import connect, disconnect
 from .history import Recorder
+from .virtual_time import Turns, install
 
 
 class Inventory:
     """Instances in use, shared by the actors as one file each."""
 
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
+    def __init__(self, folder: Path, now_ns: Callable[[], int]) -> None:
+        self.folder, self.now_ns = folder, now_ns
 
     def add(self, uuid: str, node: str, image: str) -> None:
         tmp = self.folder / f".{uuid}.tmp"
         tmp.write_text(json.dumps({"uuid": uuid, "node": node, "image": image,
-                                   "since": time.time_ns()}))
+                                   "since": self.now_ns()}))
         tmp.replace(self.folder / f"{uuid}.json")
 
     def remove(self, uuid: str) -> None:
         (self.folder / f"{uuid}.json").unlink(missing_ok=True)
 
     def seen_by(self, node: str, sees: str, stale_ms: int) -> list[Instance]:
-        now = time.time_ns()
+        now = self.now_ns()
         seen = []
         for path in sorted(self.folder.glob("*.json")):
             try:
@@ -61,39 +68,52 @@ class Inventory:
         return seen
 
 
-def _sleep_until(t: float) -> None:
-    delay = t - time.time()
-    if delay > 0:
-        time.sleep(delay)
-
-
 def run(spec: dict[str, Any]) -> int:
     endpoint = Endpoint.from_url(spec["url"])
     actor = spec["actor"]
-    recorder = Recorder(Path(spec["history"]), spec["id"], actor["node"])
+    turns = Turns(spec["url"], spec["id"]) if spec["schedule"] == "seeded" else None
+    if turns is not None:
+        os.environ.update(turns.env())  # for the implementation's own processes
+    now_ns = turns.now_ns if turns is not None else time.time_ns
+    recorder = Recorder(Path(spec["history"]), spec["id"], actor["node"], now_ns)
     rng = random.Random(f"{spec['seed']}/{spec['id']}")
-    inventory = Inventory(Path(spec["inventory"]))
+    inventory = Inventory(Path(spec["inventory"]), now_ns)
     node = get_implementation(spec["impl"]).open_node(NodeSetup(
         name=actor["node"], endpoint=endpoint, base_folder=spec["base_folder"],
         lock_path=Path(spec["lock_path"]), age_seconds=spec["age_seconds"],
-        clock=lambda: datetime.now(UTC)))
-    # Ready: tell the runner, which starts the clock once every actor is.
-    (Path(spec["barrier"]) / f"{spec['id']}.ready").touch()
-    go = Path(spec["barrier"]) / "go"
-    while not go.exists():
-        time.sleep(0.005)
-    epoch = float(go.read_text())
-    spec["epoch"] = epoch
-    _sleep_until(epoch + actor["start_ms"] / 1000)
+        clock=lambda: datetime.fromtimestamp(now_ns() / 1e9, UTC)))
     try:
+        if turns is not None:
+            install(turns)
+            epoch = turns.join() / 1e9
+        else:
+            epoch = _start_together(Path(spec["barrier"]), spec["id"])
+        spec["epoch"] = epoch
+        time.sleep(max(epoch + actor["start_ms"] / 1000 - now_ns() / 1e9, 0))
         if actor["kind"] == "spawner":
             _spawner(spec, actor, node, recorder, inventory, rng, endpoint)
         else:
             _ager(spec, actor, node, recorder, inventory, rng)
     finally:
-        node.close()
-        recorder.close()
+        try:
+            if turns is not None:
+                # Closing is no part of the run: it waits for the
+                # implementation's processes, in real time.
+                turns.leave()
+        finally:
+            node.close()
+            recorder.close()
     return 0
+
+
+def _start_together(barrier: Path, ident: str) -> float:
+    """Free mode: tell the runner this actor is ready; the common start
+    time it gives once every actor is."""
+    (barrier / f"{ident}.ready").touch()
+    go = barrier / "go"
+    while not go.exists():
+        time.sleep(0.005)
+    return float(go.read_text())
 
 
 def _call(recorder: Recorder, op: str, image: str | None, fn) -> bool:
@@ -140,7 +160,7 @@ def _spawner(spec, actor, node, recorder, inventory, rng, endpoint) -> None:
 
 def _ager(spec, actor, node, recorder, inventory, rng) -> None:
     end = spec["epoch"] + spec["duration_s"]
-    while time.time() < end:
+    while inventory.now_ns() / 1e9 < end:
         seen = inventory.seen_by(actor["node"], actor["sees"], actor["stale_ms"])
         _call(recorder, "age", None, lambda seen=seen: node.age(seen, actor["datastores"]))
         time.sleep((actor["interval_ms"] + rng.uniform(0, actor["jitter_ms"])) / 1000)

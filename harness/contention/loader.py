@@ -72,6 +72,6 @@ def load_contention(path: Path) -> ContentionScenario:
         edge_cases=tuple(d.get("edge_cases", [])), seed=d.get("seed", 1),
         duration=parse_duration(d["duration"]), config=config, images=images,
         faults=tuple(d.get("faults", [])), actors=tuple(actors),
-        min_overlap=d.get("min_overlap", 0.0),
+        min_overlap=d.get("min_overlap", 0.0), schedule=d.get("schedule", "seeded"),
         line=source.line_of(("name",)) or 1)
 

@@ -52,5 +52,6 @@ class ContentionScenario:
     faults: tuple[dict[str, Any], ...]
     actors: tuple[Actor, ...]
     min_overlap: float = 0.0
+    schedule: str = "seeded"  # or "free" (runner.SCHEDULES)
     line: int = 1
     tier: str = field(default="contention")

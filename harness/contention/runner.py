@@ -1,5 +1,10 @@
 """Running a contention scenario: lay out, start the actors as processes,
-merge their history with the simulator's trace, check, draw the timeline."""
+merge their history with the simulator's trace, check, draw the timeline.
+
+Seeded (the default): the simulator schedules the actors' calls from the
+seed on a virtual clock, so a seed replays its run. Free: the actors run in
+parallel in real time, as they would in production, and a seed replays
+their random delays only."""
 
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sim import Control, Endpoint
+from sim import Control, Endpoint, ScheduleStatus
 from sim.registry import temporary_directory
 
 from ..adapters import label_of
@@ -30,6 +35,10 @@ from .model import ContentionScenario
 STARTUP_TIMEOUT_S = 120.0  # actors import and connect the implementation first
 LEAD_S = 0.2  # from "all ready" to the common start
 GRACE_S = 60.0
+# Real time an actor may run between two scheduling points before the
+# schedule goes on without it (a stall): far above any step's CPU time.
+QUIET_MS = 10_000
+SCHEDULES = ("seeded", "free")
 
 
 @dataclass
@@ -42,6 +51,8 @@ class Outcome:
     operations: int
     timeline: Path
     history: Path
+    schedule: str = "free"
+    status: ScheduleStatus | None = None  # of a seeded run
 
     @property
     def overlap(self) -> float:
@@ -50,11 +61,21 @@ class Outcome:
     def summary(self) -> str:
         return (f"{len(self.violations)} violation(s) in {self.operations} operations; "
                 f"overlap: {self.overlapped} ({self.overlap:.0%}) ran while another actor's "
-                "operation on the same image was in flight")
+                f"operation on the same image was in flight; {self.schedule_summary()}")
+
+    def schedule_summary(self) -> str:
+        if self.status is None:
+            return "free schedule (real time: a replay repeats the delays, not the order)"
+        exact = "exact" if not self.status.stalls else (
+            f"NOT exact: {self.status.stalls} stall(s), an actor blocked outside the "
+            "simulator's view")
+        return (f"seeded schedule: {self.status.steps} steps, order {self.status.digest}, "
+                f"{exact}")
 
     def replay(self) -> str:
+        mode = "" if self.schedule == self.scenario.schedule else f" SCHEDULE={self.schedule}"
         return (f"make race SCENARIO={display_path(self.scenario.path)} SEED={self.seed} "
-                f"IMPL={shlex.quote(self.impl)}")
+                f"IMPL={shlex.quote(self.impl)}{mode}")
 
 
 class ContentionFailure(AssertionError):
@@ -75,7 +96,12 @@ class ContentionFailure(AssertionError):
 
 
 def run_contention(scenario: ContentionScenario, impl: str, endpoint: Endpoint, *,
-                   seed: int, reports: Path, root_prefix: str = "") -> Outcome:
+                   seed: int, reports: Path, root_prefix: str = "",
+                   schedule: str | None = None) -> Outcome:
+    """Run ``scenario`` once; ``schedule`` (seeded or free) overrides its own."""
+    schedule = schedule or scenario.schedule
+    if schedule not in SCHEDULES:
+        raise ValueError(f"schedule {schedule!r}: use one of {', '.join(SCHEDULES)}")
     root = f"ich-c{uuid.uuid4().hex[:8]}"
     root = f"{root_prefix}/{root}" if root_prefix else root
     config = scenario.config
@@ -87,7 +113,11 @@ def run_contention(scenario: ContentionScenario, impl: str, endpoint: Endpoint, 
     control.seed(seed)  # fault probabilities and latency jitter follow the run's seed
     control.exempt_session(si._stub.cookie)
     try:
-        now = datetime.now(UTC)
+        # A seeded run starts its virtual clock on a whole second: marks are
+        # named by the second, so the same steps give the same names.
+        epoch_ns = -(-time.time_ns() // 10**9) * 10**9 if schedule == "seeded" else \
+            time.time_ns()
+        now = datetime.fromtimestamp(epoch_ns / 1e9, UTC)
         initial = {image: {mark_folder(now - ago) for ago in agos}
                    for image, agos in scenario.images.items()}
         state = DatastoreState(images={
@@ -103,7 +133,9 @@ def run_contention(scenario: ContentionScenario, impl: str, endpoint: Endpoint, 
                                             if "path" in rule else {})})
         control.reset_trace()
         with temporary_directory("contention") as tmp:
-            events, run_end = _run_actors(scenario, impl, endpoint, seed, base, tmp)
+            events, run_end, status = _run_actors(
+                scenario, impl, endpoint, seed, base, tmp,
+                control if schedule == "seeded" else None, epoch_ns)
         calls = control.trace().calls
     finally:
         control.reset()
@@ -125,21 +157,36 @@ def run_contention(scenario: ContentionScenario, impl: str, endpoint: Endpoint, 
     page = timeline.render(folder / f"{stem}.html", f"{scenario.name} [{label_of(impl)}] "
                            f"seed {seed}", events, ops, checker.spans(events, run_end),
                            violations, start, run_end)
-    return Outcome(scenario, impl, seed, violations, overlapped, total, page, history)
+    return Outcome(scenario, impl, seed, violations, overlapped, total, page, history,
+                   schedule, status)
+
+
+def _idents(scenario: ContentionScenario) -> list[str]:
+    counters: dict[str, int] = {}
+    idents = []
+    for actor in scenario.actors:
+        counters[actor.kind] = counters.get(actor.kind, 0) + 1
+        idents.append(f"{actor.kind}-{counters[actor.kind]}@{actor.node}")
+    return idents
 
 
 def _run_actors(scenario: ContentionScenario, impl: str, endpoint: Endpoint, seed: int,
-                base: str, tmp: Path) -> tuple[list, int]:
+                base: str, tmp: Path, scheduler: Control | None, epoch_ns: int
+                ) -> tuple[list, int, ScheduleStatus | None]:
+    """Run the actors to their end; their events, the end of the run on its
+    clock, and the schedule's status (with ``scheduler``: a seeded run, its
+    virtual clock starting at ``epoch_ns``)."""
     (tmp / "inventory").mkdir()
     barrier = tmp / "barrier"
     barrier.mkdir()
     procs, histories, logs = [], [], []
-    counters: dict[str, int] = {}
-    for actor in scenario.actors:
-        counters[actor.kind] = counters.get(actor.kind, 0) + 1
-        ident = f"{actor.kind}-{counters[actor.kind]}@{actor.node}"
+    idents = _idents(scenario)
+    if scheduler is not None:
+        scheduler.start_schedule(idents, seed=seed, epoch_unix_ns=epoch_ns, quiet_ms=QUIET_MS)
+    for actor, ident in zip(scenario.actors, idents, strict=True):
         node = scenario.config.node(actor.node)
         spec = {"id": ident, "url": endpoint.url, "impl": impl, "seed": seed,
+                "schedule": "free" if scheduler is None else "seeded",
                 "barrier": str(barrier),
                 "duration_s": scenario.duration.total_seconds(), "base_folder": base,
                 "lock_path": str(tmp / "locks" / node.lock_path),
@@ -155,11 +202,16 @@ def _run_actors(scenario: ContentionScenario, impl: str, endpoint: Endpoint, see
                                       start_new_session=True))
         histories.append(tmp / f"{ident}.jsonl")
         logs.append((ident, log))
-    epoch = _start_together(procs, barrier, len(scenario.actors))
     last = max((a.start_ms + (a.hold_ms + a.pause_ms + a.jitter_ms) * a.count) / 1000
                for a in scenario.actors if a.kind == "spawner") if any(
         a.kind == "spawner" for a in scenario.actors) else 0
-    deadline = epoch + max(scenario.duration.total_seconds(), last) + GRACE_S
+    length = max(scenario.duration.total_seconds(), last)
+    if scheduler is None:
+        deadline = _start_together(procs, barrier, len(scenario.actors)) + length + GRACE_S
+    else:
+        # Virtual time costs no real time; what a step costs does. The length
+        # in real time bounds it: steps are far shorter than the latencies.
+        deadline = time.time() + STARTUP_TIMEOUT_S + length + GRACE_S
     crashed = []
     for proc, (ident, log) in zip(procs, logs, strict=True):
         try:
@@ -171,9 +223,10 @@ def _run_actors(scenario: ContentionScenario, impl: str, endpoint: Endpoint, see
         if code != 0:
             tail = "\n".join((tmp / f"{ident}.log").read_text().splitlines()[-15:])
             crashed.append(f"actor {ident} exited with {code}:\n{tail}")
+    status = scheduler.stop_schedule() if scheduler is not None else None
     if crashed:
         raise RuntimeError("\n".join(crashed))
-    return merge(histories), time.time_ns()
+    return merge(histories), status.now_unix_ns if status else time.time_ns(), status
 
 
 def _start_together(procs: list[subprocess.Popen], barrier: Path, count: int) -> float:

@@ -2,7 +2,7 @@
 until an invariant breaks or the time budget is spent.
 
     python -m harness.contention.search SCENARIO.yaml [--impl original] [--budget 120]
-        [--start 1] [--searches 1]
+        [--start 1] [--searches 1] [--schedule seeded|free]
 
 Prints each seed's outcome, and for the first violation the line to replay
 it. With --searches N it repeats the search N times from different starting
@@ -21,17 +21,18 @@ from pathlib import Path
 from sim import Simulator
 
 from .loader import load_contention
-from .runner import run_contention
+from .runner import SCHEDULES, run_contention
 
 
 def search(scenario_path: Path, impl: str, budget: float, start: int, sim: Simulator,
-           reports: Path) -> tuple[int | None, int]:
+           reports: Path, schedule: str | None = None) -> tuple[int | None, int]:
     """(first violating seed or None, seeds tried)."""
     scenario = load_contention(scenario_path)
     deadline = time.monotonic() + budget
     seed, tried = start, 0
     while time.monotonic() < deadline:
-        outcome = run_contention(scenario, impl, sim.endpoint, seed=seed, reports=reports)
+        outcome = run_contention(scenario, impl, sim.endpoint, seed=seed, reports=reports,
+                                 schedule=schedule)
         tried += 1
         print(f"seed {seed}: {outcome.summary()}", flush=True)
         if outcome.violations:
@@ -52,13 +53,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--start", type=int, default=1, help="first seed")
     parser.add_argument("--searches", type=int, default=1)
     parser.add_argument("--reports", type=Path, default=Path("reports"))
+    parser.add_argument("--schedule", choices=SCHEDULES, default=None,
+                        help="default: the scenario's own")
     args = parser.parse_args(argv)
     url = os.environ.get("VCSIM_URL")
     with Simulator("url", url=url) if url else Simulator("process", datastores=2) as sim:
         counts = []
         for i in range(args.searches):
             found, tried = search(args.scenario, args.impl, args.budget,
-                                  args.start + 1000 * i, sim, args.reports)
+                                  args.start + 1000 * i, sim, args.reports, args.schedule)
             result = f"found at seed {found}" if found is not None else "nothing found"
             print(f"search {i + 1}: {result} after {tried} seed(s)", flush=True)
             if found is not None:

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // controlAPI serves /harness/, the harness's JSON control API. Only
@@ -22,6 +23,11 @@ import (
 //	DELETE /harness/trace                forget recorded calls
 //	POST   /harness/sessions/terminate   end every session now (but exempt ones)
 //	POST   /harness/sessions/exempt {"session": DIGEST}  never fault, delay or end it
+//	PUT    /harness/schedule {"actors": [...], "seed": N, ...}  run actors one at a time
+//	GET    /harness/schedule, DELETE     its status (steps, stalls, digest); stop it
+//	POST   /harness/schedule/join|sleep|leave {"actor": NAME[, "ms": F]}  an actor's
+//	                                     scheduling points; join and sleep block
+//	GET    /harness/schedule/now         the virtual clock
 func (h *harness) controlAPI() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /harness/info", func(w http.ResponseWriter, _ *http.Request) {
@@ -105,7 +111,58 @@ func (h *harness) controlAPI() http.Handler {
 		h.sessions.exemptDigest(body.Session)
 		reply(w, http.StatusOK, body)
 	})
+	h.scheduleAPI(mux)
 	return loopbackOnly(mux)
+}
+
+func (h *harness) scheduleAPI(mux *http.ServeMux) {
+	mux.HandleFunc("PUT /harness/schedule", func(w http.ResponseWriter, r *http.Request) {
+		var cfg scheduleConfig
+		if !decode(w, r, &cfg) {
+			return
+		}
+		if err := cfg.validate(); err != nil {
+			reply(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			return
+		}
+		h.schedule.start(cfg)
+		reply(w, http.StatusOK, h.schedule.status())
+	})
+	mux.HandleFunc("GET /harness/schedule", func(w http.ResponseWriter, _ *http.Request) {
+		reply(w, http.StatusOK, h.schedule.status())
+	})
+	mux.HandleFunc("DELETE /harness/schedule", func(w http.ResponseWriter, _ *http.Request) {
+		reply(w, http.StatusOK, h.schedule.stop())
+	})
+	mux.HandleFunc("GET /harness/schedule/now", func(w http.ResponseWriter, _ *http.Request) {
+		reply(w, http.StatusOK, map[string]int64{"now_unix_ns": h.schedule.clock().UnixNano()})
+	})
+	point := func(name string, act func(actor string, ms float64) bool) {
+		mux.HandleFunc("POST /harness/schedule/"+name, func(w http.ResponseWriter, r *http.Request) {
+			var body struct {
+				Actor string  `json:"actor"`
+				MS    float64 `json:"ms"`
+			}
+			if !decode(w, r, &body) {
+				return
+			}
+			if body.Actor == "" || body.MS < 0 {
+				reply(w, http.StatusBadRequest, map[string]string{"error": "actor is required; ms must be >= 0"})
+				return
+			}
+			if !act(body.Actor, body.MS) {
+				reply(w, http.StatusConflict, map[string]string{"error": fmt.Sprintf(
+					"no running schedule has actor %q in a state to %s", body.Actor, name)})
+				return
+			}
+			reply(w, http.StatusOK, map[string]int64{"now_unix_ns": h.schedule.clock().UnixNano()})
+		})
+	}
+	point("join", func(actor string, _ float64) bool { return h.schedule.join(actor) })
+	point("sleep", func(actor string, ms float64) bool {
+		return h.schedule.park(actor, time.Duration(ms*float64(time.Millisecond)))
+	})
+	point("leave", func(actor string, _ float64) bool { return h.schedule.leave(actor) })
 }
 
 func validLatency(cfg latencyConfig) error {

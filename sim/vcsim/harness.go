@@ -17,6 +17,7 @@ type harness struct {
 	trace    *tracer
 	sessions *sessionKiller
 	pending  *pending
+	schedule *schedule
 }
 
 func newHarness(opts *options) *harness {
@@ -25,10 +26,11 @@ func newHarness(opts *options) *harness {
 		control:  opts.control,
 		faults:   newFaultEngine(opts.seed),
 		latency:  newLatency(opts.latency, opts.seed),
-		trace:    newTracer(),
 		sessions: newSessionKiller(),
 		pending:  newPending(),
+		schedule: newSchedule(),
 	}
+	h.trace = newTracer(h.schedule.clock)
 	h.seed.Store(opts.seed)
 	return h
 }

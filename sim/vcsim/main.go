@@ -78,7 +78,10 @@ func run(opts *options) int {
 		return 1
 	}
 	defer closeServer(server)
-	newHarness(opts).install(model, server)
+	h := newHarness(opts)
+	h.install(model, server)
+	// Parked calls must go on, or closing the server would wait for them.
+	defer h.schedule.stop()
 
 	// Same line as upstream vcsim prints, so one parser serves both.
 	fmt.Printf("export GOVC_URL=%s GOVC_SIM_PID=%d\n", server.URL, os.Getpid())

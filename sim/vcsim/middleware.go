@@ -50,17 +50,20 @@ func (h *harness) serveSOAP(next http.Handler, w http.ResponseWriter, r *http.Re
 	}
 	h.sessions.saw(cookie)
 	c.Session, c.Client = sessionDigest(cookie), r.RemoteAddr
+	actor := r.Header.Get(actorHeader)
 	rec := h.trace.begin(c)
 
 	var d *decision
 	if !h.sessions.isExempt(cookie) {
-		time.Sleep(h.latency.of(c.Method))
+		h.pause(actor, h.latency.of(c.Method))
 		d = h.faults.decide(rec, thisRef(c.This))
+	} else {
+		h.pause(actor, 0) // still a scheduling point
 	}
 	if d != nil {
 		rec.Injected, rec.Rule = d.rule.Fault, d.rule.ID
 		if d.rule.Fault != kindSlowReply {
-			time.Sleep(time.Duration(d.rule.DelayMS) * time.Millisecond)
+			h.pause(actor, time.Duration(d.rule.DelayMS)*time.Millisecond)
 		}
 		switch d.rule.Fault {
 		case kindDrop:
@@ -89,7 +92,7 @@ func (h *harness) serveSOAP(next http.Handler, w http.ResponseWriter, r *http.Re
 	if d != nil && d.rule.Fault == kindSlowReply {
 		held := &discard{header: http.Header{}, status: http.StatusOK}
 		next.ServeHTTP(held, r)
-		time.Sleep(time.Duration(d.rule.DelayMS) * time.Millisecond)
+		h.pause(actor, time.Duration(d.rule.DelayMS)*time.Millisecond)
 		for key, values := range held.header {
 			w.Header()[key] = values
 		}
@@ -111,6 +114,14 @@ func (h *harness) serveSOAP(next http.Handler, w http.ResponseWriter, r *http.Re
 		outcome = d.rule.Fault // delivered in the task the call returned
 	}
 	h.trace.end(rec, outcome)
+}
+
+// pause lets d pass for a call: on the virtual clock, as a scheduling
+// point, when the call is an actor's in a running schedule; else for real.
+func (h *harness) pause(actor string, d time.Duration) {
+	if !h.schedule.park(actor, d) && d > 0 {
+		time.Sleep(d)
+	}
 }
 
 // withOperationID adds <operationID>token</operationID> to the SOAP header

@@ -2,6 +2,7 @@ package main
 
 import (
 	"reflect"
+	"time"
 
 	"github.com/vmware/govmomi/simulator"
 	"github.com/vmware/govmomi/vim25/methods"
@@ -35,15 +36,40 @@ func (h *harness) installObjects(registry *simulator.Registry) {
 
 // task runs start unless a fault is pending for this call, and in vcenter
 // fidelity mode points the resulting task at its datastore.
+// Under a schedule the call returns only once its task has finished, so
+// that the task's work happens in its caller's turn.
 func (h *harness) task(ctx *simulator.Context, method, path string, start func() soap.HasFault) soap.HasFault {
 	if d := h.pending.take(ctx.Header.ID); d != nil {
-		return taskBody(method, failTask(ctx, method, path, d.fault))
+		ref := failTask(ctx, method, path, d.fault)
+		h.awaitScheduled(ctx, ref)
+		return taskBody(method, ref)
 	}
 	res := start()
-	if ref := taskRef(res); ref != nil && h.fidelity == fidelityVCenter {
-		setTaskInfo(ctx, *ref, method, path)
+	if ref := taskRef(res); ref != nil {
+		if h.fidelity == fidelityVCenter {
+			setTaskInfo(ctx, *ref, method, path)
+		}
+		h.awaitScheduled(ctx, *ref)
 	}
 	return res
+}
+
+func (h *harness) awaitScheduled(ctx *simulator.Context, ref types.ManagedObjectReference) {
+	if !h.schedule.active() {
+		return
+	}
+	task, ok := ctx.Map.Get(ref).(*simulator.Task)
+	if !ok {
+		return
+	}
+	for {
+		var state types.TaskInfoState
+		ctx.Map.WithLock(&simulator.Context{}, task, func() { state = task.Info.State })
+		if state == types.TaskInfoStateSuccess || state == types.TaskInfoStateError {
+			return
+		}
+		time.Sleep(200 * time.Microsecond)
+	}
 }
 
 // taskRef is the task a *_TaskBody response returns (nil on a fault):

@@ -71,17 +71,18 @@ func faultName(body []byte) string {
 
 type tracer struct {
 	mu     sync.Mutex
+	clock  func() time.Time // the schedule's virtual clock while one runs
 	start  time.Time
 	nextID int64
 	calls  []*call
 }
 
-func newTracer() *tracer {
-	return &tracer{start: time.Now()}
+func newTracer(clock func() time.Time) *tracer {
+	return &tracer{clock: clock, start: time.Now()}
 }
 
 func (t *tracer) begin(c call) *call {
-	now := time.Now()
+	now := t.clock()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.nextID++
@@ -97,7 +98,7 @@ func (t *tracer) begin(c call) *call {
 }
 
 func (t *tracer) end(c *call, outcome string) {
-	now := time.Now()
+	now := t.clock()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	c.EndNS = now.Sub(t.start).Nanoseconds()

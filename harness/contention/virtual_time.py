@@ -1,0 +1,145 @@
+"""An actor's side of the simulator's schedule (README: "schedules").
+
+Under a schedule the actors take turns: an actor's SOAP calls (named by
+the ``X-Ich-Actor`` header) and its sleeps are its scheduling points, and
+time is the simulator's virtual clock. ``install`` makes a process an
+actor: ``time.sleep`` and the polling of fasteners' file locks sleep on
+the virtual clock (so an actor waiting for a lock held by a parked one
+lets it go on, instead of stalling the run), and every HTTP request
+carries the header. The actor's command-adapter children (mutants, other
+implementations) inherit it through ``ICH_SCHEDULE`` and call
+``install_from_env``.
+
+Standard library only, bar fasteners when present: a peer in its own
+environment can load this file by path.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import ssl
+import time
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+ENV = "ICH_SCHEDULE"
+HEADER = "X-Ich-Actor"
+
+
+class NotScheduled(RuntimeError):
+    """No running schedule has this actor in a state to join, sleep or
+    leave: the schedule stopped (the run was cut short) or never knew the
+    actor. Going on would break the seed's order."""
+
+
+class Turns:
+    """One actor's scheduling points, through the control API."""
+
+    def __init__(self, url: str, actor: str) -> None:
+        self.url, self.actor = url, actor
+        parts = urlsplit(url)
+        if parts.scheme == "https":
+            # The simulator's certificate is self-signed; the URL is loopback
+            # (the control API answers loopback clients only).
+            self._conn: http.client.HTTPConnection = http.client.HTTPSConnection(
+                parts.hostname, parts.port, context=ssl._create_unverified_context())
+        else:
+            self._conn = http.client.HTTPConnection(parts.hostname, parts.port)
+        self._real_sleep = time.sleep
+        self._in_turn = False  # between join and leave
+
+    @classmethod
+    def from_env(cls) -> Turns | None:
+        raw = os.environ.get(ENV)
+        if not raw:
+            return None
+        spec = json.loads(raw)
+        turns = cls(spec["url"], spec["actor"])
+        turns._in_turn = True  # a child runs only inside its parent's turn
+        return turns
+
+    def env(self) -> dict[str, str]:
+        """What a child process needs to act as this actor."""
+        return {ENV: json.dumps({"url": self.url, "actor": self.actor})}
+
+    def _request(self, method: str, path: str, body: dict | None = None) -> int:
+        # No timeout: waiting for a turn takes as long as the others run.
+        try:
+            self._conn.request(method, f"/harness/schedule/{path}",
+                               body=None if body is None else json.dumps(body),
+                               headers={"Content-Type": "application/json"})
+            response = self._conn.getresponse()
+            data = response.read()
+        except (OSError, http.client.HTTPException):
+            self._conn.close()
+            raise
+        if response.status == 409:
+            raise NotScheduled(json.loads(data).get("error", "schedule stopped"))
+        if response.status != 200:
+            raise RuntimeError(f"{method} /harness/schedule/{path}: HTTP {response.status}: "
+                               f"{data[:200]!r}")
+        return int(json.loads(data)["now_unix_ns"])
+
+    def join(self) -> int:
+        """Wait until every actor has joined and this one's turn comes;
+        the virtual time then."""
+        now = self._request("POST", "join", {"actor": self.actor})
+        self._in_turn = True
+        return now
+
+    def leave(self) -> None:
+        if self._in_turn:
+            self._in_turn = False
+            self._request("POST", "leave", {"actor": self.actor})
+
+    def sleep(self, seconds: float) -> None:
+        if not self._in_turn:
+            self._real_sleep(seconds)
+            return
+        self._request("POST", "sleep", {"actor": self.actor, "ms": max(seconds, 0) * 1000})
+
+    def now_ns(self) -> int:
+        return self._request("GET", "now")
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.now_ns() / 1e9, UTC)
+
+
+def install(turns: Turns) -> None:
+    """Make this process (and its children) the actor ``turns`` names."""
+    time.sleep = turns.sleep
+    _sleep_in_file_locks(turns.sleep)
+    putrequest = http.client.HTTPConnection.putrequest
+
+    def with_actor(self, method, url, *args, **kwargs):
+        putrequest(self, method, url, *args, **kwargs)
+        self.putheader(HEADER, turns.actor)
+
+    http.client.HTTPConnection.putrequest = with_actor
+    os.environ.update(turns.env())
+
+
+def install_from_env() -> Turns | None:
+    """In a child of an actor: act as it, if it runs under a schedule."""
+    turns = Turns.from_env()
+    if turns is not None:
+        install(turns)
+    return turns
+
+
+def _sleep_in_file_locks(sleep) -> None:
+    # fasteners binds time.sleep as a default argument when it is imported.
+    try:
+        import fasteners
+    except ImportError:
+        return
+    for cls in (fasteners.InterProcessLock, fasteners.InterProcessReaderWriterLock):
+        init = cls.__init__
+
+        def patched(self, *args, _init=init, **kwargs):
+            kwargs.setdefault("sleep_func", sleep)
+            _init(self, *args, **kwargs)
+
+        cls.__init__ = patched

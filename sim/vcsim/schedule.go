@@ -1,0 +1,348 @@
+package main
+
+import (
+	"container/heap"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"log"
+	"math/rand"
+	"sync"
+	"time"
+)
+
+// A schedule makes a contention run reproducible. Its actors (client
+// processes, named in a header of their SOAP calls) run one at a time, on
+// a virtual clock: an actor runs until it reaches a scheduling point — a
+// SOAP call, a sleep through the control API, or its end — and parks
+// there with the virtual time it wants to go on at (now + the call's
+// latency, now + the sleep). Once every actor is parked, the earliest
+// waiter goes on; ties go to the actor with the highest seeded priority,
+// and at seeded change points the running actor's priority drops to the
+// bottom (PCT). Latency, delays and sleeps cost no real time, and the
+// order of calls depends on the seed only.
+//
+// An actor that neither parks nor ends within the quiet time is blocked
+// outside the simulator's view (a file lock held by a parked actor, a real
+// sleep in a client the harness cannot reach): it is marked stalled and
+// the others go on, and the run is no longer exact. Stalls are counted.
+
+const actorHeader = "X-Ich-Actor"
+
+// Virtual time moves on by at least this much per step, so that no two
+// running segments share an instant and time stamps order the history.
+const stepTick = time.Microsecond
+
+type actorState int
+
+const (
+	notJoined actorState = iota
+	parked
+	running
+	stalled
+	finished
+)
+
+type actor struct {
+	name     string
+	state    actorState
+	priority int
+}
+
+type waiter struct {
+	at      time.Duration
+	actor   *actor
+	seq     int64
+	release chan struct{}
+	stopped bool // released by stop, not by its turn
+}
+
+type scheduleConfig struct {
+	Actors       []string `json:"actors"`
+	Seed         int64    `json:"seed"`
+	EpochUnixNS  int64    `json:"epoch_unix_ns"`
+	QuietMS      int      `json:"quiet_ms"`
+	ChangePoints int      `json:"change_points"`
+	// Steps over which the change points are spread.
+	ChangeSpan int `json:"change_span"`
+}
+
+type scheduleStatus struct {
+	Active    bool   `json:"active"`
+	Steps     int    `json:"steps"`
+	Stalls    int    `json:"stalls"`
+	NowUnixNS int64  `json:"now_unix_ns"`
+	Digest    string `json:"digest"` // of the order in which actors ran
+}
+
+type schedule struct {
+	mu      sync.Mutex
+	on      bool
+	cfg     scheduleConfig
+	epoch   time.Time
+	now     time.Duration
+	actors  map[string]*actor
+	joined  int
+	parked  waiters
+	seq     int64
+	steps   int
+	stalls  int
+	changes map[int]bool
+	lowest  int
+	order   []byte // actor indexes, one per step
+	index   map[string]byte
+	touched time.Time // real time of the last scheduling event
+	quit    chan struct{}
+}
+
+func newSchedule() *schedule { return &schedule{} }
+
+func (c *scheduleConfig) validate() error {
+	if len(c.Actors) == 0 || len(c.Actors) > 255 {
+		return fmt.Errorf("actors: give 1 to 255 names")
+	}
+	seen := map[string]bool{}
+	for _, name := range c.Actors {
+		if name == "" || seen[name] {
+			return fmt.Errorf("actors: names must be distinct and non-empty, got %q", name)
+		}
+		seen[name] = true
+	}
+	if c.QuietMS < 0 || c.ChangePoints < 0 || c.ChangeSpan < 0 {
+		return fmt.Errorf("quiet_ms, change_points and change_span must be >= 0")
+	}
+	return nil
+}
+
+// start replaces any running schedule with one for cfg.
+func (s *schedule) start(cfg scheduleConfig) {
+	s.stop()
+	if cfg.QuietMS == 0 {
+		cfg.QuietMS = 3000
+	}
+	if cfg.ChangeSpan == 0 {
+		cfg.ChangeSpan = 1000
+	}
+	rng := rand.New(rand.NewSource(cfg.Seed))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.on, s.cfg = true, cfg
+	s.epoch = time.Unix(0, cfg.EpochUnixNS)
+	if cfg.EpochUnixNS == 0 {
+		s.epoch = time.Now()
+	}
+	s.now, s.joined, s.seq, s.steps, s.stalls = 0, 0, 0, 0, 0
+	s.parked, s.order = nil, nil
+	s.actors, s.index = map[string]*actor{}, map[string]byte{}
+	for i, p := range rng.Perm(len(cfg.Actors)) {
+		name := cfg.Actors[i]
+		s.actors[name] = &actor{name: name, priority: p + 1}
+		s.index[name] = byte(i)
+	}
+	s.changes, s.lowest = map[int]bool{}, 0
+	for range cfg.ChangePoints {
+		s.changes[1+rng.Intn(cfg.ChangeSpan)] = true
+	}
+	s.touched = time.Now()
+	s.quit = make(chan struct{})
+	go s.watch(s.quit, time.Duration(cfg.QuietMS)*time.Millisecond)
+}
+
+// stop ends the schedule; every parked call and sleep goes on at once.
+func (s *schedule) stop() scheduleStatus {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	status := s.statusLocked()
+	if !s.on {
+		return status
+	}
+	s.on = false
+	close(s.quit)
+	for _, w := range s.parked {
+		w.stopped = true
+		close(w.release)
+	}
+	s.parked = nil
+	return status
+}
+
+func (s *schedule) status() scheduleStatus {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.statusLocked()
+}
+
+func (s *schedule) statusLocked() scheduleStatus {
+	sum := sha256.Sum256(s.order)
+	return scheduleStatus{Active: s.on, Steps: s.steps, Stalls: s.stalls,
+		NowUnixNS: s.epoch.Add(s.now).UnixNano(), Digest: hex.EncodeToString(sum[:8])}
+}
+
+// clock is the virtual time while a schedule runs, else the real one.
+func (s *schedule) clock() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.on {
+		return time.Now()
+	}
+	return s.epoch.Add(s.now)
+}
+
+func (s *schedule) active() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.on
+}
+
+// join parks a named actor until every actor has joined and its turn
+// comes. It reports false when no schedule knows the actor, or when the
+// schedule stopped first.
+func (s *schedule) join(name string) bool {
+	s.mu.Lock()
+	a := s.actors[name]
+	if !s.on || a == nil || a.state != notJoined {
+		s.mu.Unlock()
+		return false
+	}
+	s.joined++
+	return s.parkLocked(a, 0)
+}
+
+// park is a scheduling point of the actor called name ("" when a call
+// does not say: the one running actor, if there is one): it waits until
+// the actor's turn at now+d. It reports false, without waiting, when the
+// caller is not a joined actor of a running schedule, and after waiting
+// when the schedule stopped first.
+func (s *schedule) park(name string, d time.Duration) bool {
+	s.mu.Lock()
+	a := s.actorLocked(name)
+	if a == nil {
+		s.mu.Unlock()
+		return false
+	}
+	return s.parkLocked(a, d)
+}
+
+// parkLocked is entered with s.mu held and releases it. It reports
+// false when the schedule stopped before the actor's turn came.
+func (s *schedule) parkLocked(a *actor, d time.Duration) bool {
+	w := &waiter{at: s.now + d, actor: a, seq: s.seq, release: make(chan struct{})}
+	s.seq++
+	a.state = parked
+	heap.Push(&s.parked, w)
+	s.touched = time.Now()
+	s.dispatchLocked()
+	s.mu.Unlock()
+	<-w.release
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !w.stopped
+}
+
+// leave ends an actor's part in the run.
+func (s *schedule) leave(name string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.actorLocked(name)
+	if a == nil {
+		return false
+	}
+	a.state = finished
+	s.touched = time.Now()
+	s.dispatchLocked()
+	return true
+}
+
+func (s *schedule) actorLocked(name string) *actor {
+	if !s.on {
+		return nil
+	}
+	if name != "" {
+		if a := s.actors[name]; a != nil && a.state != notJoined && a.state != finished {
+			return a
+		}
+		return nil
+	}
+	var only *actor
+	for _, a := range s.actors {
+		if a.state == running {
+			if only != nil {
+				return nil
+			}
+			only = a
+		}
+	}
+	return only
+}
+
+// dispatchLocked lets the next waiter go on once nobody runs.
+func (s *schedule) dispatchLocked() {
+	if !s.on || s.joined < len(s.actors) || len(s.parked) == 0 {
+		return
+	}
+	for _, a := range s.actors {
+		if a.state == running {
+			return
+		}
+	}
+	w := heap.Pop(&s.parked).(*waiter)
+	s.now = max(s.now+stepTick, w.at)
+	s.steps++
+	s.order = append(s.order, s.index[w.actor.name])
+	if s.changes[s.steps] {
+		s.lowest--
+		w.actor.priority = s.lowest
+	}
+	w.actor.state = running
+	close(w.release)
+}
+
+// watch marks actors stalled that run longer than quiet without parking.
+func (s *schedule) watch(quit chan struct{}, quiet time.Duration) {
+	tick := time.NewTicker(min(quiet/4, 100*time.Millisecond))
+	defer tick.Stop()
+	for {
+		select {
+		case <-quit:
+			return
+		case <-tick.C:
+		}
+		s.mu.Lock()
+		if s.on && time.Since(s.touched) > quiet {
+			for _, a := range s.actors {
+				if a.state == running {
+					a.state = stalled
+					s.stalls++
+					log.Printf("schedule: actor %s ran %v without a scheduling point; "+
+						"going on without it (the run is no longer exact)", a.name, quiet)
+				}
+			}
+			s.touched = time.Now()
+			s.dispatchLocked()
+		}
+		s.mu.Unlock()
+	}
+}
+
+// waiters is a heap: earliest first, then highest priority, then arrival.
+type waiters []*waiter
+
+func (q waiters) Len() int { return len(q) }
+func (q waiters) Less(i, j int) bool {
+	a, b := q[i], q[j]
+	if a.at != b.at {
+		return a.at < b.at
+	}
+	if a.actor.priority != b.actor.priority {
+		return a.actor.priority > b.actor.priority
+	}
+	return a.seq < b.seq
+}
+func (q waiters) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
+func (q *waiters) Push(x any)   { *q = append(*q, x.(*waiter)) }
+func (q *waiters) Pop() any {
+	old := *q
+	w := old[len(old)-1]
+	*q = old[:len(old)-1]
+	return w
+}

@@ -1,0 +1,89 @@
+"""Contention runs: a seeded run replays exactly, a free one runs in real
+time, and the schedule mode is read (and refused) with file and line."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from harness.contention.history import Event
+from harness.contention.loader import load_contention
+from harness.contention.runner import run_contention
+from harness.scenario import ScenarioError
+from sim import Simulator
+
+CONTENTION = Path(__file__).resolve().parents[2] / "scenarios" / "contention"
+
+
+@pytest.fixture(scope="module")
+def sim():
+    with Simulator("process", datastores=2) as s:
+        yield s
+
+
+def fingerprint(outcome):
+    """What a replay must repeat: the order, the operations, the violations,
+    on the virtual clock (which starts at the whole second after the start)."""
+    end = outcome.status.now_unix_ns
+    return (outcome.status.digest, outcome.status.steps,
+            [(e.actor, e.op, e.type, e.image, e.t - end) for e in outcome_events(outcome)],
+            [(v.invariant, v.image, v.time - end) for v in outcome.violations])
+
+
+def outcome_events(outcome):
+    return [Event(**json.loads(line)) for line in outcome.history.read_text().splitlines()]
+
+
+def test_a_seed_replays_its_race(sim, tmp_path):
+    scenario = load_contention(CONTENTION / "two-hosts-double-mark.yaml")
+    runs = [run_contention(scenario, "original", sim.endpoint, seed=scenario.seed,
+                           reports=tmp_path / str(i)) for i in range(2)]
+    assert runs[0].violations, "the scenario's seed no longer finds the race"
+    assert {run.status.stalls for run in runs} == {0}
+    assert fingerprint(runs[0]) == fingerprint(runs[1])
+    assert "seeded schedule" in runs[0].summary() and "exact" in runs[0].summary()
+
+
+def test_a_free_run_has_no_schedule(sim, tmp_path):
+    scenario = load_contention(CONTENTION / "enlist-during-a-slow-delete-check.yaml")
+    outcome = run_contention(scenario, "refimpl", sim.endpoint, seed=1, reports=tmp_path,
+                             schedule="free")
+    assert outcome.status is None and outcome.schedule == "free"
+    assert not outcome.violations
+    assert outcome.replay().endswith("SCHEDULE=free")
+
+
+def test_an_unknown_schedule_mode_is_refused(sim, tmp_path):
+    scenario = load_contention(CONTENTION / "busy-host.yaml")
+    with pytest.raises(ValueError, match="'sometimes'"):
+        run_contention(scenario, "refimpl", sim.endpoint, seed=1, reports=tmp_path,
+                       schedule="sometimes")
+
+
+SCENARIO = """\
+name: x
+purpose: schedule modes
+duration: 1s
+images: {{img1: {{}}}}
+actors:
+  - spawner: {{node: node1, image: img1}}
+{extra}"""
+
+
+@pytest.mark.parametrize("extra, expected", [("", "seeded"), ("schedule: free\n", "free")])
+def test_schedule_mode_is_read(tmp_path, extra, expected):
+    path = tmp_path / "s.yaml"
+    path.write_text(SCENARIO.format(extra=extra))
+    assert load_contention(path).schedule == expected
+
+
+def test_a_bad_schedule_mode_names_file_and_line(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text(SCENARIO.format(extra="schedule: sometimes\n"))
+    with pytest.raises(ScenarioError) as info:
+        load_contention(path)
+    assert f"{path}:7" in str(info.value) and "sometimes" in str(info.value), \
+        textwrap.shorten(str(info.value), 300)

@@ -1,0 +1,167 @@
+"""The simulator's schedule, through the actor's side of it (virtual_time):
+turns on a virtual clock, the seed's order, stalls, and stopping."""
+
+from __future__ import annotations
+
+import http.client
+import ssl
+import threading
+import time
+
+import pytest
+
+from harness.contention.virtual_time import HEADER, NotScheduled, Turns
+from sim import ControlError, Simulator
+
+EPOCH = 1_800_000_000 * 10**9
+MS = 10**6
+
+
+@pytest.fixture(scope="module")
+def sim():
+    with Simulator("process", seed=1) as s:
+        yield s
+
+
+@pytest.fixture
+def control(sim):
+    sim.control.reset()
+    yield sim.control
+    sim.control.reset()
+
+
+def run_actors(sim, bodies: dict) -> list[tuple[str, int]]:
+    """Run each actor's body in a thread of its own (with its own Turns);
+    what they logged, in order, as (actor, virtual ms since EPOCH)."""
+    log: list[tuple[str, int]] = []
+    errors: list[BaseException] = []
+
+    def actor(name, body):
+        turns = Turns(sim.endpoint.url, name)
+        try:
+            turns.join()
+            body(turns, lambda: log.append((name, (turns.now_ns() - EPOCH) // MS)))
+            turns.leave()
+        except BaseException as exc:  # re-raised in the test's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=actor, args=item) for item in bodies.items()]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not any(t.is_alive() for t in threads), "an actor never finished"
+    if errors:
+        raise errors[0]
+    return log
+
+
+def sleeper(*seconds: float):
+    def body(turns, note):
+        for s in seconds:
+            turns.sleep(s)
+            note()
+    return body
+
+
+def test_actors_go_on_in_virtual_time_order(sim, control):
+    control.start_schedule(["a", "b"], seed=3, epoch_unix_ns=EPOCH)
+    log = run_actors(sim, {"a": sleeper(2.0), "b": sleeper(0.5, 0.5, 5.0)})
+    # Each step moves the clock on by at least 1 µs: times are ms apart.
+    assert log == [("b", 500), ("b", 1000), ("a", 2000), ("b", 6000)]
+    status = control.stop_schedule()
+    assert status.stalls == 0
+    assert status.steps == 2 + 4  # two joins, four sleeps
+
+
+def tie_order(sim, control, seed: int) -> tuple[list[str], str]:
+    control.start_schedule(["a", "b", "c"], seed=seed, epoch_unix_ns=EPOCH)
+    log = run_actors(sim, {name: sleeper(0.1, 0.1, 0.1) for name in "abc"})
+    assert sorted(t for _, t in log) == [100] * 3 + [200] * 3 + [300] * 3
+    return [name for name, _ in log], control.stop_schedule().digest
+
+
+def test_ties_go_in_the_seeds_order_and_a_seed_repeats_it(sim, control):
+    first = tie_order(sim, control, seed=11)
+    assert tie_order(sim, control, seed=11) == first
+    orders = {tuple(tie_order(sim, control, seed=s)[0]) for s in range(1, 9)}
+    assert len(orders) > 1, "every seed gave the same order"
+
+
+def test_latency_of_an_actors_call_passes_on_the_virtual_clock(sim, control):
+    control.set_latency(default_ms=60_000)  # a minute per call, in virtual time
+    control.start_schedule(["a"], seed=1, epoch_unix_ns=EPOCH)
+
+    def body(turns, note):
+        conn = http.client.HTTPSConnection(sim.endpoint.host, sim.endpoint.port,
+                                           context=ssl._create_unverified_context())
+        conn.request("POST", "/sdk", body=RETRIEVE_SERVICE_CONTENT,
+                     headers={"Content-Type": "text/xml", HEADER: turns.actor,
+                              "SOAPAction": "urn:vim25/8.0"})
+        response = conn.getresponse()
+        assert response.status == 200, response.read()[:300]
+        response.read()
+        conn.close()
+        note()
+
+    assert run_actors(sim, {"a": body}) == [("a", 60_000)]
+    call = control.trace().of("RetrieveServiceContent")[-1]
+    assert (call.start_unix_ns - EPOCH) // MS == 0
+    assert (call.end_unix_ns - EPOCH) // MS == 60_000
+
+
+def test_an_actor_blocked_outside_the_simulators_view_is_a_stall(sim, control):
+    control.start_schedule(["blocked", "other"], seed=1, epoch_unix_ns=EPOCH, quiet_ms=300)
+    free = threading.Event()
+
+    def blocked(turns, note):
+        free.wait(30)  # as behind a file lock held by a parked actor
+        note()
+
+    def other(turns, note):
+        turns.sleep(1.0)
+        note()
+        free.set()
+
+    log = run_actors(sim, {"blocked": blocked, "other": other})
+    assert [name for name, _ in log] == ["other", "blocked"]
+    assert control.stop_schedule().stalls == 1
+
+
+def test_stopping_releases_a_waiting_actor_as_not_scheduled(sim, control):
+    control.start_schedule(["a", "never-joins"], seed=1)
+    outcome: list[BaseException | None] = []
+
+    def join():
+        try:
+            Turns(sim.endpoint.url, "a").join()
+            outcome.append(None)
+        except NotScheduled as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=join)
+    thread.start()
+    time.sleep(0.2)  # let it wait; stopping first ends it the same way
+    control.stop_schedule()
+    thread.join(10)
+    assert outcome and isinstance(outcome[0], NotScheduled)
+
+
+def test_an_unknown_actor_is_refused(sim, control):
+    control.start_schedule(["a"], seed=1)
+    with pytest.raises(NotScheduled, match='"stranger"'):
+        Turns(sim.endpoint.url, "stranger").join()
+
+
+@pytest.mark.parametrize("actors", [[], ["a", "a"], [""]])
+def test_bad_schedules_are_refused_with_the_reason(control, actors):
+    with pytest.raises(ControlError, match="actors"):
+        control.start_schedule(actors, seed=1)
+
+
+RETRIEVE_SERVICE_CONTENT = b"""<?xml version="1.0" encoding="UTF-8"?>
+<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"
+ xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<soapenv:Body><RetrieveServiceContent xmlns="urn:vim25">
+<_this type="ServiceInstance">ServiceInstance</_this></RetrieveServiceContent>
+</soapenv:Body></soapenv:Envelope>"""
