@@ -18,7 +18,7 @@ def _folders_only(pattern: str) -> _Browser.SearchSpec:
 
 
 class DatastoreFiles:
-    """Folder listing, creation and deletion on one session."""
+    """Folder listing, creation, renaming and deletion on one session."""
 
     def __init__(self, session: Session) -> None:
         self._session = session
@@ -49,6 +49,17 @@ class DatastoreFiles:
         self._session.invoke(
             lambda: fm.MakeDirectory(name=str(folder), datacenter=ds.datacenter,
                                      createParentDirectories=False), str(folder))
+
+    def move(self, ds: Datastore, source: DatastorePath, destination: DatastorePath) -> None:
+        """Rename ``source``; atomic on the datastore. ``destination`` must
+        not exist (on the simulator an existing one hides a missing source)."""
+        fm = self._session.content.fileManager
+        self._session.run_task(
+            lambda: fm.MoveDatastoreFile_Task(
+                sourceName=str(source), sourceDatacenter=ds.datacenter,
+                destinationName=str(destination), destinationDatacenter=ds.datacenter,
+                force=False),
+            str(source))
 
     def delete(self, ds: Datastore, path: DatastorePath) -> None:
         """Delete a file or a folder with everything in it."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import secrets
+import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
@@ -24,7 +26,7 @@ from .errors import (
 from .files import DatastoreFiles
 from .instances import Instance, used_images
 from .locks import image_lock
-from .naming import as_utc, validate_base_folder, validate_image_id
+from .naming import CLAIM_PREFIX, as_utc, claim_name, validate_base_folder, validate_image_id
 from .session import Session
 from .snapshot import CacheSnapshot, image_folder
 from .summary import PassSummary, Skipped
@@ -48,11 +50,13 @@ class ImageCacheManager:
     folder of the per-image lock files (Nova's ``[oslo_concurrency]
     lock_path``), ``age_seconds`` how long an unused image is kept after it
     was first seen unused, ``clock`` returns the current time (UTC).
+    ``claim_wait_seconds`` bounds how long enlist waits for another host's
+    pass that is deleting the image.
     """
 
     def __init__(self, session: Session, base_folder: str = "_base", *,
                  lock_path: str | os.PathLike | None, age_seconds: int = 86400,
-                 clock: Clock = utc_now) -> None:
+                 clock: Clock = utc_now, claim_wait_seconds: float = 60.0) -> None:
         if not lock_path:
             raise InvalidArgument("lock_path is required: the folder for the per-image lock "
                                   "files (Nova's [oslo_concurrency] lock_path)")
@@ -64,6 +68,7 @@ class ImageCacheManager:
         self.lock_path = os.fspath(lock_path)
         self.age_seconds = age_seconds
         self._clock = clock
+        self.claim_wait_seconds = claim_wait_seconds
         self._datastores: list[inventory.Datastore] | None = None
 
     # -- public API ---------------------------------------------------------
@@ -75,21 +80,54 @@ class ImageCacheManager:
     def enlist_image(self, image_id: str, datastore: str, datacenter: str | None = None) -> None:
         """Protect an image about to be used: remove every mark, under its lock.
 
-        Raises MarkNotCleared if a mark could not be removed.
+        If a pass (on a host that shares this cache) has claimed a mark to
+        delete the image, wait until the image is gone (the spawn then
+        fetches it anew). Raises MarkNotCleared if a mark could not be
+        removed, or the claim stays longer than ``claim_wait_seconds``.
         """
         validate_image_id(image_id)
         ds = self._datastore(datastore, datacenter)
         path = self._image_path(ds.name, image_id)
         with image_lock(self.lock_path, str(path)):
+            removed = self._enlist_locked(ds, path, image_id)
+        log.debug("enlisted %s (removed %d mark(s))", path, removed)
+
+    def _enlist_locked(self, ds: inventory.Datastore, path: DatastorePath, image_id: str) -> int:
+        removed, waited, delay = 0, 0.0, 0.05
+        while True:
             try:
-                names = self._files.subfolders(ds, path, "ts-*")
+                folder = image_folder(image_id, self._files.subfolders(ds, path))
             except FileNotFound:
-                return  # not cached here yet: nothing to protect
-            try:
-                self._remove_marks(ds, path, names)
-            except ImageCacheError as exc:
-                raise MarkNotCleared(f"enlisting {path}: cannot remove its marks: {exc}") from exc
-        log.debug("enlisted %s (removed %d mark(s))", path, len(names))
+                return removed  # not cached (any more): the spawn fetches it
+            claims = folder.claims
+            if folder.mark_like and not claims:
+                try:
+                    self._remove_marks(ds, path, folder.mark_like)
+                except ImageCacheError as exc:
+                    raise MarkNotCleared(f"enlisting {path}: cannot remove its marks: {exc}") \
+                        from exc
+                removed += len(folder.mark_like)
+                # A pass that claimed a mark before we removed it shows now;
+                # one that tries after fails to claim it.
+                try:
+                    claims = self._files.subfolders(ds, path, f"{CLAIM_PREFIX}*")
+                except FileNotFound:
+                    return removed
+            if not claims:
+                return removed
+            while claims:
+                if waited >= self.claim_wait_seconds:
+                    raise MarkNotCleared(
+                        f"enlisting {path}: a pass is deleting it (claim {claims[0]}) and "
+                        f"has not finished after {waited:.0f} s; if no host is deleting it, "
+                        "remove that folder")
+                time.sleep(delay)  # slept time: freezegun may be freezing the clocks
+                waited, delay = waited + delay, min(delay * 2, 0.5)
+                try:
+                    claims = self._files.subfolders(ds, path, f"{CLAIM_PREFIX}*")
+                except FileNotFound:
+                    return removed
+            # The claim was given back (its delete failed): the mark is back.
 
     def update(self, instances: Iterable[Instance],
                datastores: Iterable[str] | None = None) -> PassSummary:
@@ -176,6 +214,13 @@ class ImageCacheManager:
         except FileNotFound:
             fresh = None
         reason = planner.recheck_delete(fresh, self._now(), self.age_seconds)
+        if reason is None:
+            mark = path.join(fresh.newest_mark_name)
+            claim = path.join(claim_name(mark.basename, secrets.token_hex(4)))
+            try:
+                self._files.move(ds, mark, claim)
+            except FileNotFound:
+                reason = "its mark was removed before the pass could claim it (image enlisted)"
         if reason is not None:
             log.info("%s: not deleted: %s", path, reason)
             summary.skipped.append(Skipped(ds.name, action.image_id, f"not deleted: {reason}"))
@@ -184,8 +229,21 @@ class ImageCacheManager:
             self._files.delete(ds, path)
         except FileNotFound:
             log.debug("%s: already deleted", path)
+        except ImageCacheError:
+            self._give_back(ds, mark, claim)
+            raise
         log.info("%s has been unused longer than %d s; deleted", path, self.age_seconds)
         summary.deleted.append((ds.name, action.image_id))
+
+    def _give_back(self, ds: inventory.Datastore, mark: DatastorePath,
+                   claim: DatastorePath) -> None:
+        """After a failed delete: the mark as it was, and no claim (an
+        enlist waiting on the claim then removes the mark)."""
+        try:
+            self._files.mkdir(ds, mark)
+            self._files.delete(ds, claim)
+        except ImageCacheError as exc:
+            log.error("%s: cannot give the claim back after a failed delete: %s", claim, exc)
 
     # -- helpers ---------------------------------------------------------------
 

@@ -1,7 +1,11 @@
-"""What things are called on the datastore: base folder, image folders, marks.
+"""What things are called on the datastore: base folder, image folders, marks,
+claims.
 
 The rules are Nova's (vmops ``_get_base_folder``, imagecache's timestamp
 folders), parsed strictly: a mark is exactly ``ts-YYYY-MM-DD-HH-MM-SS``.
+A claim (refimpl's own) is a mark renamed by the pass about to delete its
+image: ``deleting-<mark>-<token>``; it does not start with ``ts-``, so
+Nova's passes do not take it for a mark.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from datetime import UTC, datetime
 from .errors import InvalidArgument
 
 MARK_PREFIX = "ts-"
+CLAIM_PREFIX = "deleting-"
 MARK_FORMAT = "%Y-%m-%d-%H-%M-%S"
 # Zero-padded fields only: strptime alone would also accept ts-2012-1-2-3-4-5.
 _MARK = re.compile(r"ts-(\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2})")
@@ -61,6 +66,15 @@ def mark_name(when: datetime) -> str:
 def is_mark_like(name: str) -> bool:
     """Whether a folder name claims to be a mark (well-formed or not)."""
     return name.startswith(MARK_PREFIX)
+
+
+def claim_name(mark: str, token: str) -> str:
+    """The claim of ``mark`` by one pass (``token`` makes it that pass's)."""
+    return f"{CLAIM_PREFIX}{mark}-{token}"
+
+
+def is_claim(name: str) -> bool:
+    return name.startswith(CLAIM_PREFIX)
 
 
 def parse_mark(name: str) -> datetime | None:

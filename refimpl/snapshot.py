@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .naming import is_mark_like, parse_mark
+from .naming import is_claim, is_mark_like, parse_mark
 
 
 @dataclass(frozen=True)
@@ -16,10 +16,15 @@ class ImageFolder:
     image_id: str
     marks: Mapping[str, datetime] = field(default_factory=dict)  # name -> UTC time
     malformed: tuple[str, ...] = ()  # ts-... names that are not a valid mark
+    claims: tuple[str, ...] = ()  # deleting-...: a pass is deleting the image
 
     @property
     def newest_mark(self) -> datetime | None:
         return max(self.marks.values(), default=None)
+
+    @property
+    def newest_mark_name(self) -> str | None:
+        return max(self.marks, key=self.marks.__getitem__, default=None)
 
     @property
     def mark_like(self) -> tuple[str, ...]:
@@ -29,8 +34,10 @@ class ImageFolder:
 
 def image_folder(image_id: str, subfolders: list[str] | tuple[str, ...]) -> ImageFolder:
     marks: dict[str, datetime] = {}
-    malformed = []
+    malformed, claims = [], []
     for name in subfolders:
+        if is_claim(name):
+            claims.append(name)
         if not is_mark_like(name):
             continue
         when = parse_mark(name)
@@ -38,7 +45,7 @@ def image_folder(image_id: str, subfolders: list[str] | tuple[str, ...]) -> Imag
             malformed.append(name)
         else:
             marks[name] = when
-    return ImageFolder(image_id, marks, tuple(sorted(malformed)))
+    return ImageFolder(image_id, marks, tuple(sorted(malformed)), tuple(sorted(claims)))
 
 
 @dataclass(frozen=True)

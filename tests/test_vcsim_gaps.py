@@ -15,7 +15,7 @@ import pytest
 from pyVim.task import WaitForTask
 from pyVmomi import vim
 
-from harness.vsphere import connect, disconnect, wait_for_task
+from harness.vsphere import TaskError, connect, disconnect, wait_for_task
 from sim import EndpointError, Simulator
 from sim.readiness import probe
 
@@ -172,3 +172,26 @@ def test_gap4_mkdir_with_parents_on_existing_folder(folder):
     mkdir(f"{folder.path}/new/deeper", True)  # missing parents are created in both
     with pytest.raises(vim.fault.FileAlreadyExists):  # without parents: both as vCenter
         mkdir(f"{folder.path}/img1", False)
+
+
+def test_gap5_move_of_a_missing_source_onto_an_existing_destination(folder):
+    # Found by this harness (not in vcsim-facts.md): the simulator checks the
+    # destination before the source. vCenter reports the missing source
+    # (FileNotFound). Not mended; refimpl's claims move to a fresh name, so
+    # a missing source (a mark an enlist removed) shows as FileNotFound.
+    def move(source: str, destination: str):
+        task = folder.fm.MoveDatastoreFile_Task(
+            sourceName=f"{folder.path}/{source}", sourceDatacenter=folder.dc,
+            destinationName=f"{folder.path}/{destination}", destinationDatacenter=folder.dc,
+            force=False)
+        return wait_for_task(folder.si, task)
+
+    with pytest.raises(TaskError) as onto_existing:
+        move("missing", "img1")
+    assert isinstance(onto_existing.value.fault, vim.fault.FileAlreadyExists)
+    with pytest.raises(TaskError) as onto_fresh:
+        move("missing", "fresh-name")
+    assert isinstance(onto_fresh.value.fault, vim.fault.FileNotFound)
+    move("img1", "moved")  # an existing source onto a fresh name: renamed
+    assert folder.search(folder.path, vim.host.DatastoreBrowser.SearchSpec(
+        matchPattern=["*"])) == ["moved"]

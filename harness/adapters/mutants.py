@@ -4,20 +4,20 @@ processes speaking the protocol, so their patches never reach the
 refimpl that runs in the harness's own process.
 
     python -m harness.adapters.mutants NAME
-    pytest scenarios --impl "m=cmd:python -m harness.adapters.mutants no-lock"
+    pytest scenarios --impl "m=cmd:python -m harness.adapters.mutants no-claim"
 """
 
 from __future__ import annotations
 
-import contextlib
 import sys
 from collections.abc import Callable
 
 
-def _no_lock() -> None:
-    import refimpl.manager
+def _no_claim() -> None:
+    from refimpl.files import DatastoreFiles
 
-    refimpl.manager.image_lock = lambda lock_path, name: contextlib.nullcontext()
+    # Only claims rename: the delete goes ahead on the re-read alone.
+    DatastoreFiles.move = lambda self, ds, source, destination: None
 
 
 def _one_mark() -> None:
@@ -29,9 +29,13 @@ def _one_mark() -> None:
 
 
 def _no_recheck() -> None:
-    import refimpl.planner
+    from refimpl.manager import ImageCacheManager
 
-    refimpl.planner.recheck_delete = lambda folder, now, age_seconds: None
+    def delete_at_once(self, ds, path, action, summary):
+        self._files.delete(ds, path)
+        summary.deleted.append((ds.name, action.image_id))
+
+    ImageCacheManager._delete_if_still_expired = delete_at_once
 
 
 def _non_strict_age() -> None:
@@ -44,9 +48,9 @@ def _non_strict_age() -> None:
 
 
 MUTANTS: dict[str, tuple[Callable[[], None], str]] = {
-    "no-lock": (_no_lock, "takes no per-image lock"),
+    "no-claim": (_no_claim, "deletes without claiming the mark first"),
     "one-mark": (_one_mark, "enlist and cleanup remove one mark, not all"),
-    "no-recheck": (_no_recheck, "deletes on the listing's evidence, without a re-read"),
+    "no-recheck": (_no_recheck, "deletes on the listing's evidence: no re-read, no claim"),
     "non-strict-age": (_non_strict_age, "deletes a mark exactly age old (>= instead of >)"),
 }
 

@@ -11,7 +11,7 @@ from harness.adapters.mutants import MUTANTS
 
 CORPUS = Path(__file__).resolve().parents[2] / "scenarios"
 CATCHERS = {
-    "no-lock": ["contention/enlist-during-a-slow-delete-check.yaml"],
+    "no-claim": ["contention/two-hosts-enlist-during-a-slow-delete-check.yaml"],
     "no-recheck": ["contention/enlist-during-a-slow-listing.yaml"],
     "one-mark": ["enlist/enlist-removes-every-mark.yaml",
                  "contention/stale-pass-after-enlist-with-two-marks.yaml"],

@@ -32,8 +32,9 @@ class Clock:
     hooks: list[Callable[[], None]] = field(default_factory=list)
 
     def __call__(self) -> datetime:
-        while self.hooks:
-            self.hooks.pop(0)()
+        hooks, self.hooks = self.hooks, []  # a hook may add one for the next reading
+        for hook in hooks:
+            hook()
         return self.now
 
     def advance(self, seconds: float) -> None:

@@ -4,10 +4,11 @@ seed-behaviour.md) and refimpl's departures from the original."""
 from __future__ import annotations
 
 import logging
+import threading
 
 import pytest
 
-from refimpl import DatastoreNotFound, Instance, InvalidArgument, mark_name
+from refimpl import DatastoreNotFound, Instance, InvalidArgument, MarkNotCleared, mark_name
 
 from .conftest import DS0, DS1, START
 
@@ -262,3 +263,96 @@ def stopped_session():
     with Simulator("process") as sim:
         session = refimpl.connect(sim.url, insecure=True)
     return session
+
+
+# -- claims: a pass renames the mark before deleting; no lock spans hosts --
+
+CLAIM = f"deleting-{MARK0}-0123abcd"  # another host's
+
+def at_second_clock_reading(clock, action) -> None:
+    """Run ``action`` when the pass reads the clock the second time: after
+    its re-read of the image's folder, before it claims the mark."""
+    clock.hooks.append(lambda: clock.hooks.append(action))
+
+
+def test_spawn_on_another_host_after_the_recheck_wins(manager, cache, clock, lock_path):
+    cache.image("img1", MARK0, files=("img1.vmdk",))
+    clock.advance(61)
+    other_host = manager(lock_path=lock_path.parent / "host2-locks")
+    at_second_clock_reading(clock, lambda: other_host.enlist_image("img1", DS0))
+    summary = manager(age=60).update([], [DS0])
+    assert cache.tree() == {"img1": ["img1.vmdk"]}
+    assert summary.deleted == []
+    assert [s.reason for s in summary.skipped] == [
+        "not deleted: its mark was removed before the pass could claim it (image enlisted)"]
+
+
+def test_a_pass_claims_the_mark_and_then_deletes(manager, cache, clock, vcsim, base):
+    cache.image("img1", MARK0)
+    clock.advance(61)
+    vcsim.control.reset_trace()
+    assert manager(age=60).update([], [DS0]).deleted == [(DS0, "img1")]
+    calls = [(c.method, c.path) for c in vcsim.control.trace().calls
+             if c.method in ("MoveDatastoreFile_Task", "DeleteDatastoreFile_Task")]
+    assert calls == [("MoveDatastoreFile_Task", f"[{DS0}] {base}/img1/{MARK0}"),
+                     ("DeleteDatastoreFile_Task", f"[{DS0}] {base}/img1")]
+    assert cache.tree() == {}
+
+
+def test_a_failed_delete_gives_the_claim_back(manager, cache, clock, vcsim, base):
+    cache.image("img1", MARK0, files=("img1.vmdk",))
+    clock.advance(61)
+    vcsim.control.add_fault("CannotDeleteFile", method="DeleteDatastoreFile_Task",
+                            path=f"[{DS0}] {base}/img1", count=1)
+    try:
+        summary = manager(age=60).update([], [DS0])
+    finally:
+        vcsim.control.clear_faults()
+    assert [f.fault for f in summary.faults] == ["CannotDeleteFile"]
+    assert cache.tree() == {"img1": ["img1.vmdk", MARK0 + "/"]}
+
+
+def test_enlist_gives_up_on_a_claim_that_stays_and_names_it(manager, cache):
+    cache.image("img1", CLAIM, files=("img1.vmdk",))
+    with pytest.raises(MarkNotCleared, match=CLAIM):
+        manager(claim_wait_seconds=0.2).enlist_image("img1", DS0)
+    assert cache.tree() == {"img1": [CLAIM + "/", "img1.vmdk"]}
+
+
+class EnlistInThread:
+    """An enlist of img1 that waits on a claim, in a thread of its own."""
+
+    def __init__(self, manager) -> None:
+        self.errors: list[BaseException] = []
+        self.thread = threading.Thread(target=self._run, args=(manager,))
+        self.thread.start()
+        self.thread.join(0.5)
+        assert self.thread.is_alive(), "enlist returned while a pass was deleting the image"
+
+    def _run(self, manager) -> None:
+        try:
+            manager(claim_wait_seconds=30).enlist_image("img1", DS0)
+        except BaseException as exc:  # re-raised in the test's thread
+            self.errors.append(exc)
+
+    def finished(self) -> bool:
+        self.thread.join(30)
+        if self.errors:
+            raise self.errors[0]
+        return not self.thread.is_alive()
+
+
+def test_enlist_waits_until_a_claimed_image_is_gone(manager, cache, client, base):
+    cache.image("img1", CLAIM, files=("img1.vmdk",))
+    enlist = EnlistInThread(manager)
+    client.delete(DS0, f"{base}/img1")  # the other pass's delete
+    assert enlist.finished()
+
+
+def test_enlist_starts_over_when_the_claim_is_given_back(manager, cache, client, base):
+    cache.image("img1", CLAIM, files=("img1.vmdk",))
+    enlist = EnlistInThread(manager)
+    client.mkdir(DS0, f"{base}/img1/{MARK0}")  # the other pass's delete failed:
+    client.delete(DS0, f"{base}/img1/{CLAIM}")  # it gives the claim back
+    assert enlist.finished()
+    assert cache.tree() == {"img1": ["img1.vmdk"]}
