@@ -49,6 +49,7 @@ class Turns:
             self._conn = http.client.HTTPConnection(parts.hostname, parts.port)
         self._real_sleep = time.sleep
         self._in_turn = False  # between join and leave
+        self._child = False
 
     @classmethod
     def from_env(cls) -> Turns | None:
@@ -57,7 +58,7 @@ class Turns:
             return None
         spec = json.loads(raw)
         turns = cls(spec["url"], spec["actor"])
-        turns._in_turn = True  # a child runs only inside its parent's turn
+        turns._in_turn = turns._child = True
         return turns
 
     def env(self) -> dict[str, str]:
@@ -98,7 +99,14 @@ class Turns:
         if not self._in_turn:
             self._real_sleep(seconds)
             return
-        self._request("POST", "sleep", {"actor": self.actor, "ms": max(seconds, 0) * 1000})
+        try:
+            self._request("POST", "sleep", {"actor": self.actor, "ms": max(seconds, 0) * 1000})
+        except NotScheduled:
+            if not self._child:
+                raise
+            # A child also serves its parent outside the turns (opening the
+            # implementation before the parent joins, closing after it left).
+            self._real_sleep(seconds)
 
     def now_ns(self) -> int:
         return self._request("GET", "now")

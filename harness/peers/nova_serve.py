@@ -20,16 +20,23 @@ logic:
   call on the aging path) finds no block devices;
 - configuration: lock_path, the age, and the time (``timeutils`` override
   from each request's ``now``).
+
+In a seeded contention run it takes turns as the actor that started it
+(``harness/contention/virtual_time.py``, standard library only, loaded by
+path: the one harness file this peer reads).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
+import os
 import sys
 import time
 import types
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -40,7 +47,18 @@ class NotFound(Exception):
     pass
 
 
+def take_turns() -> None:
+    if "ICH_SCHEDULE" not in os.environ:
+        return
+    path = Path(__file__).resolve().parents[1] / "contention" / "virtual_time.py"
+    spec = importlib.util.spec_from_file_location("ich_virtual_time", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.install_from_env()
+
+
 def main() -> int:
+    take_turns()
     import nova.conf
     from nova import objects
     from nova.virt.vmwareapi import imagecache

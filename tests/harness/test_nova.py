@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 
 from harness.adapters.nova_adapter import nova_venv
+from harness.contention.loader import load_contention
+from harness.contention.runner import run_contention
+from sim import Simulator
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,3 +48,15 @@ def test_baseline_matches_upstream_nova_scenario_for_scenario(nova_available, py
     nova_failures = {name for name in names if outcome["nova", name]["outcome"] == "failed"}
     manifest = (corpus / "expectations" / "original.yaml").read_text()
     assert all(f"  {name}:" in manifest for name in nova_failures)
+
+
+def test_nova_takes_turns_under_a_seeded_schedule(nova_available, tmp_path):
+    # busy-host: five Nova processes of one host wait on each other's file
+    # locks; polled with real sleeps, those waits would stall the schedule.
+    scenario = load_contention(ROOT / "scenarios" / "contention" / "busy-host.yaml")
+    with Simulator("process") as sim:
+        runs = [run_contention(scenario, "nova", sim.endpoint, seed=1, reports=tmp_path / str(i))
+                for i in range(2)]
+    assert [run.status.stalls for run in runs] == [0, 0]
+    assert runs[0].status.digest == runs[1].status.digest
+    assert not runs[0].violations and runs[0].operations > 0
