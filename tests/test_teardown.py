@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from sim import Simulator, build, reaper
-from sim.ownership import MARKER_ENV, TEMP_PREFIX, WORKDIR_PREFIX, Owner, write_owner
+from sim.ownership import MARKER_ENV, TEMP_PREFIX, WORKDIR_PREFIX, Owner, read_owner, write_owner
 from sim.registry import temporary_directory
 
 from .leaks import assert_gone, container_exists, process_exists, wait_until
@@ -163,3 +163,65 @@ def test_reaper_removes_temporary_directory_of_a_dead_owner_only():
         assert not orphan.exists()
         assert live.is_dir()
     assert not live.exists()
+
+
+LONG_CONTENTION = """\
+name: long
+purpose: A run that lasts long enough to be interrupted.
+duration: 60s
+schedule: free
+images: {img1: {}}
+actors:
+  - ager: {node: node1, interval: 1s}
+  - spawner: {node: node1, image: img1, hold: 60s}
+"""
+
+CONTENTION_RUNNER = """
+import sys
+from pathlib import Path
+from harness.contention.loader import load_contention
+from harness.contention.runner import run_contention
+from sim import Endpoint
+run_contention(load_contention(Path(sys.argv[1])), "refimpl", Endpoint.from_url(sys.argv[3]),
+               seed=1, reports=Path(sys.argv[2]))
+"""
+
+
+def _actors_of(runner_pid: int) -> dict[int, Path]:
+    """The contention actors whose run folder ``runner_pid`` owns: PID -> folder."""
+    found = {}
+    for proc in Path("/proc").iterdir():
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"harness.contention.actor" in argv:
+            folder = Path(argv[argv.index(b"harness.contention.actor") + 1].decode()).parent
+            owner = read_owner(folder)
+            if owner is not None and owner[0].pid == runner_pid:
+                found[int(proc.name)] = folder
+    return found
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "sigkill"])
+def test_contention_actors_end_with_their_runner(tmp_path, sig):
+    scenario = tmp_path / "long.yaml"
+    scenario.write_text(LONG_CONTENTION)
+    # The simulator outlives the runner: the actors must not need its end.
+    with Simulator("process") as sim:
+        runner = subprocess.Popen([sys.executable, "-c", CONTENTION_RUNNER, str(scenario),
+                                   str(tmp_path / "reports"), sim.endpoint.url], cwd=ROOT)
+        try:
+            wait_until(lambda: len(_actors_of(runner.pid)) == 2, "the actors never started", 60)
+            actors = _actors_of(runner.pid)
+            runner.send_signal(sig)
+            runner.wait(30)
+        finally:
+            if runner.poll() is None:
+                runner.kill()
+        wait_until(lambda: not any(process_exists(pid) for pid in actors),
+                   "actors outlived their runner", 30)
+    (folder,) = set(actors.values())
+    if sig == signal.SIGKILL:  # its run folder is left for the reaper
+        assert any(str(folder) in line for line in reaper.reap(with_containers=False))
+    assert not folder.exists()

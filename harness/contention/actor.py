@@ -19,6 +19,7 @@ import json
 import os
 import random
 import sys
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -68,7 +69,17 @@ class Inventory:
         return seen
 
 
+def _exit_with_the_runner() -> None:
+    """stdin is a pipe from the runner: at its end (the runner exited, even
+    by SIGKILL) this actor ends too, whatever it is waiting for."""
+    # The raw descriptor: a buffered read would hold a lock at shutdown.
+    while os.read(sys.stdin.fileno(), 4096):
+        pass
+    os._exit(3)
+
+
 def run(spec: dict[str, Any]) -> int:
+    threading.Thread(target=_exit_with_the_runner, daemon=True).start()
     endpoint = Endpoint.from_url(spec["url"])
     actor = spec["actor"]
     turns = Turns(spec["url"], spec["id"]) if spec["schedule"] == "seeded" else None

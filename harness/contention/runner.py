@@ -183,46 +183,56 @@ def _run_actors(scenario: ContentionScenario, impl: str, endpoint: Endpoint, see
     idents = _idents(scenario)
     if scheduler is not None:
         scheduler.start_schedule(idents, seed=seed, epoch_unix_ns=epoch_ns, quiet_ms=QUIET_MS)
-    for actor, ident in zip(scenario.actors, idents, strict=True):
-        node = scenario.config.node(actor.node)
-        spec = {"id": ident, "url": endpoint.url, "impl": impl, "seed": seed,
-                "schedule": "free" if scheduler is None else "seeded",
-                "barrier": str(barrier),
-                "duration_s": scenario.duration.total_seconds(), "base_folder": base,
-                "lock_path": str(tmp / "locks" / node.lock_path),
-                "age_seconds": int(scenario.config.age.total_seconds()),
-                "history": str(tmp / f"{ident}.jsonl"), "inventory": str(tmp / "inventory"),
-                "actor": {k: (list(v) if isinstance(v, tuple) else v)
-                          for k, v in asdict(actor).items()}}
-        spec_path = tmp / f"{ident}.json"
-        spec_path.write_text(json.dumps(spec))
-        log = open(tmp / f"{ident}.log", "w")  # noqa: SIM115 - closed below
-        procs.append(subprocess.Popen([sys.executable, "-m", "harness.contention.actor",
-                                       str(spec_path)], stdout=log, stderr=subprocess.STDOUT,
-                                      start_new_session=True))
-        histories.append(tmp / f"{ident}.jsonl")
-        logs.append((ident, log))
-    last = max((a.start_ms + (a.hold_ms + a.pause_ms + a.jitter_ms) * a.count) / 1000
-               for a in scenario.actors if a.kind == "spawner") if any(
-        a.kind == "spawner" for a in scenario.actors) else 0
-    length = max(scenario.duration.total_seconds(), last)
-    if scheduler is None:
-        deadline = _start_together(procs, barrier, len(scenario.actors)) + length + GRACE_S
-    else:
-        # Virtual time costs no real time; what a step costs does. The length
-        # in real time bounds it: steps are far shorter than the latencies.
-        deadline = time.time() + STARTUP_TIMEOUT_S + length + GRACE_S
-    crashed = []
-    for proc, (ident, log) in zip(procs, logs, strict=True):
-        try:
-            code = proc.wait(max(deadline - time.time(), 1))
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            code = proc.wait()
-        log.close()
-        if code != 0:
-            tail = "\n".join((tmp / f"{ident}.log").read_text().splitlines()[-15:])
-            crashed.append(f"actor {ident} exited with {code}:\n{tail}")
+    try:
+        for actor, ident in zip(scenario.actors, idents, strict=True):
+            spec = {"id": ident, "url": endpoint.url, "impl": impl, "seed": seed,
+                    "schedule": "free" if scheduler is None else "seeded",
+                    "barrier": str(barrier),
+                    "duration_s": scenario.duration.total_seconds(), "base_folder": base,
+                    "lock_path": str(tmp / "locks" / scenario.config.node(actor.node).lock_path),
+                    "age_seconds": int(scenario.config.age.total_seconds()),
+                    "history": str(tmp / f"{ident}.jsonl"), "inventory": str(tmp / "inventory"),
+                    "actor": {k: (list(v) if isinstance(v, tuple) else v)
+                              for k, v in asdict(actor).items()}}
+            spec_path = tmp / f"{ident}.json"
+            spec_path.write_text(json.dumps(spec))
+            log = open(tmp / f"{ident}.log", "w")  # noqa: SIM115 - closed below
+            logs.append((ident, log))
+            # stdin is the actor's lifeline: it exits when the pipe closes,
+            # that is when this process ends, however it ends.
+            procs.append(subprocess.Popen([sys.executable, "-m", "harness.contention.actor",
+                                           str(spec_path)], stdin=subprocess.PIPE, stdout=log,
+                                          stderr=subprocess.STDOUT, start_new_session=True))
+            histories.append(tmp / f"{ident}.jsonl")
+        last = max((a.start_ms + (a.hold_ms + a.pause_ms + a.jitter_ms) * a.count) / 1000
+                   for a in scenario.actors if a.kind == "spawner") if any(
+            a.kind == "spawner" for a in scenario.actors) else 0
+        length = max(scenario.duration.total_seconds(), last)
+        if scheduler is None:
+            deadline = _start_together(procs, barrier, len(scenario.actors)) + length + GRACE_S
+        else:
+            # Virtual time costs no real time; what a step costs does. The
+            # length in real time bounds it: steps are far shorter than latencies.
+            deadline = time.time() + STARTUP_TIMEOUT_S + length + GRACE_S
+        crashed = []
+        for proc, (ident, _) in zip(procs, logs, strict=True):
+            try:
+                code = proc.wait(max(deadline - time.time(), 1))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                code = proc.wait()
+            if code != 0:
+                tail = "\n".join((tmp / f"{ident}.log").read_text().splitlines()[-15:])
+                crashed.append(f"actor {ident} exited with {code}:\n{tail}")
+    finally:
+        # Ctrl-C or an error here: no actor outlives the run.
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            proc.stdin.close()
+        for _, log in logs:
+            log.close()
     status = scheduler.stop_schedule() if scheduler is not None else None
     if crashed:
         raise RuntimeError("\n".join(crashed))
