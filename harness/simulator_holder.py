@@ -135,7 +135,22 @@ _HOLDER = pytest.StashKey[SessionSimulator]()
 
 def install(config: pytest.Config) -> None:
     choice = SimulatorChoice.from_config(config)
-    config.stash[_HOLDER] = SessionSimulator(choice, choice.real_vcenter())
+    real = choice.real_vcenter()
+    if choice.backend == "url" and not real and _parallel(config):
+        raise pytest.UsageError(
+            "--vcsim-url/VCSIM_URL names one harness simulator, and xdist workers (-n) would "
+            "share it: each scenario resets its fault rules, latency and schedule, so they would "
+            "undo each other's. Run without -n, or let each worker start its own simulator "
+            "(--vcsim=process or docker, and unset VCSIM_URL).")
+    config.stash[_HOLDER] = SessionSimulator(choice, real)
+
+
+def _parallel(config: pytest.Config) -> bool:
+    """Whether xdist runs this session on more than one worker."""
+    workers = getattr(config.option, "numprocesses", None)
+    if isinstance(workers, str):  # "auto"/"logical", when not resolved yet
+        return (os.cpu_count() or 1) > 1
+    return bool(workers) and workers > 1
 
 
 def holder(config: pytest.Config) -> SessionSimulator:

@@ -71,3 +71,13 @@ def test_each_xdist_worker_gets_its_own_simulator(pytester):
     assert len(ports) == 2, result.stdout.str()
     assert all(len(p) == 1 for p in ports.values())  # started once per worker
     assert len(set.union(*ports.values())) == 2  # and not shared
+
+
+def test_one_url_simulator_is_not_shared_by_xdist_workers(vcsim, pytester):
+    result = pytester.runpytest_subprocess("-p", "harness.plugin", "-p", "xdist", "-n", "2",
+                                           f"--vcsim-url={vcsim.url}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*xdist workers (-n) would share it*"])
+    one = pytester.runpytest_subprocess("-p", "harness.plugin", "-p", "xdist", "-n", "1",
+                                        f"--vcsim-url={vcsim.url}")
+    assert one.ret == pytest.ExitCode.NO_TESTS_COLLECTED
