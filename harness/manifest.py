@@ -40,13 +40,20 @@ def expected_failures(implementation: str, directory: Path = MANIFEST_DIR
     if data.get("implementation") != implementation:
         raise ManifestError(f"{path}: implementation is {data.get('implementation')!r}, "
                             f"expected {implementation!r}")
-    # inherits: another implementation's list, extended or overridden here.
+    # inherits: another implementation's list, extended or overridden here;
+    # "passes: true" (with the reason) takes an inherited entry out.
     result = dict(expected_failures(data["inherits"], directory)) if data.get("inherits") else {}
     for name, entry in (data.get("expected_failures") or {}).items():
         if not isinstance(entry, dict) or not entry.get("reason") or \
-                set(entry) - {"reason", "edge_cases", "sometimes"}:
+                set(entry) - {"reason", "edge_cases", "sometimes", "passes"}:
             raise ManifestError(f"{path}: {name}: needs a reason (optional: edge_cases, "
-                                "sometimes)")
+                                "sometimes, passes)")
+        if entry.get("passes"):
+            if name not in result:
+                raise ManifestError(f"{path}: {name}: 'passes' takes out an inherited entry, "
+                                    f"and {data.get('inherits')!r} has none of that name")
+            del result[name]
+            continue
         result[name] = ExpectedFailure(name, entry["reason"], tuple(entry.get("edge_cases", ())),
                                        bool(entry.get("sometimes", False)))
     return result

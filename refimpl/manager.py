@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import secrets
@@ -26,7 +25,7 @@ from .errors import (
 from .files import DatastoreFiles
 from .instances import Instance, used_images
 from .locks import image_lock
-from .naming import CLAIM_PREFIX, as_utc, claim_name, validate_base_folder, validate_image_id
+from .naming import as_utc, claim_name, validate_base_folder, validate_image_id
 from .session import Session
 from .snapshot import CacheSnapshot, image_folder
 from .summary import PassSummary, Skipped
@@ -99,35 +98,31 @@ class ImageCacheManager:
                 folder = image_folder(image_id, self._files.subfolders(ds, path))
             except FileNotFound:
                 return removed  # not cached (any more): the spawn fetches it
-            claims = folder.claims
-            if folder.mark_like and not claims:
-                try:
-                    self._remove_marks(ds, path, folder.mark_like)
-                except ImageCacheError as exc:
-                    raise MarkNotCleared(f"enlisting {path}: cannot remove its marks: {exc}") \
-                        from exc
-                removed += len(folder.mark_like)
-                # A pass that claimed a mark before we removed it shows now;
-                # one that tries after fails to claim it.
-                try:
-                    claims = self._files.subfolders(ds, path, f"{CLAIM_PREFIX}*")
-                except FileNotFound:
-                    return removed
-            if not claims:
-                return removed
-            while claims:
+            if folder.claims:
+                # A pass is deleting it: wait until it is gone, or until the
+                # claim is given back (its delete failed), then look again.
                 if waited >= self.claim_wait_seconds:
                     raise MarkNotCleared(
-                        f"enlisting {path}: a pass is deleting it (claim {claims[0]}) and "
-                        f"has not finished after {waited:.0f} s; if no host is deleting it, "
-                        "remove that folder")
+                        f"enlisting {path}: a pass is deleting it (claim {folder.claims[0]}) "
+                        f"and has not finished after {waited:.0f} s; if no host is deleting "
+                        "it, remove that folder")
                 time.sleep(delay)  # slept time: freezegun may be freezing the clocks
                 waited, delay = waited + delay, min(delay * 2, 0.5)
-                try:
-                    claims = self._files.subfolders(ds, path, f"{CLAIM_PREFIX}*")
-                except FileNotFound:
-                    return removed
-            # The claim was given back (its delete failed): the mark is back.
+                continue
+            if not folder.mark_like:
+                return removed
+            try:
+                gone = self._remove_marks(ds, path, folder.mark_like)
+            except ImageCacheError as exc:
+                raise MarkNotCleared(f"enlisting {path}: cannot remove its marks: {exc}") \
+                    from exc
+            removed += len(folder.mark_like) - len(gone)
+            if not gone:
+                # We removed every mark we saw, so a pass claiming one of them
+                # now fails; a mark we did not see is no older than our
+                # listing (a claim given back was in it, and we waited).
+                return removed
+            # A mark had gone meanwhile, maybe claimed by a pass: look again.
 
     def update(self, instances: Iterable[Instance],
                datastores: Iterable[str] | None = None) -> PassSummary:
@@ -202,10 +197,16 @@ class ImageCacheManager:
             self._delete_if_still_expired(ds, path, action, summary)
 
     def _remove_marks(self, ds: inventory.Datastore, path: DatastorePath,
-                      names: Iterable[str]) -> None:
+                      names: Iterable[str]) -> list[str]:
+        """Remove marks; those that were gone already (removed or claimed
+        by someone else)."""
+        gone = []
         for name in names:
-            with contextlib.suppress(FileNotFound):  # someone else removed it: fine
+            try:
                 self._files.delete(ds, path.join(name))
+            except FileNotFound:
+                gone.append(name)
+        return gone
 
     def _delete_if_still_expired(self, ds: inventory.Datastore, path: DatastorePath,
                                  action: planner.Delete, summary: PassSummary) -> None:
@@ -221,6 +222,9 @@ class ImageCacheManager:
                 self._files.move(ds, mark, claim)
             except FileNotFound:
                 reason = "its mark was removed before the pass could claim it (image enlisted)"
+            except ImageCacheError:
+                self._settle(ds, path, mark, claim)  # the rename may have happened
+                raise
         if reason is not None:
             log.info("%s: not deleted: %s", path, reason)
             summary.skipped.append(Skipped(ds.name, action.image_id, f"not deleted: {reason}"))
@@ -230,20 +234,28 @@ class ImageCacheManager:
         except FileNotFound:
             log.debug("%s: already deleted", path)
         except ImageCacheError:
-            self._give_back(ds, mark, claim)
-            raise
+            if not self._settle(ds, path, mark, claim):
+                raise
+            log.debug("%s: deleted, though the answer was lost", path)
         log.info("%s has been unused longer than %d s; deleted", path, self.age_seconds)
         summary.deleted.append((ds.name, action.image_id))
 
-    def _give_back(self, ds: inventory.Datastore, mark: DatastorePath,
-                   claim: DatastorePath) -> None:
-        """After a failed delete: the mark as it was, and no claim (an
-        enlist waiting on the claim then removes the mark)."""
+    def _settle(self, ds: inventory.Datastore, path: DatastorePath, mark: DatastorePath,
+                claim: DatastorePath) -> bool:
+        """After a failed rename or delete (the call may still have run):
+        whether the image is gone; if not, no claim of ours is left — the
+        mark is back as it was, for an enlist waiting on the claim to remove."""
         try:
-            self._files.mkdir(ds, mark)
-            self._files.delete(ds, claim)
+            names = self._files.subfolders(ds, path)
+            if claim.basename in names:
+                self._files.mkdir(ds, mark)
+                self._files.delete(ds, claim)
+        except FileNotFound:
+            return True
         except ImageCacheError as exc:
-            log.error("%s: cannot give the claim back after a failed delete: %s", claim, exc)
+            log.error("%s: cannot tell whether claim %s is left (enlists of the image wait "
+                      "for it, then fail naming it): %s", path, claim.basename, exc)
+        return False
 
     # -- helpers ---------------------------------------------------------------
 

@@ -46,7 +46,7 @@ class Call:
     client: str
     start_ns: int  # monotonic, since the simulator started
     end_ns: int
-    start_unix_ns: int
+    start_unix_ns: int  # wall clock; a schedule's virtual clock while one runs
     end_unix_ns: int
     outcome: str  # "ok", a fault name, or "dropped"
     path: str = ""  # the datastore path argument, if any
@@ -78,6 +78,7 @@ class ScheduleStatus:
     active: bool
     steps: int
     stalls: int
+    joined: int
     now_unix_ns: int
     digest: str
 
@@ -191,7 +192,7 @@ class Control:
         ``epoch_unix_ns`` (0: now), in an order that follows ``seed`` only.
         An actor names itself in the ``X-Ich-Actor`` header of its SOAP calls
         and joins, sleeps and leaves through ``/harness/schedule/*`` (see
-        sim/README.md). Zero means the simulator's default for the others."""
+        README.md, "schedules"). Zero means the simulator's default for the others."""
         config = {"actors": list(actors), "seed": seed, "epoch_unix_ns": epoch_unix_ns,
                   "quiet_ms": quiet_ms, "change_points": change_points,
                   "change_span": change_span}

@@ -154,9 +154,10 @@ def run_contention(scenario: ContentionScenario, impl: str, endpoint: Endpoint, 
     history.write_text("".join(json.dumps(asdict(e)) + "\n" for e in events))
     ops = checker.file_ops(calls, config.datastores[0], base, initial)
     start = min([e.t for e in events] + [o.start for o in ops], default=run_end)
+    order = f"seeded schedule, order {status.digest}" if status else "free schedule"
     page = timeline.render(folder / f"{stem}.html", f"{scenario.name} [{label_of(impl)}] "
-                           f"seed {seed}", events, ops, checker.spans(events, run_end),
-                           violations, start, run_end)
+                           f"seed {seed}, {order}", events, ops,
+                           checker.spans(events, run_end), violations, start, run_end)
     return Outcome(scenario, impl, seed, violations, overlapped, total, page, history,
                    schedule, status)
 
@@ -214,14 +215,19 @@ def _run_actors(scenario: ContentionScenario, impl: str, endpoint: Endpoint, see
             # Virtual time costs no real time; what a step costs does. The
             # length in real time bounds it: steps are far shorter than latencies.
             deadline = time.time() + STARTUP_TIMEOUT_S + length + GRACE_S
+        stopped = scheduler is None
+        while time.time() < deadline and any(p.poll() is None for p in procs):
+            if not stopped and any(p.poll() not in (None, 0) for p in procs):
+                # One crashed, perhaps before joining: the others would wait
+                # for it. Stopped, the schedule lets them end at once.
+                scheduler.stop_schedule()
+                stopped = True
+            time.sleep(0.05)
         crashed = []
         for proc, (ident, _) in zip(procs, logs, strict=True):
-            try:
-                code = proc.wait(max(deadline - time.time(), 1))
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                code = proc.wait()
-            if code != 0:
+            if proc.poll() is None:
+                proc.kill()  # past the deadline
+            if (code := proc.wait()) != 0:
                 tail = "\n".join((tmp / f"{ident}.log").read_text().splitlines()[-15:])
                 crashed.append(f"actor {ident} exited with {code}:\n{tail}")
     finally:

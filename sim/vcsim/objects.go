@@ -62,7 +62,10 @@ func (h *harness) awaitScheduled(ctx *simulator.Context, ref types.ManagedObject
 	if !ok {
 		return
 	}
-	for {
+	// Not Task.Wait: it polls every 10 ms, real time that every scheduled
+	// file call would pay. The bound only guards against a task that never
+	// ends; the client then polls it as usual.
+	for deadline := time.Now().Add(taskAwaitLimit); time.Now().Before(deadline); {
 		var state types.TaskInfoState
 		ctx.Map.WithLock(&simulator.Context{}, task, func() { state = task.Info.State })
 		if state == types.TaskInfoStateSuccess || state == types.TaskInfoStateError {
@@ -71,6 +74,8 @@ func (h *harness) awaitScheduled(ctx *simulator.Context, ref types.ManagedObject
 		time.Sleep(200 * time.Microsecond)
 	}
 }
+
+const taskAwaitLimit = 10 * time.Second
 
 // taskRef is the task a *_TaskBody response returns (nil on a fault):
 // every generated body has Res.Returnval.

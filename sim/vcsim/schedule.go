@@ -71,6 +71,7 @@ type scheduleStatus struct {
 	Active    bool   `json:"active"`
 	Steps     int    `json:"steps"`
 	Stalls    int    `json:"stalls"`
+	Joined    int    `json:"joined"`
 	NowUnixNS int64  `json:"now_unix_ns"`
 	Digest    string `json:"digest"` // of the order in which actors ran
 }
@@ -174,7 +175,7 @@ func (s *schedule) status() scheduleStatus {
 
 func (s *schedule) statusLocked() scheduleStatus {
 	sum := sha256.Sum256(s.order)
-	return scheduleStatus{Active: s.on, Steps: s.steps, Stalls: s.stalls,
+	return scheduleStatus{Active: s.on, Steps: s.steps, Stalls: s.stalls, Joined: s.joined,
 		NowUnixNS: s.epoch.Add(s.now).UnixNano(), Digest: hex.EncodeToString(sum[:8])}
 }
 
@@ -208,9 +209,9 @@ func (s *schedule) join(name string) bool {
 	return s.parkLocked(a, 0)
 }
 
-// park is a scheduling point of the actor called name ("" when a call
-// does not say: the one running actor, if there is one): it waits until
-// the actor's turn at now+d. It reports false, without waiting, when the
+// park is a scheduling point of the actor called name: it waits until
+// the actor's turn at now+d. A call that names no actor is not one: it
+// runs at once (inside the turn of whoever made it, if anyone). It reports false, without waiting, when the
 // caller is not a joined actor of a running schedule, and after waiting
 // when the schedule stopped first.
 func (s *schedule) park(name string, d time.Duration) bool {
@@ -257,22 +258,10 @@ func (s *schedule) actorLocked(name string) *actor {
 	if !s.on {
 		return nil
 	}
-	if name != "" {
-		if a := s.actors[name]; a != nil && a.state != notJoined && a.state != finished {
-			return a
-		}
-		return nil
+	if a := s.actors[name]; a != nil && a.state != notJoined && a.state != finished {
+		return a
 	}
-	var only *actor
-	for _, a := range s.actors {
-		if a.state == running {
-			if only != nil {
-				return nil
-			}
-			only = a
-		}
-	}
-	return only
+	return nil
 }
 
 // dispatchLocked lets the next waiter go on once nobody runs.

@@ -132,4 +132,14 @@ func TestCallsOfUnknownClientsAreNotScheduled(t *testing.T) {
 	if s.park("stranger", 0) || s.park("", 0) {
 		t.Error("a client that is no running actor was parked")
 	}
+	if !s.join("a") { // the only actor: its turn at once
+		t.Fatal("a did not join")
+	}
+	// A call naming no actor, while a runs, is not charged to a.
+	if s.park("", time.Second) {
+		t.Error("a call naming no actor was parked as the running actor's")
+	}
+	if st := s.status(); st.Joined != 1 || st.Steps != 1 {
+		t.Errorf("status %+v, want one joined actor and one step", st)
+	}
 }

@@ -32,7 +32,7 @@ type call struct {
 	Client      string `json:"client"`            // remote address
 	StartNS     int64  `json:"start_ns"`          // monotonic, since the simulator started
 	EndNS       int64  `json:"end_ns"`
-	StartUnixNS int64  `json:"start_unix_ns"`
+	StartUnixNS int64  `json:"start_unix_ns"` // wall clock, or a schedule's virtual clock
 	EndUnixNS   int64  `json:"end_unix_ns"`
 	Outcome     string `json:"outcome"`            // "ok", a fault name, or "dropped"
 	Injected    string `json:"injected,omitempty"` // the harness rule's fault, if one fired
@@ -82,13 +82,11 @@ func newTracer(clock func() time.Time) *tracer {
 }
 
 func (t *tracer) begin(c call) *call {
-	now := t.clock()
+	c.StartNS, c.StartUnixNS = time.Since(t.start).Nanoseconds(), t.clock().UnixNano()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.nextID++
 	c.ID = t.nextID
-	c.StartNS = now.Sub(t.start).Nanoseconds()
-	c.StartUnixNS = now.UnixNano()
 	rec := &c
 	if len(t.calls) >= traceCapacity {
 		t.calls = t.calls[1:]
@@ -98,11 +96,10 @@ func (t *tracer) begin(c call) *call {
 }
 
 func (t *tracer) end(c *call, outcome string) {
-	now := t.clock()
+	endNS, endUnixNS := time.Since(t.start).Nanoseconds(), t.clock().UnixNano()
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	c.EndNS = now.Sub(t.start).Nanoseconds()
-	c.EndUnixNS = now.UnixNano()
+	c.EndNS, c.EndUnixNS = endNS, endUnixNS
 	c.Outcome = outcome
 }
 

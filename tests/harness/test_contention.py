@@ -4,6 +4,7 @@ time, and the schedule mode is read (and refused) with file and line."""
 from __future__ import annotations
 
 import json
+import sys
 import textwrap
 from pathlib import Path
 
@@ -44,7 +45,7 @@ def test_a_seed_replays_its_race(sim, tmp_path):
     assert runs[0].violations, "the scenario's seed no longer finds the race"
     assert {run.status.stalls for run in runs} == {0}
     assert fingerprint(runs[0]) == fingerprint(runs[1])
-    assert "seeded schedule" in runs[0].summary() and "exact" in runs[0].summary()
+    assert "seeded schedule" in runs[0].summary() and runs[0].summary().endswith(", exact")
 
 
 def test_a_free_run_has_no_schedule(sim, tmp_path):
@@ -87,3 +88,29 @@ def test_a_bad_schedule_mode_names_file_and_line(tmp_path):
         load_contention(path)
     assert f"{path}:7" in str(info.value) and "sometimes" in str(info.value), \
         textwrap.shorten(str(info.value), 300)
+
+
+ONE_NODE_FAILS = """
+import itertools, json, sys
+from refimpl.serve import serve
+first = sys.stdin.readline()
+if json.loads(first)["node"]["name"] == "b":
+    sys.exit(3)  # this node's implementation never starts
+sys.exit(serve(itertools.chain([first], sys.stdin)))
+"""
+
+
+def test_an_actor_that_dies_before_joining_ends_the_seeded_run(sim, tmp_path):
+    script = tmp_path / "impl.py"
+    script.write_text(ONE_NODE_FAILS)
+    path = tmp_path / "s.yaml"
+    path.write_text("name: x\npurpose: one node's implementation does not start\n"
+                    "duration: 1s\nconfig: {nodes: {a: {}, b: {}}}\nimages: {img1: {}}\n"
+                    "actors:\n  - ager: {node: a}\n  - ager: {node: b}\n")
+    with pytest.raises(RuntimeError, match="ager-2@b exited with 1") as info:
+        run_contention(load_contention(path), f"cmd:{sys.executable} {script}", sim.endpoint,
+                       seed=1, reports=tmp_path)
+    # ager-1 was not left waiting for it (until the deadline, then killed):
+    # the schedule was stopped, which ended its join.
+    assert "ager-1@a exited with 1" in str(info.value)
+    assert "NotScheduled" in str(info.value)

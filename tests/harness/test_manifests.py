@@ -41,6 +41,32 @@ def test_bad_manifest_is_an_error(tmp_path):
         expected_failures("y", tmp_path)
 
 
+def test_an_inheriting_manifest_extends_overrides_and_takes_out(tmp_path):
+    (tmp_path / "base.yaml").write_text(textwrap.dedent("""\
+        implementation: base
+        expected_failures:
+          kept: {reason: r1}
+          changed: {reason: r2}
+          dropped: {reason: r3}
+    """))
+    (tmp_path / "child.yaml").write_text(textwrap.dedent("""\
+        implementation: child
+        inherits: base
+        expected_failures:
+          changed: {reason: r4, sometimes: true}
+          dropped: {passes: true, reason: the child has not that bug}
+          added: {reason: r5}
+    """))
+    found = expected_failures("child", tmp_path)
+    assert {name: (e.reason, e.sometimes) for name, e in found.items()} == {
+        "kept": ("r1", False), "changed": ("r4", True), "added": ("r5", False)}
+    (tmp_path / "bad.yaml").write_text(
+        "implementation: bad\ninherits: base\nexpected_failures:\n"
+        "  nowhere: {passes: true, reason: r}\n")
+    with pytest.raises(ManifestError, match="nowhere: 'passes' takes out an inherited entry"):
+        expected_failures("bad", tmp_path)
+
+
 def test_unexpected_pass_is_a_failure_and_expected_failure_is_not(pytester):
     make(pytester, good=PASSING.format(name="good", tier="reference", tag="marking"),
          bad=PASSING.format(name="bad", tier="reference", tag="marking").replace(

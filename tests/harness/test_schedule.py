@@ -141,8 +141,11 @@ def test_stopping_releases_a_waiting_actor_as_not_scheduled(sim, control):
 
     thread = threading.Thread(target=join)
     thread.start()
-    time.sleep(0.2)  # let it wait; stopping first ends it the same way
-    control.stop_schedule()
+    deadline = time.monotonic() + 10
+    while control.schedule().joined == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert control.schedule().joined == 1, "a never joined"
+    control.stop_schedule()  # a waits for never-joins: released now
     thread.join(10)
     assert outcome and isinstance(outcome[0], NotScheduled)
 

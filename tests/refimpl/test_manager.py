@@ -8,7 +8,14 @@ import threading
 
 import pytest
 
-from refimpl import DatastoreNotFound, Instance, InvalidArgument, MarkNotCleared, mark_name
+from refimpl import (
+    DatastoreNotFound,
+    DatastorePath,
+    Instance,
+    InvalidArgument,
+    MarkNotCleared,
+    mark_name,
+)
 
 from .conftest import DS0, DS1, START
 
@@ -356,3 +363,47 @@ def test_enlist_starts_over_when_the_claim_is_given_back(manager, cache, client,
     client.delete(DS0, f"{base}/img1/{CLAIM}")  # it gives the claim back
     assert enlist.finished()
     assert cache.tree() == {"img1": ["img1.vmdk"]}
+
+
+def test_enlist_looks_again_when_a_mark_it_removes_was_claimed(manager, cache, base):
+    # Another host's pass claims the mark just before enlist removes it, its
+    # delete fails, and it gives the claim back just after: the mark is back.
+    cache.image("img1", MARK0, files=("img1.vmdk",))
+    mgr = manager(claim_wait_seconds=30)
+    files, real_delete = mgr._files, mgr._files.delete
+    interleaved = []
+
+    def delete(ds, path):
+        if path.basename != MARK0 or interleaved:
+            return real_delete(ds, path)
+        claim = DatastorePath(ds.name, f"{base}/img1/{CLAIM}")
+        files.move(ds, path, claim)
+        interleaved.append(path)
+        try:
+            return real_delete(ds, path)
+        finally:
+            files.mkdir(ds, path)
+            real_delete(ds, claim)
+
+    files.delete = delete
+    mgr.enlist_image("img1", DS0)
+    assert interleaved
+    assert cache.tree() == {"img1": ["img1.vmdk"]}
+
+
+@pytest.mark.parametrize("method", ["MoveDatastoreFile_Task", "DeleteDatastoreFile_Task"])
+def test_a_lost_answer_leaves_no_claim(manager, cache, clock, vcsim, base, method):
+    # The call runs, its answer is lost: the pass finds out what happened.
+    cache.image("img1", MARK0, files=("img1.vmdk",))
+    clock.advance(61)
+    vcsim.control.add_fault("drop_after", method=method, count=1)
+    try:
+        summary = manager(age=60).update([], [DS0])
+    finally:
+        vcsim.control.clear_faults()
+    if method == "MoveDatastoreFile_Task":  # claimed, not deleted: given back
+        assert cache.tree() == {"img1": ["img1.vmdk", MARK0 + "/"]}
+        assert summary.deleted == [] and len(summary.faults) == 1
+    else:  # deleted
+        assert cache.tree() == {}
+        assert summary.deleted == [(DS0, "img1")] and summary.faults == []
