@@ -32,6 +32,13 @@ FAULTS = ("FileLocked", "CannotDeleteFile", "FileNotFound", "FileAlreadyExists",
           "InvalidDatastore", "NoPermission", "drop", "drop_after", "delay", "delay_after")
 
 
+def _known_fields(cls: type, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The entries of ``data`` the dataclass ``cls`` has fields for: a newer
+    simulator may answer with more."""
+    names = {f.name for f in fields(cls)}
+    return {k: v for k, v in data.items() if k in names}
+
+
 class ControlError(SimulatorError):
     """The control API refused a request, or there is none at the endpoint."""
 
@@ -56,8 +63,7 @@ class Call:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Call:
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
+        return cls(**_known_fields(cls, data))
 
 
 @dataclass(frozen=True)
@@ -84,8 +90,7 @@ class ScheduleStatus:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ScheduleStatus:
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
+        return cls(**_known_fields(cls, data))
 
 
 class Control:

@@ -51,8 +51,11 @@ class Outcome:
     operations: int
     timeline: Path
     history: Path
-    schedule: str = "free"
     status: ScheduleStatus | None = None  # of a seeded run
+
+    @property
+    def schedule(self) -> str:
+        return "free" if self.status is None else "seeded"
 
     @property
     def overlap(self) -> float:
@@ -158,8 +161,7 @@ def run_contention(scenario: ContentionScenario, impl: str, endpoint: Endpoint, 
     page = timeline.render(folder / f"{stem}.html", f"{scenario.name} [{label_of(impl)}] "
                            f"seed {seed}, {order}", events, ops,
                            checker.spans(events, run_end), violations, start, run_end)
-    return Outcome(scenario, impl, seed, violations, overlapped, total, page, history,
-                   schedule, status)
+    return Outcome(scenario, impl, seed, violations, overlapped, total, page, history, status)
 
 
 def _idents(scenario: ContentionScenario) -> list[str]:

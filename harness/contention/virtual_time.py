@@ -21,7 +21,6 @@ import json
 import os
 import ssl
 import time
-from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 ENV = "ICH_SCHEDULE"
@@ -111,12 +110,10 @@ class Turns:
     def now_ns(self) -> int:
         return self._request("GET", "now")
 
-    def now(self) -> datetime:
-        return datetime.fromtimestamp(self.now_ns() / 1e9, UTC)
-
 
 def install(turns: Turns) -> None:
-    """Make this process (and its children) the actor ``turns`` names."""
+    """Make this process the actor ``turns`` names (its children find it in
+    ``Turns.env()``, which the actor exports before starting them)."""
     time.sleep = turns.sleep
     _sleep_in_file_locks(turns.sleep)
     putrequest = http.client.HTTPConnection.putrequest
@@ -126,7 +123,6 @@ def install(turns: Turns) -> None:
         self.putheader(HEADER, turns.actor)
 
     http.client.HTTPConnection.putrequest = with_actor
-    os.environ.update(turns.env())
 
 
 def install_from_env() -> Turns | None:
