@@ -99,9 +99,11 @@ def processes() -> list[Launched]:
     """Work directories, plus simulator processes whose work directory is gone,
     plus the harness's other temporary folders (``backend`` "tmp")."""
     found = _workdirs() + _temp_folders()
-    known = {item.ident for item in found}
     for pid, workdir in _marked_pids():
-        if str(workdir) not in known:
+        # Asked of the disk, not of the listing above: a launch that created
+        # its directory and process since then is no orphan, and killing it
+        # broke a parallel worker's start-up.
+        if not workdir.is_dir():
             found.append(Launched(
                 backend="process", ident=str(workdir), owner=None, running=True,
                 read_output=lambda: "", remove=lambda w=workdir, p=pid: _remove_workdir(w, p),

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from sim import Simulator, build, reaper
+from sim import Simulator, build, inventory, reaper
 from sim.ownership import MARKER_ENV, TEMP_PREFIX, WORKDIR_PREFIX, Owner, read_owner, write_owner
 from sim.registry import temporary_directory
 
@@ -114,6 +114,32 @@ def test_reaper_stops_orphaned_simulator_process(tmp_path):
     reaper.reap(with_containers=False)
     assert child.wait(15) == 0  # SIGTERM: a clean exit
     assert not workdir.exists()
+
+
+def test_reaper_stops_simulator_process_whose_work_dir_is_gone(tmp_path):
+    gone = tmp_path / f"{WORKDIR_PREFIX}removed"
+    child = subprocess.Popen(
+        [str(build.ensure_binary()), "-l", "127.0.0.1:0", "-home", str(tmp_path / "home")],
+        env={**os.environ, MARKER_ENV: str(gone)}, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        wait_until(lambda: any((tmp_path / "home").glob("govcsim-*")), "simulator started")
+        removed = reaper.reap(with_containers=False)
+        assert any(str(gone) in line for line in removed), removed
+        assert child.wait(15) == 0
+    finally:
+        if child.poll() is None:
+            child.kill()
+
+
+def test_a_launch_after_the_reapers_directory_scan_is_no_orphan(monkeypatch):
+    # Another worker's reaper listed the work directories just before this
+    # launch and the simulator processes just after it.
+    monkeypatch.setattr(inventory, "_workdirs", lambda: [])
+    with Simulator("process") as sim:
+        removed = reaper.reap(with_containers=False)
+        assert not any(str(sim.running_backend.workdir) in line for line in removed), removed
+        assert process_exists(sim.running_backend.pid)
 
 
 @pytest.mark.docker
