@@ -38,7 +38,7 @@ from .ownership import (
 
 log = logging.getLogger(__name__)
 
-# A work directory without owner.json younger than this is a launch in progress.
+# A launch without a recorded PID or started container younger than this is in progress.
 _GRACE_SECONDS = 60.0
 
 
@@ -55,6 +55,8 @@ class Launched:
     age_seconds: float = 0.0
     # A simulator process whose work directory (and so owner record) is gone.
     orphan: bool = False
+    # Being launched: no PID recorded yet, or a container created but not started.
+    starting: bool = False
     kind: str = "simulator"
 
     @property
@@ -66,10 +68,10 @@ class Launched:
         """Left behind: its launcher is gone (or, detached, it no longer runs)."""
         if self.orphan:
             return True
-        if self.owner is None:
-            return not self.running and self.age_seconds > _GRACE_SECONDS
-        if self.owner.detached:
-            return not self.running
+        if self.owner is None or self.owner.detached:
+            # Until its PID is recorded or its container started, a launch
+            # looks "not running"; a parallel reaper removed `sim up`'s then.
+            return not self.running and not (self.starting and self.age_seconds < _GRACE_SECONDS)
         return self.owner.is_local() and not self.owner.alive()
 
     def endpoint(self) -> Endpoint | None:
@@ -138,7 +140,7 @@ def _temp_folders() -> list[Launched]:
             backend="tmp", ident=str(folder), owner=recorded[0] if recorded else None,
             running=False, read_output=lambda: "",
             remove=lambda f=folder: shutil.rmtree(f, ignore_errors=True), age_seconds=age,
-            kind="temporary folder"))
+            starting=recorded is None, kind="temporary folder"))
     return found
 
 
@@ -158,7 +160,7 @@ def _workdirs() -> list[Launched]:
             backend="process", ident=str(workdir), owner=owner, running=running,
             read_output=lambda w=workdir: _read(w / OUTPUT_FILE),
             remove=lambda w=workdir, p=(pid if running else None): _remove_workdir(w, p),
-            age_seconds=age))
+            age_seconds=age, starting=pid is None))
     return found
 
 
@@ -171,7 +173,8 @@ def containers(client: docker.DockerClient) -> list[Launched]:
             running=info.get("State") == "running",
             read_output=lambda c=cid: _container_logs(client, c),
             remove=lambda c=cid: remove_container(client, c),
-            age_seconds=time.time() - info.get("Created", time.time())))
+            age_seconds=time.time() - info.get("Created", time.time()),
+            starting=info.get("State") == "created"))
     return found
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -87,6 +88,25 @@ def test_reaper_removes_work_dir_of_a_dead_launcher(tmp_path):
     removed = reaper.reap(with_containers=False)
     assert any(str(workdir) in line for line in removed)
     assert not workdir.exists()
+
+
+@pytest.mark.parametrize("prefix", [WORKDIR_PREFIX, TEMP_PREFIX])
+def test_reaper_waits_for_a_launch_in_progress(prefix):
+    # `sim up` records its owner before the simulator's PID; a folder is
+    # created before its owner record. A reap in between must leave them.
+    folder = Path(os.environ.get("TMPDIR", "/tmp")) / f"{prefix}starting-{os.getpid()}"
+    folder.mkdir()
+    try:
+        if prefix == WORKDIR_PREFIX:
+            write_owner(folder, Owner.current(detached_name="starting"), None)
+        reaper.reap(with_containers=False)
+        assert folder.is_dir()
+        old = time.time() - 120  # a launch that never finished
+        os.utime(folder, (old, old))
+        reaper.reap(with_containers=False)
+        assert not folder.exists()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_reaper_keeps_simulators_of_live_launchers():
