@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 
 # A launch without a recorded PID or started container younger than this is in progress.
 _GRACE_SECONDS = 60.0
+# How long a simulator without a work directory may take to exit by itself.
+_EXIT_GRACE = 1.0
 
 
 @dataclass
@@ -101,16 +103,28 @@ def processes() -> list[Launched]:
     """Work directories, plus simulator processes whose work directory is gone,
     plus the harness's other temporary folders (``backend`` "tmp")."""
     found = _workdirs() + _temp_folders()
-    for pid, workdir in _marked_pids():
-        # Asked of the disk, not of the listing above: a launch that created
-        # its directory and process since then is no orphan, and killing it
-        # broke a parallel worker's start-up.
-        if not workdir.is_dir():
-            found.append(Launched(
-                backend="process", ident=str(workdir), owner=None, running=True,
-                read_output=lambda: "", remove=lambda w=workdir, p=pid: _remove_workdir(w, p),
-                orphan=True))
+    for pid, workdir in _orphans():
+        found.append(Launched(
+            backend="process", ident=str(workdir), owner=None, running=True,
+            read_output=lambda: "", remove=lambda w=workdir, p=pid: _remove_workdir(w, p),
+            orphan=True))
     return found
+
+
+def _orphans() -> list[tuple[int, Path]]:
+    """Simulator processes whose work directory is gone from disk.
+
+    Asked of the disk, not of the listing of work directories: a launch that
+    created its directory and process since then is no orphan (killing it
+    broke a parallel worker's start-up). A simulator removes its directory as
+    its last act, so one that is merely exiting gets ``_EXIT_GRACE`` to go.
+    """
+    candidates = [(pid, w) for pid, w in _marked_pids() if not w.is_dir()]
+    deadline = time.monotonic() + _EXIT_GRACE
+    while candidates and time.monotonic() < deadline:
+        time.sleep(0.02)
+        candidates = [(pid, w) for pid, w in candidates if pid_carries_marker(pid, w)]
+    return candidates
 
 
 def _marked_pids() -> list[tuple[int, Path]]:

@@ -155,6 +155,16 @@ def test_reaper_stops_simulator_process_whose_work_dir_is_gone(tmp_path):
             child.kill()
 
 
+def test_a_simulator_exiting_by_itself_is_no_orphan(tmp_path):
+    # A simulator removes its work directory just before it exits; a reap in
+    # between must neither report nor signal it.
+    exiting = subprocess.Popen(["sleep", "0.3"],
+                               env={**os.environ, MARKER_ENV: str(tmp_path / "removed")})
+    removed = reaper.reap(with_containers=False)
+    assert not any(str(tmp_path) in line for line in removed), removed
+    assert exiting.wait(5) == 0
+
+
 def test_a_launch_after_the_reapers_directory_scan_is_no_orphan(monkeypatch):
     # Another worker's reaper listed the work directories just before this
     # launch and the simulator processes just after it.
