@@ -124,13 +124,15 @@ def test_reaper_stops_orphaned_simulator_process(tmp_path):
     workdir.mkdir()
     dead = subprocess.Popen(["true"])
     dead.wait()
-    write_owner(workdir, Owner(Owner.current().host, dead.pid, None), None)
+    # Owned by this test until just before the reap, so that no parallel
+    # worker's reaper takes it while it starts.
+    write_owner(workdir, Owner.current(), None)
     child = subprocess.Popen(
         [str(build.ensure_binary()), "-l", "127.0.0.1:0", "-home", str(workdir)],
         env={**os.environ, MARKER_ENV: str(workdir)}, stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL, start_new_session=True)
-    write_owner(workdir, Owner(Owner.current().host, dead.pid, None), child.pid)
     wait_until(lambda: any(workdir.glob("govcsim-*")), "simulator created its tree")
+    write_owner(workdir, Owner(Owner.current().host, dead.pid, None), child.pid)
     reaper.reap(with_containers=False)
     assert child.wait(15) == 0  # SIGTERM: a clean exit
     assert not workdir.exists()
@@ -145,10 +147,8 @@ def test_reaper_stops_simulator_process_whose_work_dir_is_gone(tmp_path):
         stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         wait_until(lambda: any((tmp_path / "home").glob("govcsim-*")), "simulator started")
-        # Removed only now, so that no other worker's reaper gets there first.
         workdir.rmdir()
-        removed = reaper.reap(with_containers=False)
-        assert any(str(workdir) in line for line in removed), removed
+        reaper.reap(with_containers=False)  # or a parallel worker's: both stop it
         assert child.wait(15) == 0
     finally:
         if child.poll() is None:
@@ -185,9 +185,7 @@ def test_reaper_removes_container_of_a_dead_launcher(docker_client):
     container = docker_client.containers.run(
         ensure_image(docker_client), ["-l", "127.0.0.1:0"], detach=True, network_mode="host",
         labels=labels, auto_remove=True)
-    time.sleep(0.2)
-    removed = reaper.reap()
-    assert any(container.id in line for line in removed)
+    reaper.reap()  # this one, or a parallel worker's: either must remove it
     assert not container_exists(docker_client, container.id)
 
 

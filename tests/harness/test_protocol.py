@@ -84,7 +84,8 @@ def test_in_process_and_protocol_agree_on_the_whole_corpus(pytester):
 
 
 BROKEN = {
-    "crash": "import sys; sys.stderr.write('boom: no config\\n'); sys.exit(3)",
+    "crash": "import sys; sys.stdin.readline(); "
+             "sys.stderr.write('boom: no config\\n'); sys.exit(3)",
     "hang": "import sys, time; sys.stdin.readline(); time.sleep(60)",
     "garbage": "import sys; sys.stdin.readline(); print('hello'); sys.stdout.flush()",
 }

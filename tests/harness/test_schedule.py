@@ -111,7 +111,7 @@ def test_latency_of_an_actors_call_passes_on_the_virtual_clock(sim, control):
 
 
 def test_an_actor_blocked_outside_the_simulators_view_is_a_stall(sim, control):
-    control.start_schedule(["blocked", "other"], seed=1, epoch_unix_ns=EPOCH, quiet_ms=300)
+    control.start_schedule(["blocked", "other"], seed=1, epoch_unix_ns=EPOCH, quiet_ms=2000)
     free = threading.Event()
 
     def blocked(turns, note):
