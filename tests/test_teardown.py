@@ -81,7 +81,7 @@ def test_crashed_xdist_worker_leaves_nothing(backend, request, pytester):
 def test_reaper_removes_work_dir_of_a_dead_launcher(tmp_path):
     dead = subprocess.Popen(["true"])
     dead.wait()
-    workdir = Path(os.environ.get("TMPDIR", "/tmp")) / f"{WORKDIR_PREFIX}test-{os.getpid()}"
+    workdir = inventory.temp_root() / f"{WORKDIR_PREFIX}test-{os.getpid()}"
     workdir.mkdir()
     (workdir / "govcsim-1").mkdir()
     write_owner(workdir, Owner(Owner.current().host, dead.pid, None), None)
@@ -94,7 +94,7 @@ def test_reaper_removes_work_dir_of_a_dead_launcher(tmp_path):
 def test_reaper_waits_for_a_launch_in_progress(prefix):
     # `sim up` records its owner before the simulator's PID; a folder is
     # created before its owner record. A reap in between must leave them.
-    folder = Path(os.environ.get("TMPDIR", "/tmp")) / f"{prefix}starting-{os.getpid()}"
+    folder = inventory.temp_root() / f"{prefix}starting-{os.getpid()}"
     folder.mkdir()
     try:
         if prefix == WORKDIR_PREFIX:
@@ -120,7 +120,7 @@ def test_reaper_keeps_simulators_of_live_launchers():
 def test_reaper_stops_orphaned_simulator_process(tmp_path):
     # A simulator whose launcher died but which ignores stdin (as a detached
     # one would): the reaper must find it by its marker and stop it.
-    workdir = Path(os.environ.get("TMPDIR", "/tmp")) / f"{WORKDIR_PREFIX}orphan-{os.getpid()}"
+    workdir = inventory.temp_root() / f"{WORKDIR_PREFIX}orphan-{os.getpid()}"
     workdir.mkdir()
     dead = subprocess.Popen(["true"])
     dead.wait()
@@ -212,7 +212,7 @@ def test_reaper_removes_temporary_directory_of_a_dead_owner_only():
     dead = subprocess.Popen(["true"])
     dead.wait()
     with temporary_directory("live") as live:
-        orphan = Path(os.environ.get("TMPDIR", "/tmp")) / f"{TEMP_PREFIX}test-{os.getpid()}"
+        orphan = inventory.temp_root() / f"{TEMP_PREFIX}test-{os.getpid()}"
         orphan.mkdir()
         write_owner(orphan, Owner(Owner.current().host, dead.pid, None), None)
         removed = reaper.reap(with_containers=False)

@@ -207,9 +207,8 @@ def _run_actors(scenario: ContentionScenario, impl: str, endpoint: Endpoint, see
                                            str(spec_path)], stdin=subprocess.PIPE, stdout=log,
                                           stderr=subprocess.STDOUT, start_new_session=True))
             histories.append(tmp / f"{ident}.jsonl")
-        last = max((a.start_ms + (a.hold_ms + a.pause_ms + a.jitter_ms) * a.count) / 1000
-                   for a in scenario.actors if a.kind == "spawner") if any(
-            a.kind == "spawner" for a in scenario.actors) else 0
+        last = max(((a.start_ms + (a.hold_ms + a.pause_ms + a.jitter_ms) * a.count) / 1000
+                    for a in scenario.actors if a.kind == "spawner"), default=0)
         length = max(scenario.duration.total_seconds(), last)
         if scheduler is None:
             deadline = _start_together(procs, barrier, len(scenario.actors)) + length + GRACE_S

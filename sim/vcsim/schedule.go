@@ -79,7 +79,6 @@ type scheduleStatus struct {
 type schedule struct {
 	mu      sync.Mutex
 	on      bool
-	cfg     scheduleConfig
 	epoch   time.Time
 	now     time.Duration
 	actors  map[string]*actor
@@ -127,7 +126,7 @@ func (s *schedule) start(cfg scheduleConfig) {
 	rng := rand.New(rand.NewSource(cfg.Seed))
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.on, s.cfg = true, cfg
+	s.on = true
 	s.epoch = time.Unix(0, cfg.EpochUnixNS)
 	if cfg.EpochUnixNS == 0 {
 		s.epoch = time.Now()
@@ -211,9 +210,9 @@ func (s *schedule) join(name string) bool {
 
 // park is a scheduling point of the actor called name: it waits until
 // the actor's turn at now+d. A call that names no actor is not one: it
-// runs at once (inside the turn of whoever made it, if anyone). It reports false, without waiting, when the
-// caller is not a joined actor of a running schedule, and after waiting
-// when the schedule stopped first.
+// runs at once (inside the turn of whoever made it, if anyone). park
+// reports false, without waiting, when the caller is not a joined actor of
+// a running schedule, and after waiting when the schedule stopped first.
 func (s *schedule) park(name string, d time.Duration) bool {
 	s.mu.Lock()
 	a := s.actorLocked(name)
