@@ -27,7 +27,7 @@ help:
 	@echo "make race SCENARIO=f.yaml SEED=n IMPL=original [SCHEDULE=free]   replay one contention run"
 	@echo "make race-search SCENARIO=f.yaml IMPL=original BUDGET=120   search seeds for a violation"
 	@echo "make image   build the simulator's Docker image FROM scratch"
-	@echo "make lint    ruff"
+	@echo "make lint    ruff, and lint-imports (imports flow down only, no cycles)"
 	@echo "make clean   remove the venv, caches and reports"
 
 setup: $(STAMP)
@@ -56,6 +56,7 @@ image: vcsim
 
 lint: setup
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 
 # The engine wrapper starts dockerd when none answers and stops it afterwards.
 test: lint vcsim nova-env

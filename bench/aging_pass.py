@@ -1,5 +1,5 @@
 """SOAP calls and wall time of one steady-state aging pass, by cache size:
-refimpl and the original scheme (harness.baseline) side by side.
+refimpl and the original scheme (harness.original) side by side.
 
     .venv/bin/python -m bench.aging_pass [--sizes 10,100,1000] [--delay-ms 20] [--repeat 3]
 
@@ -20,11 +20,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import refimpl
-from harness.baseline import OriginalImageCacheManager, OriginalSession
-from harness.datastore import DatastoreClient
-from harness.vsphere import connect
+from harness.original import OriginalImageCacheManager, OriginalSession
+from harness.vsphere.datastore import DatastoreClient
+from harness.vsphere.session import connect
 from sim import Endpoint, Simulator
-from sim.registry import temporary_directory
+from sim.cleanup import temporary_directory
 
 DATASTORE = "LocalDS_0"
 NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)

@@ -7,14 +7,15 @@ from typing import Any
 
 import pytest
 
+from . import worker_simulator
 from .adapters import get as get_implementation
 from .adapters import label_of
 from .contention.loader import load_contention
 from .contention.runner import ContentionFailure, run_contention
+from .format.errors import ScenarioError, display_path
 from .manifest import expected_failures
-from .runner import ScenarioFailure, display_path, run_scenario
-from .scenario import Scenario, ScenarioError, load_scenario
-from .simulator_holder import holder, session_simulator
+from .scenario import Scenario, load_scenario
+from .scenario.runner import ScenarioFailure, run_scenario
 
 SUFFIXES = (".yaml", ".yml")
 _NAMES = pytest.StashKey[dict[str, str]]()  # scenario name -> file:line, for duplicates
@@ -86,9 +87,9 @@ class ScenarioItem(pytest.Item):
                                  ("file", f"{scenario.path}:{scenario.line}")]
 
     def runtest(self) -> None:
-        sim = session_simulator(self.config)
+        sim = worker_simulator.simulator(self.config)
         run_scenario(self.scenario, get_implementation(self.impl), sim.endpoint,
-                     root_prefix=holder(self.config).root_prefix)
+                     root_prefix=worker_simulator.worker(self.config).root_prefix)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style=None) -> str:
         if isinstance(excinfo.value, ScenarioFailure):
@@ -108,13 +109,13 @@ class ContentionItem(ScenarioItem):
     kind = "contention"
 
     def runtest(self) -> None:
-        sim = session_simulator(self.config)
+        sim = worker_simulator.simulator(self.config)
         seed = self.config.getoption("seed")
         outcome = run_contention(self.scenario, self.impl, sim.endpoint,
                                  seed=self.scenario.seed if seed is None else seed,
                                  reports=Path(self.config.getoption("scenario_report")
                                               or "reports"),
-                                 root_prefix=holder(self.config).root_prefix,
+                                 root_prefix=worker_simulator.worker(self.config).root_prefix,
                                  schedule=self.config.getoption("schedule"))
         self.user_properties.append(("contention", outcome.summary()))
         if outcome.violations:

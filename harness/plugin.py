@@ -16,14 +16,14 @@ from pyVmomi import vim
 from sim import Simulator, reaper
 from sim.backends import BACKENDS
 
-from . import simulator_holder
-from . import vsphere as vsphere_session
+from . import worker_simulator
 from .adapters import UnknownImplementation
 from .adapters import get as get_implementation
 from .collect import ContentionFile, ScenarioFile, is_contention_file, is_scenario_file
 from .contention.runner import SCHEDULES
 from .manifest import MANIFEST_DIR
-from .report import ScenarioReport
+from .report.plugin import ScenarioReport
+from .vsphere import session as vsphere_session
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -65,7 +65,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     # Fails on a bad option or environment before any test runs.
-    simulator_holder.install(config)
+    worker_simulator.install(config)
     for spec in config.getoption("impl") or []:
         try:
             get_implementation(spec)
@@ -86,7 +86,7 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    simulator_holder.stop(session.config)
+    worker_simulator.stop(session.config)
     if not hasattr(session.config, "workerinput"):
         # Controller (or a plain run): workers that crashed left their
         # simulators' work directories or containers; remove them now.
@@ -96,7 +96,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 @pytest.fixture(scope="session")
 def vcsim(pytestconfig: pytest.Config) -> Simulator:
     """This worker's simulator (or the external endpoint), started once."""
-    return simulator_holder.session_simulator(pytestconfig)
+    return worker_simulator.simulator(pytestconfig)
 
 
 @pytest.fixture

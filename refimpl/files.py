@@ -5,7 +5,7 @@ from __future__ import annotations
 from pyVmomi import vim
 
 from .datastore_path import DatastorePath
-from .inventory import Datastore
+from .discovery import Datastore
 from .session import Session
 
 _Browser = vim.host.DatastoreBrowser

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
-from . import inventory, planner
+from . import discovery, planner
 from .datastore_path import DatastorePath
 from .errors import (
     CannotDeleteFile,
@@ -68,7 +68,7 @@ class ImageCacheManager:
         self.age_seconds = age_seconds
         self._clock = clock
         self.claim_wait_seconds = claim_wait_seconds
-        self._datastores: list[inventory.Datastore] | None = None
+        self._datastores: list[discovery.Datastore] | None = None
 
     # -- public API ---------------------------------------------------------
 
@@ -91,7 +91,7 @@ class ImageCacheManager:
             removed = self._enlist_locked(ds, path, image_id)
         log.debug("enlisted %s (removed %d mark(s))", path, removed)
 
-    def _enlist_locked(self, ds: inventory.Datastore, path: DatastorePath, image_id: str) -> int:
+    def _enlist_locked(self, ds: discovery.Datastore, path: DatastorePath, image_id: str) -> int:
         removed, waited, delay = 0, 0.0, 0.05
         while True:
             try:
@@ -150,7 +150,7 @@ class ImageCacheManager:
 
     # -- one datastore -------------------------------------------------------
 
-    def _age_datastore(self, ds: inventory.Datastore, used: frozenset[str],
+    def _age_datastore(self, ds: discovery.Datastore, used: frozenset[str],
                        summary: PassSummary) -> None:
         base = DatastorePath(ds.name, self.base_folder)
         try:
@@ -176,7 +176,7 @@ class ImageCacheManager:
                     ds.name, action.image_id, f"{type(action).__name__.lower()} failed: {exc}",
                     _fault_name(exc)))
 
-    def _execute(self, ds: inventory.Datastore, path: DatastorePath, action: planner.Action,
+    def _execute(self, ds: discovery.Datastore, path: DatastorePath, action: planner.Action,
                  summary: PassSummary) -> None:
         if isinstance(action, planner.Mark):
             try:
@@ -196,7 +196,7 @@ class ImageCacheManager:
         else:
             self._delete_if_still_expired(ds, path, action, summary)
 
-    def _remove_marks(self, ds: inventory.Datastore, path: DatastorePath,
+    def _remove_marks(self, ds: discovery.Datastore, path: DatastorePath,
                       names: Iterable[str]) -> list[str]:
         """Remove marks; those that were gone already (removed or claimed
         by someone else)."""
@@ -208,7 +208,7 @@ class ImageCacheManager:
                 gone.append(name)
         return gone
 
-    def _delete_if_still_expired(self, ds: inventory.Datastore, path: DatastorePath,
+    def _delete_if_still_expired(self, ds: discovery.Datastore, path: DatastorePath,
                                  action: planner.Delete, summary: PassSummary) -> None:
         try:
             fresh = image_folder(action.image_id, self._files.subfolders(ds, path, "ts-*"))
@@ -240,7 +240,7 @@ class ImageCacheManager:
         log.info("%s has been unused longer than %d s; deleted", path, self.age_seconds)
         summary.deleted.append((ds.name, action.image_id))
 
-    def _settle(self, ds: inventory.Datastore, path: DatastorePath, mark: DatastorePath,
+    def _settle(self, ds: discovery.Datastore, path: DatastorePath, mark: DatastorePath,
                 claim: DatastorePath) -> bool:
         """After a failed rename or delete (the call may still have run):
         whether the image is gone; if not, no claim of ours is left — the
@@ -265,21 +265,21 @@ class ImageCacheManager:
     def _image_path(self, datastore: str, image_id: str) -> DatastorePath:
         return DatastorePath(datastore, self.base_folder).join(image_id)
 
-    def _inventory(self, refresh: bool = False) -> list[inventory.Datastore]:
+    def _known_datastores(self, refresh: bool = False) -> list[discovery.Datastore]:
         if self._datastores is None or refresh:
-            self._datastores = inventory.discover(self._session)
+            self._datastores = discovery.discover(self._session)
         return self._datastores
 
-    def _datastore(self, name: str, datacenter: str | None = None) -> inventory.Datastore:
-        """Look ``name`` up, re-reading the inventory once if it is unknown."""
+    def _datastore(self, name: str, datacenter: str | None = None) -> discovery.Datastore:
+        """Look ``name`` up, re-reading the datastores once if it is unknown."""
         try:
-            return inventory.select(self._inventory(), name, datacenter)
+            return discovery.select(self._known_datastores(), name, datacenter)
         except ImageCacheError:
-            return inventory.select(self._inventory(refresh=True), name, datacenter)
+            return discovery.select(self._known_datastores(refresh=True), name, datacenter)
 
-    def _targets(self, names: Iterable[str] | None) -> list[inventory.Datastore]:
+    def _targets(self, names: Iterable[str] | None) -> list[discovery.Datastore]:
         if names is None:
-            return self._inventory(refresh=True)
+            return self._known_datastores(refresh=True)
         return [self._datastore(name) for name in names]
 
 

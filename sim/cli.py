@@ -9,7 +9,7 @@ import logging
 import os
 import sys
 
-from . import backends, build, docker_engine, inventory, reaper
+from . import backends, build, docker_engine, launched, reaper
 from .control import FAULTS, Control
 from .endpoint import Endpoint
 from .errors import EndpointError, SimulatorError
@@ -203,9 +203,9 @@ def _image(_args: argparse.Namespace) -> int:
     return 0
 
 
-def _detached(name: str | None) -> list[inventory.Launched]:
+def _detached(name: str | None) -> list[launched.Launched]:
     """Detached simulators called ``name`` (every one when None)."""
-    return [item for item in inventory.launched()
+    return [item for item in launched.find()
             if item.detached and name in (None, item.owner.detached_name)]
 
 
@@ -261,7 +261,7 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _ps(args: argparse.Namespace) -> int:
-    found = inventory.launched()
+    found = launched.find()
     for item in found:
         flags = [f for f, on in (("running", item.running), ("stale", item.stale)) if on]
         if item.detached:

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 WORKDIR_PREFIX = "ich-vcsim-"
-TEMP_PREFIX = "ich-tmp-"  # the harness's other temporary folders (sim.registry)
+TEMP_PREFIX = "ich-tmp-"  # the harness's other temporary folders (sim.cleanup)
 OWNER_FILE = "owner.json"
 OUTPUT_FILE = "output.log"
 # Set in a simulator process's environment: its work directory. Lets the

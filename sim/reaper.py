@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from . import inventory
+from . import launched
 
 log = logging.getLogger(__name__)
 
@@ -15,7 +15,7 @@ def reap(*, with_containers: bool = True) -> list[str]:
     Containers are looked at only when ``with_containers`` is true and an engine answers.
     """
     removed = []
-    for item in inventory.launched(with_containers=with_containers):
+    for item in launched.find(with_containers=with_containers):
         if item.stale:
             what = f"stale {item.backend} {item.kind} {item.ident} (owner {item.owner})"
             log.warning("removing %s", what)

@@ -7,7 +7,7 @@ import os
 import time
 from collections.abc import Mapping, Sequence
 
-from . import backends, reaper, registry
+from . import backends, cleanup, reaper
 from .backends.base import Backend
 from .control import Control
 from .endpoint import Endpoint
@@ -96,7 +96,7 @@ class Simulator:
         self._backend = self._make_backend(name, Owner.current(detached_name=detached_name))
         began = time.monotonic()
         if detached_name is None:
-            registry.track(self)
+            cleanup.track(self)
         try:
             self._endpoint = self._backend.start(self.startup_timeout)
         except BaseException:
@@ -120,7 +120,7 @@ class Simulator:
         """Stop what ``start`` launched and remove its traces; idempotent."""
         backend, self._backend = self._backend, None
         self._endpoint = None
-        registry.untrack(self)
+        cleanup.untrack(self)
         if backend is not None:
             backend.stop()
 

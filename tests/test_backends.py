@@ -8,7 +8,7 @@ import time
 import pytest
 from pyVmomi import vim
 
-from harness.vsphere import connect, disconnect, wait_for_task
+from harness.vsphere.session import connect, disconnect, wait_for_task
 from sim import EndpointError, Simulator, StartError
 from sim.readiness import probe
 

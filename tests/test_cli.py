@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.vsphere import connect, disconnect
+from harness.vsphere.session import connect, disconnect
 from sim import Endpoint, EndpointError
 from sim.readiness import probe
 

@@ -14,7 +14,7 @@ import pytest
 from pyVim.task import WaitForTask
 from pyVmomi import vim
 
-from harness.vsphere import connect, disconnect, wait_for_task
+from harness.vsphere.session import connect, disconnect, wait_for_task
 from sim import Control, ControlError, Simulator
 
 DS = "LocalDS_0"

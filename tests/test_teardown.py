@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from sim import Simulator, build, inventory, reaper
+from sim import Simulator, build, launched, reaper
+from sim.cleanup import temporary_directory
 from sim.ownership import MARKER_ENV, TEMP_PREFIX, WORKDIR_PREFIX, Owner, read_owner, write_owner
-from sim.registry import temporary_directory
 
 from .leaks import assert_gone, container_exists, process_exists, wait_until
 
@@ -81,7 +81,7 @@ def test_crashed_xdist_worker_leaves_nothing(backend, request, pytester):
 def test_reaper_removes_work_dir_of_a_dead_launcher(tmp_path):
     dead = subprocess.Popen(["true"])
     dead.wait()
-    workdir = inventory.temp_root() / f"{WORKDIR_PREFIX}test-{os.getpid()}"
+    workdir = launched.temp_root() / f"{WORKDIR_PREFIX}test-{os.getpid()}"
     workdir.mkdir()
     (workdir / "govcsim-1").mkdir()
     write_owner(workdir, Owner(Owner.current().host, dead.pid, None), None)
@@ -94,7 +94,7 @@ def test_reaper_removes_work_dir_of_a_dead_launcher(tmp_path):
 def test_reaper_waits_for_a_launch_in_progress(prefix):
     # `sim up` records its owner before the simulator's PID; a folder is
     # created before its owner record. A reap in between must leave them.
-    folder = inventory.temp_root() / f"{prefix}starting-{os.getpid()}"
+    folder = launched.temp_root() / f"{prefix}starting-{os.getpid()}"
     folder.mkdir()
     try:
         if prefix == WORKDIR_PREFIX:
@@ -120,7 +120,7 @@ def test_reaper_keeps_simulators_of_live_launchers():
 def test_reaper_stops_orphaned_simulator_process(tmp_path):
     # A simulator whose launcher died but which ignores stdin (as a detached
     # one would): the reaper must find it by its marker and stop it.
-    workdir = inventory.temp_root() / f"{WORKDIR_PREFIX}orphan-{os.getpid()}"
+    workdir = launched.temp_root() / f"{WORKDIR_PREFIX}orphan-{os.getpid()}"
     workdir.mkdir()
     dead = subprocess.Popen(["true"])
     dead.wait()
@@ -168,7 +168,7 @@ def test_a_simulator_exiting_by_itself_is_no_orphan(tmp_path):
 def test_a_launch_after_the_reapers_directory_scan_is_no_orphan(monkeypatch):
     # Another worker's reaper listed the work directories just before this
     # launch and the simulator processes just after it.
-    monkeypatch.setattr(inventory, "_workdirs", lambda: [])
+    monkeypatch.setattr(launched, "_workdirs", lambda: [])
     with Simulator("process") as sim:
         removed = reaper.reap(with_containers=False)
         assert not any(str(sim.running_backend.workdir) in line for line in removed), removed
@@ -194,7 +194,7 @@ def test_temporary_directory_is_removed_when_its_process_is_signalled(sig):
     holder = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent("""
             import time
-            from sim.registry import temporary_directory
+            from sim.cleanup import temporary_directory
             with temporary_directory("test") as path:
                 (path / "lock").write_text("x")
                 print(path, flush=True)
@@ -212,7 +212,7 @@ def test_reaper_removes_temporary_directory_of_a_dead_owner_only():
     dead = subprocess.Popen(["true"])
     dead.wait()
     with temporary_directory("live") as live:
-        orphan = inventory.temp_root() / f"{TEMP_PREFIX}test-{os.getpid()}"
+        orphan = launched.temp_root() / f"{TEMP_PREFIX}test-{os.getpid()}"
         orphan.mkdir()
         write_owner(orphan, Owner(Owner.current().host, dead.pid, None), None)
         removed = reaper.reap(with_containers=False)

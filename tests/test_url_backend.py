@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.vsphere import connect, disconnect
+from harness.vsphere.session import connect, disconnect
 from sim import EndpointError, Simulator
 from sim.readiness import probe
 

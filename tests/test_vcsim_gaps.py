@@ -15,7 +15,7 @@ import pytest
 from pyVim.task import WaitForTask
 from pyVmomi import vim
 
-from harness.vsphere import TaskError, connect, disconnect, wait_for_task
+from harness.vsphere.session import TaskError, connect, disconnect, wait_for_task
 from sim import EndpointError, Simulator
 from sim.readiness import probe
 

@@ -16,6 +16,7 @@ from .base import (
     Implementation,
     ImplementationBroken,
     ImplementationError,
+    Instance,
     Node,
     NodeSetup,
 )
@@ -23,8 +24,8 @@ from .command_adapter import CommandImplementation
 
 GROUP = "imagecache_harness.implementations"
 
-__all__ = ["GROUP", "Implementation", "ImplementationBroken", "ImplementationError", "Node",
-           "NodeSetup", "UnknownImplementation", "get", "label_of", "registered"]
+__all__ = ["GROUP", "Implementation", "ImplementationBroken", "ImplementationError", "Instance",
+           "Node", "NodeSetup", "UnknownImplementation", "get", "label_of", "registered"]
 
 
 class UnknownImplementation(ValueError):

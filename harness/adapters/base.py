@@ -16,9 +16,19 @@ from typing import Protocol
 
 from sim import Endpoint
 
-from ..scenario.model import Instance
-
 ERROR_KINDS = ("invalid_argument", "not_found", "vsphere_fault", "error")
+
+
+@dataclass(frozen=True)
+class Instance:
+    """An instance as an aging pass sees it: which images it uses, on which host."""
+
+    uuid: str
+    host: str
+    name: str
+    image_ref: str | None = None
+    kernel_id: str | None = None
+    ramdisk_id: str | None = None
 
 
 @dataclass(frozen=True)

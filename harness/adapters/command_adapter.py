@@ -15,9 +15,8 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..protocol import PROTOCOL, ProtocolError, check, timestamp
-from ..scenario.model import Instance
-from .base import ImplementationBroken, ImplementationError, NodeSetup
+from .base import ImplementationBroken, ImplementationError, Instance, NodeSetup
+from .protocol import PROTOCOL, ProtocolError, check, timestamp
 
 log = logging.getLogger(__name__)
 

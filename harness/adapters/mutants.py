@@ -62,8 +62,7 @@ def main(argv: list[str]) -> int:
         return 2
     MUTANTS[argv[0]][0]()
     from refimpl.serve import serve
-
-    from ..contention.virtual_time import install_from_env
+    from sim.virtual_time import install_from_env
 
     install_from_env()  # a contention actor's child takes its turns
 

@@ -1,15 +1,14 @@
-"""The original scheme (harness.baseline), in process, as an implementation."""
+"""The original scheme (harness.original), in process, as an implementation."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from ..baseline import OriginalImageCacheManager, OriginalSession
-from ..baseline.session import VimFaultException
-from ..scenario.model import Instance
-from ..vsphere import disconnect
-from .base import ImplementationError, NodeSetup
+from ..original import OriginalImageCacheManager, OriginalSession
+from ..original.session import VimFaultException
+from ..vsphere.session import disconnect
+from .base import ImplementationError, Instance, NodeSetup
 
 T = TypeVar("T")
 
@@ -49,7 +48,7 @@ class OriginalNode:
 
 
 class OriginalImplementation:
-    """Nova's original scheme, re-implemented from the spec (harness.baseline)."""
+    """Nova's original scheme, re-implemented from the spec (harness.original)."""
 
     name = "original"
 

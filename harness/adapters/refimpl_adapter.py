@@ -8,8 +8,7 @@ from typing import TypeVar
 import refimpl
 from refimpl.serve import describe_error
 
-from ..scenario.model import Instance
-from .base import ImplementationError, NodeSetup
+from .base import ImplementationError, Instance, NodeSetup
 
 T = TypeVar("T")
 

@@ -27,18 +27,17 @@ from pathlib import Path
 from typing import Any
 
 from sim import Control, ControlError, Endpoint
+from sim.virtual_time import Turns, install
 
-from ..adapters import ImplementationError, NodeSetup
+from ..adapters import ImplementationError, Instance, NodeSetup
 from ..adapters import get as get_implementation
-from ..datastore import DatastoreClient
-from ..scenario.model import Instance
-from ..vsphere import connect, disconnect
+from ..vsphere.datastore import DatastoreClient
+from ..vsphere.session import connect, cookie, disconnect
 from .history import Recorder
-from .virtual_time import Turns, install
 
 
-class Inventory:
-    """Instances in use, shared by the actors as one file each."""
+class InstanceSet:
+    """The instances in use, shared by the actors as one file each."""
 
     def __init__(self, folder: Path, now_ns: Callable[[], int]) -> None:
         self.folder, self.now_ns = folder, now_ns
@@ -88,7 +87,7 @@ def run(spec: dict[str, Any]) -> int:
     now_ns = turns.now_ns if turns is not None else time.time_ns
     recorder = Recorder(Path(spec["history"]), spec["id"], actor["node"], now_ns)
     rng = random.Random(f"{spec['seed']}/{spec['id']}")
-    inventory = Inventory(Path(spec["inventory"]), now_ns)
+    instances = InstanceSet(Path(spec["instances"]), now_ns)
     node = get_implementation(spec["impl"]).open_node(NodeSetup(
         name=actor["node"], endpoint=endpoint, base_folder=spec["base_folder"],
         lock_path=Path(spec["lock_path"]), age_seconds=spec["age_seconds"],
@@ -102,9 +101,9 @@ def run(spec: dict[str, Any]) -> int:
         spec["epoch"] = epoch
         time.sleep(max(epoch + actor["start_ms"] / 1000 - now_ns() / 1e9, 0))
         if actor["kind"] == "spawner":
-            _spawner(spec, actor, node, recorder, inventory, rng, endpoint)
+            _spawner(spec, actor, node, recorder, instances, rng, endpoint)
         else:
-            _ager(spec, actor, node, recorder, inventory, rng)
+            _ager(spec, actor, node, recorder, instances, rng)
     finally:
         try:
             if turns is not None:
@@ -138,13 +137,13 @@ def _call(recorder: Recorder, op: str, image: str | None, fn) -> bool:
     return True
 
 
-def _spawner(spec, actor, node, recorder, inventory, rng, endpoint) -> None:
+def _spawner(spec, actor, node, recorder, instances, rng, endpoint) -> None:
     si = connect(endpoint)
     try:
         # The fetch stands for Nova's spawn, not the implementation under
         # test: no injected faults or latency for it.
         with contextlib.suppress(ControlError):
-            Control(endpoint).exempt_session(si._stub.cookie)
+            Control(endpoint).exempt_session(cookie(si))
         client = DatastoreClient(si, endpoint)
         image, ds = actor["image"], actor["datastore"]
         folder = f"{spec['base_folder']}/{image}"
@@ -159,20 +158,20 @@ def _spawner(spec, actor, node, recorder, inventory, rng, endpoint) -> None:
                 client.put(ds, f"{folder}/{image}.vmdk", b"image")
                 recorder.record("fetch", "ok", image)
             uuid = f"{spec['id']}-{i}"
-            inventory.add(uuid, actor["node"], image)
+            instances.add(uuid, actor["node"], image)
             time.sleep(actor["hold_ms"] / 1000)
             recorder.record("release", "invoke", image)
-            inventory.remove(uuid)
+            instances.remove(uuid)
             recorder.record("release", "ok", image)
             time.sleep(actor["pause_ms"] / 1000)
     finally:
         disconnect(si)
 
 
-def _ager(spec, actor, node, recorder, inventory, rng) -> None:
+def _ager(spec, actor, node, recorder, instances, rng) -> None:
     end = spec["epoch"] + spec["duration_s"]
-    while inventory.now_ns() / 1e9 < end:
-        seen = inventory.seen_by(actor["node"], actor["sees"], actor["stale_ms"])
+    while instances.now_ns() / 1e9 < end:
+        seen = instances.seen_by(actor["node"], actor["sees"], actor["stale_ms"])
         _call(recorder, "age", None, lambda seen=seen: node.age(seen, actor["datastores"]))
         time.sleep((actor["interval_ms"] + rng.uniform(0, actor["jitter_ms"])) / 1000)
 

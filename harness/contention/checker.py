@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 from sim import Call
 
-from ..inspector import mark_time
+from ..vsphere.marks import looks_like_mark, mark_time
 from .history import Event
 
 FILE_METHODS = ("MakeDirectory", "DeleteDatastoreFile_Task")
@@ -70,7 +70,7 @@ def file_ops(calls: Iterable[Call], datastore: str, base: str,
         made = call.method == "MakeDirectory"
         if len(parts) == 1:
             kind, name = ("image+" if made else "image-"), parts[0]
-        elif len(parts) == 2 and parts[1].startswith("ts-"):
+        elif len(parts) == 2 and looks_like_mark(parts[1]):
             kind, name = ("mark+" if made else "mark-"), parts[1]
         else:
             continue

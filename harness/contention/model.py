@@ -7,7 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from ..scenario.model import Config
+from ..format.config import Config
 
 
 @dataclass(frozen=True)

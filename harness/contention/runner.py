@@ -13,21 +13,19 @@ import shlex
 import subprocess
 import sys
 import time
-import uuid
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sim import Control, Endpoint, ScheduleStatus
-from sim.registry import temporary_directory
+from sim.cleanup import temporary_directory
 
 from ..adapters import label_of
-from ..datastore import DatastoreClient
-from ..inspector import mark_folder
-from ..layout import lay_out
-from ..runner import display_path, remove_folder, scoped
-from ..scenario.model import DatastoreState, ImageState
-from ..vsphere import connect, disconnect
+from ..format.errors import display_path
+from ..vsphere.layout import lay_out
+from ..vsphere.marks import mark_name
+from ..vsphere.run_folder import RunFolder
+from ..vsphere.tree import CacheTree, ImageTree
 from . import checker, timeline
 from .history import merge
 from .model import ContentionScenario
@@ -105,46 +103,35 @@ def run_contention(scenario: ContentionScenario, impl: str, endpoint: Endpoint, 
     schedule = schedule or scenario.schedule
     if schedule not in SCHEDULES:
         raise ValueError(f"schedule {schedule!r}: use one of {', '.join(SCHEDULES)}")
-    root = f"ich-c{uuid.uuid4().hex[:8]}"
-    root = f"{root_prefix}/{root}" if root_prefix else root
     config = scenario.config
-    base = f"{root}/{config.base_folder_of(config.nodes[0])}"
-    si = connect(endpoint)
-    client = DatastoreClient(si, endpoint)
-    control = Control(endpoint)
-    control.reset()
-    control.seed(seed)  # fault probabilities and latency jitter follow the run's seed
-    control.exempt_session(si._stub.cookie)
-    try:
+    # Fault probabilities and latency jitter follow the run's seed.
+    with RunFolder.new(endpoint, parent=root_prefix, datastores=config.datastores, control=True,
+                       who=display_path(scenario.path), seed=seed) as folder:
+        control = folder.control
+        base = folder.path(config.base_folder_of(config.nodes[0]))
         # A seeded run starts its virtual clock on a whole second: marks are
         # named by the second, so the same steps give the same names.
         epoch_ns = -(-time.time_ns() // 10**9) * 10**9 if schedule == "seeded" else \
             time.time_ns()
         now = datetime.fromtimestamp(epoch_ns / 1e9, UTC)
-        initial = {image: {mark_folder(now - ago) for ago in agos}
+        initial = {image: {mark_name(now - ago) for ago in agos}
                    for image, agos in scenario.images.items()}
-        state = DatastoreState(images={
-            image: ImageState(marks=tuple(now - ago for ago in agos), files=(f"{image}.vmdk",))
+        tree = CacheTree(images={
+            image: ImageTree(marks=[mark_name(now - ago) for ago in agos],
+                             files=[f"{image}.vmdk"])
             for image, agos in scenario.images.items()})
         for ds in config.datastores:
-            lay_out(client, ds, base, state)
+            lay_out(folder.client, ds, base, tree)
         if config.latency is not None:
-            control.set_latency(config.latency.default_ms, dict(config.latency.methods),
-                                config.latency.jitter)
+            control.set_latency(**config.latency.control_arguments())
         for rule in scenario.faults:
-            control.add_fault(**{**rule, **({"path": scoped(rule["path"], root)}
-                                            if "path" in rule else {})})
+            folder.add_fault(rule)
         control.reset_trace()
         with temporary_directory("contention") as tmp:
             events, run_end, status = _run_actors(
                 scenario, impl, endpoint, seed, base, tmp,
                 control if schedule == "seeded" else None, epoch_ns)
         calls = control.trace().calls
-    finally:
-        control.reset()
-        for ds in config.datastores:
-            remove_folder(client, ds, root)
-        disconnect(si)
     violations = []
     for ds in config.datastores:
         violations += checker.check(events, calls, datastore=ds, base=base,
@@ -179,7 +166,7 @@ def _run_actors(scenario: ContentionScenario, impl: str, endpoint: Endpoint, see
     """Run the actors to their end; their events, the end of the run on its
     clock, and the schedule's status (with ``scheduler``: a seeded run, its
     virtual clock starting at ``epoch_ns``)."""
-    (tmp / "inventory").mkdir()
+    (tmp / "instances").mkdir()
     barrier = tmp / "barrier"
     barrier.mkdir()
     procs, histories, logs = [], [], []
@@ -194,7 +181,7 @@ def _run_actors(scenario: ContentionScenario, impl: str, endpoint: Endpoint, see
                     "duration_s": scenario.duration.total_seconds(), "base_folder": base,
                     "lock_path": str(tmp / "locks" / scenario.config.node(actor.node).lock_path),
                     "age_seconds": int(scenario.config.age.total_seconds()),
-                    "history": str(tmp / f"{ident}.jsonl"), "inventory": str(tmp / "inventory"),
+                    "history": str(tmp / f"{ident}.jsonl"), "instances": str(tmp / "instances"),
                     "actor": {k: (list(v) if isinstance(v, tuple) else v)
                               for k, v in asdict(actor).items()}}
             spec_path = tmp / f"{ident}.json"

@@ -22,8 +22,8 @@ logic:
   from each request's ``now``).
 
 In a seeded contention run it takes turns as the actor that started it
-(``harness/contention/virtual_time.py``, standard library only, loaded by
-path: the one harness file this peer reads).
+(``sim/virtual_time.py``, standard library only, loaded by path: the one
+file of this project this peer reads).
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ class NotFound(Exception):
 
 def take_turns() -> None:
     """Act as the contention actor that started this peer, if one did."""
-    path = Path(__file__).resolve().parents[1] / "contention" / "virtual_time.py"
+    path = Path(__file__).resolve().parents[2] / "sim" / "virtual_time.py"
     spec = importlib.util.spec_from_file_location("ich_virtual_time", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

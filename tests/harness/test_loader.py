@@ -10,10 +10,12 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from harness.format.config import Config
+from harness.format.schema import SCHEMA_PATH
+from harness.format.times import format_duration, parse_duration
 from harness.scenario import ScenarioError, load_scenario
-from harness.scenario import model as m
-from harness.scenario.loader import SCHEMA_PATH
-from harness.scenario.times import format_duration, parse_duration
+from harness.scenario.checker import ErrorExpectation, ImageExpectation
+from harness.scenario.steps import AgeStep
 
 GOOD = """\
 name: good
@@ -85,11 +87,11 @@ def test_a_complete_scenario_loads_with_defaults_and_lines(tmp_path):
     assert [step.line for step in s.steps] == [24, 25, 26, 27, 28, 29, 30, 31, 32, 39]
     enlist = s.steps[4]
     assert (enlist.node, enlist.datastore) == ("node-a", "LocalDS_0")  # defaults
-    assert enlist.expect_error == m.ErrorExpectation("invalid_argument", None, "image id")
+    assert enlist.expect_error == ErrorExpectation("invalid_argument", None, "image id")
     assert s.steps[6].datastores == ()  # [] means no datastores
     expect = s.steps[8].datastores
     assert expect["LocalDS_1"].absent
-    assert expect["LocalDS_0"].images["img2"] == m.ImageExpectation(present=False)
+    assert expect["LocalDS_0"].images["img2"] == ImageExpectation(present=False)
 
 
 def test_minimal_scenario_defaults(tmp_path):
@@ -99,9 +101,9 @@ def test_minimal_scenario_defaults(tmp_path):
         tier: must
         steps: [{age: {}}]
     """))
-    assert s.config == m.Config()
+    assert s.config == Config()
     assert s.config.base_folder_of(s.config.nodes[0]) == "10.0.0.5_base"
-    assert s.steps[0] == m.AgeStep(4, "node1", None, None, ("LocalDS_0",))
+    assert s.steps[0] == AgeStep(4, "node1", None, None, ("LocalDS_0",))
 
 
 @pytest.mark.parametrize(("text", "line", "fragment"), [

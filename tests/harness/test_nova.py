@@ -1,4 +1,4 @@
-"""Upstream Nova's own module against the corpus, and the baseline against
+"""Upstream Nova's own module against the corpus, and the original against
 it: the same outcome, scenario for scenario."""
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def nova_available() -> None:
     pytest.skip(message)
 
 
-def test_baseline_matches_upstream_nova_scenario_for_scenario(nova_available, pytester):
+def test_original_matches_upstream_nova_scenario_for_scenario(nova_available, pytester):
     corpus = ROOT / "scenarios"
     # Raw outcomes: no manifests, so that nothing is turned into an xfail.
     pytester.runpytest_subprocess(
@@ -44,7 +44,7 @@ def test_baseline_matches_upstream_nova_scenario_for_scenario(nova_available, py
         f"nova {outcome['nova', name]['outcome']} ({outcome['nova', name]['message']})"
         for name in names
         if outcome["original", name]["outcome"] != outcome["nova", name]["outcome"]]
-    assert not differences, "the baseline differs from upstream Nova:\n" + "\n".join(differences)
+    assert not differences, "the original differs from upstream Nova:\n" + "\n".join(differences)
     nova_failures = {name for name in names if outcome["nova", name]["outcome"] == "failed"}
     manifest = (corpus / "expectations" / "original.yaml").read_text()
     assert all(f"  {name}:" in manifest for name in nova_failures)

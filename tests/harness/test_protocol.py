@@ -10,12 +10,21 @@ from pathlib import Path
 
 import pytest
 
-from harness.protocol import ProtocolError, check
+import refimpl.serve
+from harness.adapters import protocol
+from harness.adapters.protocol import ProtocolError, check
 
 from .test_collection import PASSING, make
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVE = f"cmd:{sys.executable} -m refimpl.serve"
+
+
+def test_harness_refimpl_and_schema_agree_on_the_protocol_version():
+    # refimpl may not import the harness: its own constant, tied here.
+    schema = json.loads(protocol.SCHEMA_PATH.read_text())
+    start = schema["$defs"]["start"]["properties"]["protocol"]["const"]
+    assert protocol.PROTOCOL == refimpl.serve.PROTOCOL == start
 
 
 def converse(vcsim, tmp_path, requests: list[dict]) -> list[dict]:

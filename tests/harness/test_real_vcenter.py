@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 from pyVmomi import vim
 
-from harness.datastore import DatastoreClient
-from harness.guard import Guard, inside
-from harness.vsphere import connect, disconnect, wait_for_task
+from harness.vsphere.datastore import DatastoreClient
+from harness.vsphere.guard import Guard, inside
+from harness.vsphere.session import connect, disconnect, wait_for_task
 from sim import Simulator
 
 from .test_collection import PASSING, make

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 import refimpl
-from harness.datastore import DatastoreClient
+from harness.vsphere.datastore import DatastoreClient
 from refimpl import ImageCacheManager
 
 DS0, DS1 = "LocalDS_0", "LocalDS_1"

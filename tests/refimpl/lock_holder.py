@@ -37,8 +37,8 @@ def main() -> None:
         while not (signal_dir / "go").exists():
             time.sleep(0.01)
         if len(sys.argv) > 5:
-            from harness.datastore import DatastoreClient
-            from harness.vsphere import connect
+            from harness.vsphere.datastore import DatastoreClient
+            from harness.vsphere.session import connect
             from sim import Endpoint
 
             url, datastore, path = sys.argv[5:8]

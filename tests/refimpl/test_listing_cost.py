@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 import refimpl
-from harness.datastore import DatastoreClient
-from harness.vsphere import connect
+from harness.vsphere.datastore import DatastoreClient
+from harness.vsphere.session import connect
 from sim import Simulator
 
 from .conftest import DS0

@@ -59,6 +59,6 @@ def test_connect_errors():
 
 def test_task_fault_is_translated(session):
     files = refimpl.files.DatastoreFiles(session)
-    ds = refimpl.inventory.select(refimpl.inventory.discover(session), DS0)
+    ds = refimpl.discovery.select(refimpl.discovery.discover(session), DS0)
     with pytest.raises(FileNotFound, match=rf"FileNotFound on \[{DS0}\] no/such/folder"):
         files.delete(ds, refimpl.DatastorePath(DS0, "no/such/folder"))

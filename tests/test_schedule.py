@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from harness.contention.virtual_time import HEADER, NotScheduled, Turns
 from sim import ControlError, Simulator
+from sim.virtual_time import HEADER, NotScheduled, Turns
 
 EPOCH = 1_800_000_000 * 10**9
 MS = 10**6

@@ -87,7 +87,7 @@ def temp_root() -> Path:
     return Path(tempfile.gettempdir())
 
 
-def launched(*, with_containers: bool = True) -> list[Launched]:
+def find(*, with_containers: bool = True) -> list[Launched]:
     """Every harness-launched simulator (containers only when asked and an engine answers)."""
     found = processes()
     if with_containers:

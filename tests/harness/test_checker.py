@@ -1,30 +1,30 @@
-"""Comparing expected and actual cache trees (pure)."""
+"""The sequential checker: expected and actual cache trees compared (pure)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from harness.expectations import problems, tree_diff
-from harness.inspector import DatastoreView, ImageView, mark_folder, mark_time
-from harness.scenario.model import DatastoreExpectation, ImageExpectation
+from harness.scenario.checker import DatastoreExpectation, ImageExpectation, problems, tree_diff
+from harness.vsphere.marks import mark_name, mark_time
+from harness.vsphere.tree import CacheTree, ImageTree
 
 T = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
 MARK = "ts-2026-03-01-12-00-00"
 
 
-def view(**images: ImageView) -> DatastoreView:
-    return DatastoreView(images=dict(images), files=["stray"])
+def view(**images: ImageTree) -> CacheTree:
+    return CacheTree(images=dict(images), files=["stray"])
 
 
 def test_harness_marks_are_strict():
-    assert mark_time(MARK) == T and mark_folder(T) == MARK
+    assert mark_time(MARK) == T and mark_name(T) == MARK
     for bad in ("ts-2026-3-1-12-0-0", "ts-ts-2026-03-01-12-00-00", "ts-2026-02-30-00-00-00",
                 "ts-", "ts-foo"):
         assert mark_time(bad) is None
 
 
 def test_exact_match_has_no_problems():
-    actual = view(img1=ImageView(marks=[MARK], files=["img1.vmdk"]))
+    actual = view(img1=ImageTree(marks=[MARK], files=["img1.vmdk"]))
     expect = DatastoreExpectation(images={"img1": ImageExpectation(marks=(T,),
                                                                    files=("img1.vmdk",))},
                                   files=("stray",))
@@ -32,7 +32,7 @@ def test_exact_match_has_no_problems():
 
 
 def test_unchecked_parts_are_ignored_and_do_not_show_in_the_diff():
-    actual = view(img1=ImageView(marks=[MARK], folders=["ts-foo"], files=["a"]))
+    actual = view(img1=ImageTree(marks=[MARK], folders=["ts-foo"], files=["a"]))
     expect = DatastoreExpectation(images={"img1": ImageExpectation(marks=2)})
     assert problems(expect, actual) == [f"image 'img1': expected 2 mark(s), found ['{MARK}']"]
     assert tree_diff(expect, actual, "[ds] b").splitlines()[3:] == [
@@ -41,7 +41,7 @@ def test_unchecked_parts_are_ignored_and_do_not_show_in_the_diff():
 
 
 def test_every_kind_of_problem():
-    actual = view(img1=ImageView(), img2=ImageView(), extra=ImageView())
+    actual = view(img1=ImageTree(), img2=ImageTree(), extra=ImageTree())
     expect = DatastoreExpectation(images={
         "img1": ImageExpectation(present=False), "img2": ImageExpectation(folders=("x",)),
         "img3": ImageExpectation()}, files=())

@@ -6,12 +6,14 @@ time is the simulator's virtual clock. ``install`` makes a process an
 actor: ``time.sleep`` and the polling of fasteners' file locks sleep on
 the virtual clock (so an actor waiting for a lock held by a parked one
 lets it go on, instead of stalling the run), and every HTTP request
-carries the header. The actor's command-adapter children (mutants, other
-implementations) inherit it through ``ICH_SCHEDULE`` and call
+carries the header. The actor's child processes (an implementation it runs
+as a peer, say) inherit it through ``ICH_SCHEDULE`` and call
 ``install_from_env``.
 
-Standard library only, bar fasteners when present: a peer in its own
-environment can load this file by path.
+The other sides of the schedule API are ``control.py`` (start, stop, status)
+and ``vcsim/schedule.go`` (the scheduler). Standard library only, bar
+fasteners when present: a process in another environment can load this
+file by path.
 """
 
 from __future__ import annotations

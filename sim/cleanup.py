@@ -1,4 +1,5 @@
-"""Simulators this process runs, stopped at exit and on SIGTERM/SIGHUP.
+"""Clean-up at exit: the simulators this process runs, stopped at exit and on
+SIGTERM/SIGHUP, and the harness's temporary folders, removed.
 
 ``-stdinexit`` already ends a simulator whose launcher dies; this makes the
 ordinary endings (interpreter exit, a polite kill) stop it in order.

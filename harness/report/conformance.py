@@ -12,10 +12,8 @@ import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from .report import Result
+from .result import Result
 
 CELL = {"passed": "pass", "xfailed": "expected fail", "failed": "UNEXPECTED FAIL",
         "xpassed": "UNEXPECTED PASS", "skipped": "skipped"}

@@ -1,10 +1,10 @@
-"""The harness's independent view of datastores: lay out a cache tree, and
-read one back, through plain pyvmomi calls (never the implementation under
-test)."""
+"""Files and folders on datastores, through plain pyvmomi calls and the
+datastore HTTP interface (never the implementation under test)."""
 
 from __future__ import annotations
 
 import http.client
+import logging
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +14,9 @@ from pyVmomi import vim
 
 from sim import Endpoint
 
-from .vsphere import TaskError, wait_for_task
+from .session import TaskError, cookie, wait_for_task
+
+log = logging.getLogger(__name__)
 
 _Browser = vim.host.DatastoreBrowser
 
@@ -85,7 +87,7 @@ class DatastoreClient:
         conn = conn_cls(self.endpoint.host, self.endpoint.port, timeout=30, **kwargs)
         try:
             conn.request("PUT", f"/folder/{quote(path)}?{query}", body=data, headers={
-                "Cookie": self.si._stub.cookie or "",  # the session, for a real vCenter
+                "Cookie": cookie(self.si),  # the session, for a real vCenter
                 "Content-Type": "application/octet-stream"})
             response = conn.getresponse()
             response.read()
@@ -98,6 +100,17 @@ class DatastoreClient:
         dc, _ = self._where(datastore)
         wait_for_task(self.si, self._fm.DeleteDatastoreFile_Task(
             name=f"[{datastore}] {path}", datacenter=dc))
+
+    def remove_folder(self, datastore: str, folder: str) -> None:
+        """Delete ``folder`` with everything in it; a missing one (or a
+        missing datastore) is fine, a failure is logged."""
+        if datastore not in self._stores:
+            return  # a scenario may name a datastore that does not exist
+        try:
+            self.delete(datastore, folder)
+        except TaskError as exc:
+            if not isinstance(exc.fault, vim.fault.FileNotFound):  # nothing was laid out there
+                log.warning("cleaning up [%s] %s failed: %s", datastore, folder, exc)
 
     def tree(self, datastore: str, root: str) -> list[Entry] | None:
         """Every file and folder below ``root`` (sorted), None if root is missing."""

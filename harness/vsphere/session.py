@@ -1,5 +1,5 @@
 """The harness's own pyvmomi session, independent of any implementation
-under test (refimpl included): connect, and wait for tasks."""
+under test (refimpl included): connect, read its cookie, wait for tasks."""
 
 from __future__ import annotations
 
@@ -29,6 +29,12 @@ def connect(endpoint: Endpoint, *, timeout: float = 30.0) -> vim.ServiceInstance
         protocol=endpoint.scheme, host=endpoint.host, port=endpoint.port, path=endpoint.path,
         user=endpoint.username, pwd=endpoint.password,
         disableSslCertValidation=endpoint.insecure, httpConnectionTimeout=timeout)
+
+
+def cookie(si: vim.ServiceInstance) -> str:
+    """The session's cookie: what the control API exempts, what HTTP file
+    access presents."""
+    return si._stub.cookie or ""
 
 
 def disconnect(si: vim.ServiceInstance) -> None:

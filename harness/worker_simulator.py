@@ -1,4 +1,5 @@
-"""The per-process simulator shared by the ``vcsim`` fixture and scenario items.
+"""The simulator of this pytest process (one per xdist worker), shared by
+the ``vcsim`` fixture and the scenario items.
 
 Started on first use, stopped at the end of the session. Each xdist
 worker is its own process, hence its own simulator. An external endpoint
@@ -21,15 +22,13 @@ from sim import Control, ControlError, Endpoint, EndpointError, Simulator
 from sim.backends import BACKENDS
 from sim.readiness import probe
 
-from .datastore import DatastoreClient
-from .guard import Guard
-from .runner import remove_folder
-from .vsphere import connect, disconnect
+from .vsphere.guard import Guard
+from .vsphere.run_folder import RunFolder
 
 log = logging.getLogger(__name__)
 
 # Two datastores, so that multi-datastore passes have something to span.
-SESSION_DATASTORES = 2
+WORKER_DATASTORES = 2
 
 
 @dataclass(frozen=True)
@@ -90,7 +89,7 @@ class SimulatorChoice:
         return True
 
 
-class SessionSimulator:
+class WorkerSimulator:
     def __init__(self, choice: SimulatorChoice, real: bool) -> None:
         self.choice = choice
         self.real = real
@@ -103,7 +102,7 @@ class SessionSimulator:
     def get(self) -> Simulator:
         if self._sim is None:
             c = self.choice
-            sim = Simulator(c.backend, url=c.url, image=c.image, datastores=SESSION_DATASTORES,
+            sim = Simulator(c.backend, url=c.url, image=c.image, datastores=WORKER_DATASTORES,
                             insecure=c.insecure or not self.real).start()
             if self.real:
                 self._guard = Guard(sim.endpoint, self.root_prefix, verify_tls=not c.insecure)
@@ -114,23 +113,15 @@ class SessionSimulator:
     def stop(self) -> None:
         sim, self._sim = self._sim, None
         if sim is not None and self.real:
-            self._remove_run_folder(sim.endpoint)
+            with RunFolder(sim.endpoint, self.root_prefix):
+                pass  # leaving it removes the session's run folder from every datastore
         if self._guard is not None:
             self._guard.stop()
         if sim is not None:
             sim.stop()
 
-    def _remove_run_folder(self, endpoint: Endpoint) -> None:
-        si = connect(endpoint)
-        try:
-            client = DatastoreClient(si, endpoint)
-            for datastore in client.datastores:
-                remove_folder(client, datastore, self.root_prefix)
-        finally:
-            disconnect(si)
 
-
-_HOLDER = pytest.StashKey[SessionSimulator]()
+_WORKER = pytest.StashKey[WorkerSimulator]()
 
 
 def install(config: pytest.Config) -> None:
@@ -142,7 +133,7 @@ def install(config: pytest.Config) -> None:
             "share it: each scenario resets its fault rules, latency and schedule, so they would "
             "undo each other's. Run without -n, or let each worker start its own simulator "
             "(--vcsim=process or docker, and unset VCSIM_URL).")
-    config.stash[_HOLDER] = SessionSimulator(choice, real)
+    config.stash[_WORKER] = WorkerSimulator(choice, real)
 
 
 def _parallel(config: pytest.Config) -> bool:
@@ -153,14 +144,14 @@ def _parallel(config: pytest.Config) -> bool:
     return bool(workers) and workers > 1
 
 
-def holder(config: pytest.Config) -> SessionSimulator:
-    return config.stash[_HOLDER]
+def worker(config: pytest.Config) -> WorkerSimulator:
+    return config.stash[_WORKER]
 
 
-def session_simulator(config: pytest.Config) -> Simulator:
-    return config.stash[_HOLDER].get()
+def simulator(config: pytest.Config) -> Simulator:
+    return config.stash[_WORKER].get()
 
 
 def stop(config: pytest.Config) -> None:
-    if _HOLDER in config.stash:
-        config.stash[_HOLDER].stop()
+    if _WORKER in config.stash:
+        config.stash[_WORKER].stop()
