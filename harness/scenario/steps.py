@@ -35,8 +35,9 @@ class StepRun(Protocol):
 
     def node(self, name: str) -> Node: ...
 
-    def base_folder(self, override: str | None = None) -> str:
-        """The default node's base folder in the run folder (or ``override``'s)."""
+    def base_folder(self, override: str | None = None, node: str | None = None) -> str:
+        """A node's base folder in the run folder (the first node's unless
+        named; ``override`` instead, when given)."""
 
     def call(self, step: Step, expected: ErrorExpectation | None,
              operation: Callable[[], str | None]) -> str:
