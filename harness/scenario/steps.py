@@ -166,6 +166,33 @@ class EnlistStep(Step, key="enlist"):
 
 
 @dataclass(frozen=True)
+class FetchStep(Step, key="fetch"):
+    """What a spawn does after enlisting: fetch the image when its folder is
+    missing. The harness does it with its own session, as Nova's spawn
+    stands outside the implementation under test."""
+
+    node: str
+    datastore: str
+    image: str
+
+    @classmethod
+    def load(cls, spec: Any, at: tuple, line: int, loading: Loading) -> Step:
+        return cls(line, loading.node((*at, "node"), spec.get("node")),
+                   loading.datastore((*at, "datastore"), spec.get("datastore")), spec["image"])
+
+    def describe(self) -> str:
+        return f"fetch {self.image} to {self.datastore} for {self.node}"
+
+    def run(self, run: StepRun) -> str:
+        client, folder = run.folder.client, f"{run.base_folder(node=self.node)}/{self.image}"
+        if client.tree(self.datastore, folder) is not None:
+            return "already cached"
+        client.mkdir(self.datastore, folder)
+        client.put(self.datastore, f"{folder}/{self.image}.vmdk", b"image data")
+        return "fetched"
+
+
+@dataclass(frozen=True)
 class AgeStep(Step, key="age"):
     node: str
     sees: tuple[str, ...] | None = None  # uuids; None = all current instances
