@@ -14,7 +14,7 @@ import pytest
 from pyVim.task import WaitForTask
 from pyVmomi import vim
 
-from harness.vsphere.session import connect, disconnect, wait_for_task
+from harness.vsphere.session import connect, cookie, disconnect, wait_for_task
 from sim import Control, ControlError, Simulator
 
 DS = "LocalDS_0"
@@ -296,7 +296,7 @@ def test_control_api_refuses_a_non_loopback_client():
 
 def test_exempt_session_sees_no_faults_latency_or_termination(sim, control):
     observer, client = connect(sim.endpoint), connect(sim.endpoint)
-    control.exempt_session(observer._stub.cookie)
+    control.exempt_session(cookie(observer))
     control.add_fault("CannotCreateFile", method="MakeDirectory")
     control.set_latency(methods={"CurrentTime": 5000})
     with pytest.raises(vim.fault.CannotCreateFile):

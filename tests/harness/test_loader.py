@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,10 +13,10 @@ import pytest
 
 from harness.format.config import Config
 from harness.format.schema import SCHEMA_PATH
-from harness.format.times import format_duration, parse_duration
+from harness.format.times import format_duration, milliseconds, parse_duration
 from harness.scenario import ScenarioError, load_scenario
 from harness.scenario.checker import ErrorExpectation, ImageExpectation
-from harness.scenario.steps import AgeStep
+from harness.scenario.steps import STEPS, AgeStep, FetchStep
 
 GOOD = """\
 name: good
@@ -92,6 +93,27 @@ def test_a_complete_scenario_loads_with_defaults_and_lines(tmp_path):
     expect = s.steps[8].datastores
     assert expect["LocalDS_1"].absent
     assert expect["LocalDS_0"].images["img2"] == ImageExpectation(present=False)
+
+
+def test_every_step_kind_has_a_schema_entry_and_a_class():
+    schema = json.loads(SCHEMA_PATH.read_text())
+    assert set(schema["$defs"]["step"]["properties"]) == set(STEPS)
+    assert all(cls.key == key for key, cls in STEPS.items())
+
+
+def test_a_fetch_step_defaults_to_the_first_node_and_datastore(tmp_path):
+    s = load_scenario(write(tmp_path, """\
+        name: fetching
+        purpose: p
+        tier: must
+        config: {datastores: [LocalDS_0, LocalDS_1], nodes: {a: {}, b: {}}}
+        steps:
+          - fetch: {image: img1}
+          - fetch: {node: b, datastore: LocalDS_1, image: img2}
+    """))
+    assert s.steps == (FetchStep(6, "a", "LocalDS_0", "img1"),
+                       FetchStep(7, "b", "LocalDS_1", "img2"))
+    assert s.steps[1].describe() == "fetch img2 to LocalDS_1 for b"
 
 
 def test_minimal_scenario_defaults(tmp_path):
@@ -174,3 +196,29 @@ def test_durations(text, seconds):
     assert parse_duration(text) == timedelta(seconds=seconds)
     assert parse_duration(format_duration(timedelta(seconds=seconds))) == \
         timedelta(seconds=seconds)
+
+
+@pytest.mark.parametrize(("text", "ms"), [(250, 250), ("250ms", 250), ("2s", 2000), ("1m", 60000),
+                                          ("1m30s", 90000), ("1s500ms", 1500)])
+def test_one_grammar_for_milliseconds_too(text, ms):
+    assert milliseconds(text) == ms
+    assert parse_duration(format_duration(timedelta(milliseconds=ms))) == timedelta(
+        milliseconds=ms)
+
+
+@pytest.mark.parametrize("text", ["", "5x", "10ms5s", "1h1d", "m", "-5s"])
+def test_what_is_not_a_duration(text):
+    with pytest.raises(ValueError, match="is not a duration"):
+        parse_duration(text)
+
+
+@pytest.mark.parametrize("text", ["", "5x", "10ms5s", "1h1d", "m", "-5s", "90", "90s", "10m",
+                                  "1d2h3m4s", "250ms", "1m30s", "2m500ms", "5mss"])
+def test_the_schema_accepts_exactly_the_durations_the_code_parses(text):
+    pattern = json.loads(SCHEMA_PATH.read_text())["$defs"]["duration_text"]["pattern"]
+    try:
+        parse_duration(text)
+        parsed = True
+    except ValueError:
+        parsed = False
+    assert (re.search(pattern, text) is not None) == parsed
