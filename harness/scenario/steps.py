@@ -104,8 +104,9 @@ class Step:
 
     @classmethod
     def load(cls, spec: Any, at: tuple, line: int, loading: Loading) -> Step:
-        """The step from its validated ``spec`` at key path ``at``."""
-        raise NotImplementedError
+        """The step from its validated ``spec`` at key path ``at`` (this
+        default: a step that takes no arguments)."""
+        return cls(line)
 
     def describe(self) -> str:
         raise NotImplementedError
@@ -267,10 +268,6 @@ class FaultStep(Step, key="fault"):
 class ClearFaultsStep(Step, key="faults"):
     uses_control: ClassVar[bool] = True
 
-    @classmethod
-    def load(cls, spec: Any, at: tuple, line: int, loading: Loading) -> Step:
-        return cls(line)
-
     def describe(self) -> str:
         return "faults cleared"
 
@@ -282,10 +279,6 @@ class ClearFaultsStep(Step, key="faults"):
 @dataclass(frozen=True)
 class TerminateSessionsStep(Step, key="sessions"):
     uses_control: ClassVar[bool] = True
-
-    @classmethod
-    def load(cls, spec: Any, at: tuple, line: int, loading: Loading) -> Step:
-        return cls(line)
 
     def describe(self) -> str:
         return "sessions terminated"
