@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..adapters import ImplementationError
-from ..vsphere.marks import mark_name
+from ..vsphere.marks import PREFIX, mark_name
 from ..vsphere.tree import CacheTree, ImageTree
 
-ANY_MARK = "ts-<any time>"
+ANY_MARK = f"{PREFIX}<any time>"
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 PREFIX = "ts-"
 FORMAT = PREFIX + "%Y-%m-%d-%H-%M-%S"
 # Zero-padded fields only: strptime alone would also accept ts-2026-3-1-12-0-0.
-_WELL_FORMED = re.compile(r"ts-\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}")
+_WELL_FORMED = re.compile(re.escape(PREFIX) + r"\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}")
 
 
 def mark_time(name: str) -> datetime | None:
