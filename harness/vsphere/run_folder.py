@@ -24,6 +24,7 @@ from .datastore import DatastoreClient
 from .session import connect, cookie, disconnect
 
 NAME_PREFIX = "ich-"
+NAME_LENGTH = len(NAME_PREFIX) + 8  # of a fresh name (RunFolder.new)
 _SCOPED = re.compile(r"\[([^\]]+)\] (.*)")
 
 
@@ -50,7 +51,7 @@ class RunFolder:
         """A run folder of a fresh name, below ``parent`` when one is given
         (the session's run folder on a real vCenter)."""
         # Short: the name is part of every lock file name, which has a length limit.
-        name = f"{NAME_PREFIX}{uuid.uuid4().hex[:8]}"
+        name = f"{NAME_PREFIX}{uuid.uuid4().hex[:NAME_LENGTH - len(NAME_PREFIX)]}"
         return cls(endpoint, f"{parent}/{name}" if parent else name, **options)
 
     @property

@@ -8,7 +8,7 @@ import pytest
 from pyVmomi import vim
 
 from harness.vsphere.datastore import DatastoreClient
-from harness.vsphere.run_folder import NAME_PREFIX, RunFolder
+from harness.vsphere.run_folder import NAME_LENGTH, NAME_PREFIX, RunFolder
 from harness.vsphere.session import connect, disconnect
 from sim import ControlError, Simulator
 
@@ -25,7 +25,7 @@ def tree(endpoint, datastore: str, folder: str):
 
 def test_leaving_removes_the_folder_from_every_datastore_and_logs_out(vcsim):
     with RunFolder.new(vcsim.endpoint) as folder:
-        assert folder.name.startswith(NAME_PREFIX) and len(folder.name) == len(NAME_PREFIX) + 8
+        assert folder.name.startswith(NAME_PREFIX) and len(folder.name) == NAME_LENGTH
         for ds in DATASTORES:
             folder.client.mkdir(ds, folder.path("base", "img1"))
             assert tree(vcsim.endpoint, ds, folder.name) is not None
