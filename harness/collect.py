@@ -13,6 +13,7 @@ from .adapters import label_of
 from .contention.loader import load_contention
 from .contention.runner import ContentionFailure, run_contention
 from .format.errors import ScenarioError, display_path
+from .format.source import YamlError, parse
 from .manifest import expected_failures
 from .scenario import Scenario, load_scenario
 from .scenario.runner import ScenarioFailure, run_scenario
@@ -30,6 +31,18 @@ def is_scenario_file(path: Path) -> bool:
 def is_contention_file(path: Path) -> bool:
     folders = path.parts[:-1]
     return path.suffix in SUFFIXES and "scenarios" in folders and "contention" in folders
+
+
+def named_kind(path: Path) -> str | None:
+    """A YAML file named on the command line (a scenario the explorer wrote,
+    say) wherever it lies: ``contention`` if it has actors, else ``scenario``."""
+    if path.suffix not in SUFFIXES:
+        return None
+    try:
+        data = parse(path.read_text()).data
+    except (OSError, UnicodeDecodeError, YamlError):
+        return "scenario"  # its loading names what is wrong
+    return "contention" if isinstance(data, dict) and "actors" in data else "scenario"
 
 
 class ScenarioFile(pytest.File):

@@ -19,7 +19,13 @@ from sim.backends import BACKENDS
 from . import worker_simulator
 from .adapters import UnknownImplementation
 from .adapters import get as get_implementation
-from .collect import ContentionFile, ScenarioFile, is_contention_file, is_scenario_file
+from .collect import (
+    ContentionFile,
+    ScenarioFile,
+    is_contention_file,
+    is_scenario_file,
+    named_kind,
+)
 from .contention.runner import SCHEDULES
 from .manifest import MANIFEST_DIR
 from .report.plugin import ScenarioReport
@@ -77,11 +83,20 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
-    if is_scenario_file(file_path):
+    kind = ("scenario" if is_scenario_file(file_path) else
+            "contention" if is_contention_file(file_path) else
+            named_kind(file_path) if _named(parent.config, file_path) else None)
+    if kind == "scenario":
         return ScenarioFile.from_parent(parent, path=file_path)
-    if is_contention_file(file_path):
+    if kind == "contention":
         return ContentionFile.from_parent(parent, path=file_path)
     return None
+
+
+def _named(config: pytest.Config, path: Path) -> bool:
+    """Whether ``path`` itself is one of the command line's arguments."""
+    here = config.invocation_params.dir
+    return any((here / arg.split("::")[0]).resolve() == path.resolve() for arg in config.args)
 
 
 @pytest.hookimpl(trylast=True)

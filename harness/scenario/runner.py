@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,10 +86,16 @@ class Run:
         return self.nodes[name]
 
     def run(self) -> list[StepRecord]:
-        for index, step in enumerate(self.scenario.steps):
-            self._index = index
-            self.records.append(StepRecord(index, step, step.run(self)))
+        for step in self.scenario.steps:
+            self.step(step)
         return self.records
+
+    def step(self, step: Step) -> StepRecord:
+        """Run one more step; ScenarioFailure if it does not do what it says."""
+        self._index = len(self.records)
+        record = StepRecord(self._index, step, step.run(self))
+        self.records.append(record)
+        return record
 
     def fail(self, step: Step, message: str, diff: str = "") -> ScenarioFailure:
         return ScenarioFailure(self.scenario, step, self._index, message, self.records, diff)
@@ -112,14 +119,25 @@ class Run:
 
 def run_scenario(scenario: Scenario, implementation: Implementation,
                  endpoint: Endpoint, root_prefix: str = "") -> list[StepRecord]:
-    """Lay out, run every step, clean up; ScenarioFailure on the first miss.
+    """Lay out, run every step, clean up; ScenarioFailure on the first miss."""
+    with open_run(scenario, implementation, endpoint, root_prefix) as run:
+        return run.run()
+
+
+@contextmanager
+def open_run(scenario: Scenario, implementation: Implementation, endpoint: Endpoint,
+             root_prefix: str = "", *, control: bool | None = None) -> Iterator[Run]:
+    """A run with the scenario's cache laid out and its clock frozen, ready
+    for its steps (``Run.run``) or for steps one at a time (``Run.step``).
 
     The scenario lives in a run folder of its own on each datastore (below
     ``root_prefix``, the session's run folder on a real vCenter), so
-    scenarios can run side by side on one simulator.
+    scenarios can run side by side on one simulator. ``control``: whether
+    the run uses the control API (default: whether the scenario's steps do).
     """
+    uses_control = scenario.uses_control if control is None else control
     with RunFolder.new(endpoint, parent=root_prefix, datastores=scenario.config.datastores,
-                       control=scenario.uses_control, who=display_path(scenario.path)) as folder, \
+                       control=uses_control, who=display_path(scenario.path)) as folder, \
             temporary_directory("locks") as locks, frozen_at(scenario.start) as clock:
         if scenario.config.latency is not None:
             folder.control.set_latency(**scenario.config.latency.control_arguments())
@@ -127,7 +145,7 @@ def run_scenario(scenario: Scenario, implementation: Implementation,
         for ds, state in scenario.cache.items():
             lay_out(folder.client, ds, run.base_folder(state.folder), state.tree())
         try:
-            return run.run()
+            yield run
         finally:
             for node in run.nodes.values():
                 node.close()

@@ -3,9 +3,7 @@ datastore HTTP interface (never the implementation under test)."""
 
 from __future__ import annotations
 
-import http.client
 import logging
-import ssl
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -13,6 +11,7 @@ from urllib.parse import quote, urlencode
 from pyVmomi import vim
 
 from sim import Endpoint
+from sim.transport import open_connection
 
 from .session import TaskError, cookie, wait_for_task
 
@@ -78,13 +77,7 @@ class DatastoreClient:
         """Write a file through the datastore HTTP interface (``/folder``)."""
         dc, _ = self._where(datastore)
         query = urlencode({"dcPath": dc.name, "dsName": datastore})
-        context = ssl.create_default_context()
-        if self.endpoint.insecure:
-            context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
-        conn_cls = (http.client.HTTPSConnection if self.endpoint.scheme == "https"
-                    else http.client.HTTPConnection)
-        kwargs = {"context": context} if self.endpoint.scheme == "https" else {}
-        conn = conn_cls(self.endpoint.host, self.endpoint.port, timeout=30, **kwargs)
+        conn = open_connection(self.endpoint, timeout=30)
         try:
             conn.request("PUT", f"/folder/{quote(path)}?{query}", body=data, headers={
                 "Cookie": cookie(self.si),  # the session, for a real vCenter
