@@ -231,9 +231,9 @@ class ImageCacheManager:
             return
         try:
             self._files.delete(ds, path)
-        except FileNotFound:
-            log.debug("%s: already deleted", path)
         except ImageCacheError:
+            # FileNotFound included: only a listing tells whether the image
+            # is gone; if not, our claim must not stay behind.
             if not self._settle(ds, path, mark, claim):
                 raise
             log.debug("%s: deleted, though the answer was lost", path)

@@ -111,8 +111,9 @@ def connect(url: str, *, insecure: bool = False, timeout: float = 60.0) -> Sessi
             port=parts.port or (443 if parts.scheme == "https" else 80),
             path=parts.path or "/sdk", user=username, pwd=password,
             disableSslCertValidation=insecure, httpConnectionTimeout=timeout)
+        # Reading the service content is a call too: its fault is ours to translate.
+        return Session(si, username, password)
     except vmodl.MethodFault as fault:
         raise from_vim_fault(fault) from fault
     except (*_IO_ERRORS, OSError) as exc:
         raise ConnectionLost(f"cannot reach {parts.hostname}:{parts.port}: {exc}") from exc
-    return Session(si, username, password)

@@ -39,6 +39,14 @@ def _known_fields(cls: type, data: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if k in names}
 
 
+def session_digest(cookie: str) -> str:
+    """The digest the trace records for the session with this cookie value
+    (or ``vmware_soap_session=...`` header)."""
+    match = re.search(r"vmware_soap_session=\"?([^\";]+)", cookie)
+    value = match.group(1) if match else cookie
+    return hashlib.sha256(value.encode()).hexdigest()[:12]
+
+
 class ControlError(SimulatorError):
     """The control API refused a request, or there is none at the endpoint."""
 
@@ -60,6 +68,7 @@ class Call:
     session: str = ""  # a digest of the session cookie
     injected: str = ""  # the fault a harness rule injected
     rule: int = 0
+    exempt: bool = False  # from an exempt session (an observer): no rule counts it
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Call:
@@ -183,10 +192,7 @@ class Control:
         """Never fault, delay or end the session with this cookie value (or a
         ``vmware_soap_session=...`` header): for an observer such as the
         harness's own datastore inspector."""
-        match = re.search(r"vmware_soap_session=\"?([^\";]+)", cookie)
-        value = match.group(1) if match else cookie
-        digest = hashlib.sha256(value.encode()).hexdigest()[:12]
-        self._request("POST", "sessions/exempt", {"session": digest})
+        self._request("POST", "sessions/exempt", {"session": session_digest(cookie)})
 
     # -- schedules ------------------------------------------------------------
 

@@ -2,14 +2,17 @@
 
 ``--impl`` takes a registered name (entry-point group
 ``imagecache_harness.implementations``: ``refimpl``, ``original`` and any
-installed package's), ``module:factory``, or ``cmd:<command line>`` for a
-process speaking the protocol (docs/protocol.md); ``label=<any of these>``
+installed package's), ``module:factory``, ``cmd:<command line>`` for a
+process speaking the protocol (docs/protocol.md), or ``mutant:<name>`` for
+one of the harness's mutants (``mutants.py``); ``label=<any of these>``
 names it (the label also picks ``scenarios/expectations/<label>.yaml``).
 """
 
 from __future__ import annotations
 
 import importlib
+import shlex
+import sys
 from importlib.metadata import entry_points
 
 from .base import (
@@ -21,6 +24,8 @@ from .base import (
     NodeSetup,
 )
 from .command_adapter import CommandImplementation
+from .mutants import MUTANTS
+from .mutants import __name__ as MUTANTS_MODULE
 
 GROUP = "imagecache_harness.implementations"
 
@@ -50,6 +55,13 @@ def get(spec: str) -> Implementation:
     target = spec[len(label) + 1:] if label != spec else spec
     if target.startswith("cmd:"):
         return CommandImplementation(target[len("cmd:"):], name=label)
+    if target.startswith("mutant:"):
+        name = target[len("mutant:"):]
+        if name not in MUTANTS:
+            raise UnknownImplementation(f"unknown mutant {name!r}: one of "
+                                        f"{', '.join(MUTANTS)}")
+        return CommandImplementation(shlex.join([sys.executable, "-m", MUTANTS_MODULE,
+                                                 name]), name=label)
     if target in registered():
         target = registered()[target]
     module_name, sep, factory = target.partition(":")

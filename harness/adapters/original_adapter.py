@@ -26,7 +26,7 @@ def _translate(call: Callable[[], T]) -> T:
 
 class OriginalNode:
     def __init__(self, setup: NodeSetup) -> None:
-        self._session = OriginalSession(setup.endpoint)
+        self._session = _translate(lambda: OriginalSession(setup.endpoint))
         clock = setup.clock
         self._manager = OriginalImageCacheManager(
             self._session, setup.base_folder, setup.lock_path, setup.age_seconds,

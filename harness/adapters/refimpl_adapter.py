@@ -23,7 +23,8 @@ def _translate(call: Callable[[], T]) -> T:
 
 class RefimplNode:
     def __init__(self, setup: NodeSetup) -> None:
-        self._session = refimpl.connect(setup.endpoint.url, insecure=setup.endpoint.insecure)
+        self._session = _translate(lambda: refimpl.connect(setup.endpoint.url,
+                                                           insecure=setup.endpoint.insecure))
         self._manager = refimpl.ImageCacheManager(
             self._session, setup.base_folder, lock_path=setup.lock_path,
             age_seconds=setup.age_seconds, clock=setup.clock)

@@ -110,6 +110,8 @@ class Prediction:
             return self._enlist(step)
         elif isinstance(step, s.AgeStep):
             return self._age(step)
+        elif isinstance(step, s.CacheFolderStep):
+            return [Outcome(self.world, self.cache_folder(step)[0])]
         elif not isinstance(step, s.TerminateSessionsStep | s.ExpectStep):
             raise Unpredictable(f"the model does not know {type(step).__name__}")
         return [Outcome(self.world)]
@@ -126,11 +128,7 @@ class Prediction:
                                    self.faults, self.root)
 
     def _age(self, step: s.AgeStep) -> list[Outcome]:
-        seen = [i for i in self.instances
-                if (step.sees is None or i.uuid in step.sees)
-                and (step.hosts is None or i.host in step.hosts)]
-        used = frozenset(ref for i in seen for ref in (i.image_ref, i.kernel_id, i.ramdisk_id)
-                         if ref is not None)
+        used = used_images(step.view(self.instances))
         known = [ds for ds in step.datastores if ds in self.datastores]
         if len(known) < len(step.datastores) and not self.variant.lists_each_image:
             return [Outcome(self.world, "not_found")]  # refimpl looks every one up first
@@ -193,6 +191,12 @@ def _error_problem(expected: checker.ErrorExpectation | None, error: str | None)
     if expected.kind not in ("any", error):
         return f"raises {error}, expected {expected.describe()}"
     return None
+
+
+def used_images(instances: list[Instance]) -> frozenset[str]:
+    """Every image an instance uses, as image, kernel or ramdisk (``''`` counts)."""
+    return frozenset(ref for i in instances for ref in (i.image_ref, i.kernel_id, i.ramdisk_id)
+                     if ref is not None)
 
 
 def valid_image_id(image_id: str) -> bool:

@@ -41,7 +41,8 @@ from . import generate as g
 from .model import ORIGINAL, REFERENCE, Base, ModelFault, Outcome, Variant, World
 from .prediction import Prediction, Unpredictable, disagreements
 
-MIN_SHRINK_SECONDS = 20.0
+MIN_SHRINK_SECONDS = 20.0  # a failure found at the end of the budget still shrinks this long
+MAX_EXAMPLES = 100_000  # the budget ends a search, not a count
 
 
 @dataclass
@@ -66,10 +67,14 @@ class Search:
     variant: Variant
     reports: Path
     steps_per_run: int = 12
-    examples_per_seed: int = 10
     shrink: bool = True
-    every_bug: bool = False  # shrink each distinct failure of a seed (slower), or the first
-    shrink_seconds: float = 120.0  # at most, per failure
+    # No new run after the deadline (time.monotonic()), but while a failure
+    # found last shrinks, until shrink_until.
+    deadline: float = float("inf")
+    shrink_until: float = 0.0
+    on_progress: Callable[[Search], None] | None = None  # called at each run
+    # ((operations, steps), failure, document) of the smallest failure of a seed
+    smallest: tuple[tuple[int, int], ScenarioFailure, dict[str, Any]] | None = None
     runs: int = 0
     steps_run: int = 0
     first_failing_steps: int | None = None
@@ -143,15 +148,18 @@ class Explorer(RuleBasedStateMachine):
         self.run.step(step)
 
     def _failed(self, failure: ScenarioFailure, outcomes: list[Outcome]) -> None:
-        """Keep the scenario that failed with the failure, the model's tree
+        """Keep the smallest failing scenario of the search, the model's tree
         after the failing step included: the file states what should happen."""
         assert self.prediction is not None
         config = self.prediction.config
         steps = self.steps + expect_steps(outcomes[0].world, list(config.datastores),
                                           self.prediction.base())
-        failure.explored = document(self.header, steps)  # type: ignore[attr-defined]
+        size = (_operations(steps), len(steps))
+        if self.search.smallest is None or size < self.search.smallest[0]:
+            self.search.smallest = (size, failure, document(self.header, steps))
         if self.search.first_failing_steps is None:
             self.search.first_failing_steps = _operations(steps)
+            self.search.shrink_until = time.monotonic() + MIN_SHRINK_SECONDS
 
     def _take(self, raw: dict[str, Any]) -> None:
         """Run one more step (and the model's), then check the trees."""
@@ -160,7 +168,8 @@ class Explorer(RuleBasedStateMachine):
         step = self._load(raw)
         outcomes = self.prediction.apply(step)
         errors = {o.error for o in outcomes}
-        if kind in ("enlist", "age") and len(errors) == 1 and None not in errors:
+        if kind in ("enlist", "age", "cache_folder") and len(errors) == 1 and \
+                None not in errors:
             raw = {kind: {**spec, "expect_error": {"kind": errors.pop()}}}
             step = self._load(raw)
         self.search.steps_run += 1
@@ -195,6 +204,8 @@ class Explorer(RuleBasedStateMachine):
 
     @initialize(header=g.headers())
     def lay_out(self, header: dict[str, Any]) -> None:
+        if time.monotonic() > max(self.search.deadline, self.search.shrink_until):
+            raise BudgetSpent  # ends the generation, or a shrink, at once
         self.header = header
         # A scenario has steps; this one is not run.
         path = self.search.reports / "explored.yaml"
@@ -204,6 +215,8 @@ class Explorer(RuleBasedStateMachine):
         self.run = self._stack.enter_context(open_run(
             scenario, get_implementation(self.search.impl), self.search.endpoint, control=True))
         self.search.runs += 1
+        if self.search.on_progress is not None:
+            self.search.on_progress(self.search)
         self.prediction = Prediction.of(scenario, self.search.variant,
                                         frozenset(self.run.folder.client.datastores))
         self._check([Outcome(self.prediction.world)])
@@ -214,22 +227,31 @@ class Explorer(RuleBasedStateMachine):
     def _datastores(self) -> list[str]:
         return self.header["config"]["datastores"]
 
-    @rule(data=st.data())
     def enlist(self, data: st.DataObject) -> None:
-        image = data.draw(st.one_of(st.sampled_from(g.IMAGE_IDS),
-                                    st.sampled_from(g.BAD_IMAGE_IDS)) if data.draw(
-            st.integers(0, 9)) == 0 else st.sampled_from(g.IMAGE_IDS))
         self._take({"enlist": {"node": data.draw(st.sampled_from(self._nodes())),
                                "datastore": data.draw(st.sampled_from(self._datastores())),
-                               "image": image}})
+                               "image": data.draw(self._image_ids(data))}})
 
-    @rule(data=st.data())
+    def cache_folder(self, data: st.DataObject) -> None:
+        assert self.prediction is not None
+        spec = {"node": data.draw(st.sampled_from(self._nodes())),
+                "datastore": data.draw(st.sampled_from(self._datastores())),
+                "image": data.draw(self._image_ids(data))}
+        error, name = self.prediction.cache_folder(self._load({"cache_folder": spec}))
+        self._take({"cache_folder": {**spec, "is": name} if error is None else spec})
+
+    @staticmethod
+    def _image_ids(data: st.DataObject) -> st.SearchStrategy[str]:
+        """Mostly cached or cacheable ids; now and then one refimpl refuses."""
+        if data.draw(st.integers(0, 9)) == 0:
+            return st.sampled_from(g.BAD_IMAGE_IDS)
+        return st.sampled_from(g.IMAGE_IDS)
+
     def fetch(self, data: st.DataObject) -> None:
         self._take({"fetch": {"node": data.draw(st.sampled_from(self._nodes())),
                               "datastore": data.draw(st.sampled_from(self._datastores())),
                               "image": data.draw(st.sampled_from(g.IMAGE_IDS))}})
 
-    @rule(data=st.data())
     def age(self, data: st.DataObject) -> None:
         assert self.prediction is not None
         spec: dict[str, Any] = {"node": data.draw(st.sampled_from(self._nodes()))}
@@ -245,11 +267,9 @@ class Explorer(RuleBasedStateMachine):
             spec["hosts"] = data.draw(st.lists(st.sampled_from(self._nodes()), unique=True))
         self._take({"age": spec})
 
-    @rule(data=st.data())
     def instances(self, data: st.DataObject) -> None:
         self._take({"instances": data.draw(g.instance_sets(self._nodes()))})
 
-    @rule(data=st.data())
     def clock(self, data: st.DataObject) -> None:
         age = self.header["config"]["age"]
         seconds = data.draw(st.sampled_from([1, max(age - 1, 1), age or 1, age + 1,
@@ -257,7 +277,6 @@ class Explorer(RuleBasedStateMachine):
         direction = data.draw(st.sampled_from(["advance", "advance", "advance", "back"]))
         self._take({"clock": {direction: seconds}})
 
-    @rule(data=st.data())
     def fault(self, data: st.DataObject) -> None:
         assert self.prediction is not None
         ds = data.draw(st.sampled_from(self._datastores()))
@@ -275,13 +294,30 @@ class Explorer(RuleBasedStateMachine):
             return
         self._take({"fault": candidate.rule()})
 
-    @rule()
-    def clear_faults(self) -> None:
+    def clear_faults(self, data: st.DataObject) -> None:
         self._take({"faults": "clear"})
 
-    @rule()
-    def sessions(self) -> None:
+    def sessions(self, data: st.DataObject) -> None:
         self._take({"sessions": "terminate"})
+
+    # Three rules, each drawing one of its steps by weight: Hypothesis picks
+    # rules alike, and steps that draw nothing (clear the faults, end the
+    # sessions) would otherwise crowd out the operations.
+    @rule(data=st.data())
+    def operation(self, data: st.DataObject) -> None:
+        kind = data.draw(st.sampled_from(["age", "age", "age", "enlist", "enlist", "fetch",
+                                          "cache_folder"]))
+        getattr(self, kind)(data)
+
+    @rule(data=st.data())
+    def world(self, data: st.DataObject) -> None:
+        getattr(self, data.draw(st.sampled_from(["clock", "instances"])))(data)
+
+    @rule(data=st.data())
+    def nemesis(self, data: st.DataObject) -> None:
+        kind = data.draw(st.sampled_from(["fault", "fault", "fault", "clear_faults",
+                                          "sessions"]))
+        getattr(self, kind)(data)
 
     def teardown(self) -> None:
         self._stack.close()
@@ -321,29 +357,32 @@ def search_seed(search: Search, seed: int) -> list[Finding]:
 
     hypothesis_seed(seed)(factory)
     phases = [Phase.generate] + ([Phase.shrink] if search.shrink else [])
-    search.first_failing_steps = None
+    search.first_failing_steps, search.shrink_until, search.smallest = None, 0.0, None
     try:
-        with shrink_time_limit(search.shrink_seconds):
+        with shrink_time_limit(max(search.deadline - time.monotonic(), MIN_SHRINK_SECONDS)):
             run_state_machine_as_test(factory, settings=settings(
-                max_examples=search.examples_per_seed,
+                max_examples=MAX_EXAMPLES,
                 stateful_step_count=search.steps_per_run, deadline=None, database=None,
                 phases=phases, verbosity=Verbosity.quiet,
                 suppress_health_check=list(HealthCheck), print_blob=False,
-                report_multiple_bugs=search.every_bug))
-    except ScenarioFailure as failure:
-        return [_write(search, failure, seed)]
-    except ExceptionGroup as group:  # several distinct failures, each shrunk
-        failures, rest = group.split(ScenarioFailure)
-        if rest is not None:
-            raise rest from None
-        return [_write(search, f, seed) for f in failures.exceptions]
-    return []
+                report_multiple_bugs=False))
+    except (ScenarioFailure, BudgetSpent):
+        pass  # the smallest failure seen is the one to write
+    if search.smallest is None:
+        return []
+    _, failure, doc = search.smallest
+    return [_write(search, failure, doc, seed)]
 
 
-def _write(search: Search, failure: ScenarioFailure, seed: int) -> Finding:
+class BudgetSpent(KeyboardInterrupt):
+    """Raised in a run that would start past the budget. Hypothesis takes any
+    other exception for a failure (or its data for flaky), and lets only an
+    interruption through at once, unrecorded: the search is interrupted."""
+
+
+def _write(search: Search, failure: ScenarioFailure, doc: dict[str, Any], seed: int) -> Finding:
     """Write the failing scenario into the corpus's format and replay it: the
     report is the replay's, against the file as written."""
-    doc = failure.explored  # type: ignore[attr-defined]
     digest = hashlib.sha256(dump(doc).encode()).hexdigest()[:8]
     name = f"explored-{_slug(label_of(search.impl))}-{digest}"
     first = failure.message.splitlines()[0]
@@ -379,15 +418,10 @@ def _slug(text: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in text)[:40]
 
 
-def explore(search: Search, *, seed: int, budget_s: float,
-            on_progress: Callable[[Search, float], None] | None = None) -> Search:
+def explore(search: Search, *, seed: int, budget_s: float) -> Search:
     """Search seed after seed until the budget is spent."""
-    deadline = time.monotonic() + budget_s
-    while time.monotonic() < deadline:
-        # Shrinking takes what is left of the budget, a minimum granted.
-        search.shrink_seconds = max(deadline - time.monotonic(), MIN_SHRINK_SECONDS)
+    search.deadline = time.monotonic() + budget_s
+    while time.monotonic() < search.deadline:
         search.findings += search_seed(search, seed)
         seed += 1
-        if on_progress is not None:
-            on_progress(search, deadline - time.monotonic())
     return search

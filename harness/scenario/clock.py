@@ -10,8 +10,10 @@ from freezegun import freeze_time
 
 # freezegun swaps ``datetime`` and the time functions in every loaded module
 # it is not told to ignore. pyVmomi then cannot parse any dateTime (see
-# vcsim-facts.md); xdist's and execnet's threads need real time.
-KEEP_REAL_TIME = ["pyVmomi", "pyVim", "execnet", "xdist", "docker", "urllib3", "requests"]
+# vcsim-facts.md); xdist's and execnet's threads need real time, and so do
+# the explorer's budget and progress, measured while a scenario runs.
+KEEP_REAL_TIME = ["pyVmomi", "pyVim", "execnet", "xdist", "docker", "urllib3", "requests",
+                  "harness.explore"]
 
 
 class ScenarioClock:

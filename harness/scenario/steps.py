@@ -220,10 +220,13 @@ class AgeStep(Step, key="age"):
         view += "" if self.hosts is None else f" seeing hosts {list(self.hosts)}"
         return f"age by {self.node} on {list(self.datastores)}{view}"
 
-    def run(self, run: StepRun) -> str:
-        seen = [i for i in run.instances
-                if (self.sees is None or i.uuid in self.sees)
+    def view(self, instances: list[Instance]) -> list[Instance]:
+        """The instances this pass is given, of the current ones."""
+        return [i for i in instances if (self.sees is None or i.uuid in self.sees)
                 and (self.hosts is None or i.host in self.hosts)]
+
+    def run(self, run: StepRun) -> str:
+        seen = self.view(run.instances)
         return run.call(self, self.expect_error,
                         lambda: run.node(self.node).age(seen, self.datastores))
 

@@ -50,11 +50,12 @@ func (h *harness) serveSOAP(next http.Handler, w http.ResponseWriter, r *http.Re
 	}
 	h.sessions.saw(cookie)
 	c.Session, c.Client = sessionDigest(cookie), r.RemoteAddr
+	c.Exempt = h.sessions.isExempt(cookie)
 	actor := r.Header.Get(actorHeader)
 	rec := h.trace.begin(c)
 
 	var d *decision
-	if !h.sessions.isExempt(cookie) {
+	if !c.Exempt {
 		h.pause(actor, h.latency.of(c.Method))
 		d = h.faults.decide(rec, thisRef(c.This))
 	} else {

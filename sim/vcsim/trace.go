@@ -37,6 +37,9 @@ type call struct {
 	Outcome     string `json:"outcome"`            // "ok", a fault name, or "dropped"
 	Injected    string `json:"injected,omitempty"` // the harness rule's fault, if one fired
 	Rule        int    `json:"rule,omitempty"`
+	// From a session spared from faults and latency (an observer's): no
+	// rule counts or fires on it.
+	Exempt bool `json:"exempt,omitempty"`
 }
 
 func parseCall(body []byte) call {

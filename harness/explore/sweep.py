@@ -1,0 +1,251 @@
+"""The fault sweep: run a scenario once with the call trace on, then once
+per call site x fault kind, injecting exactly at that call (the rule's
+``skip`` and ``count`` on its method and path), and check what must hold
+whatever the fault (``properties``).
+
+A call site is one SOAP call the implementation made in the fault-free run
+(the harness's own sessions are exempt and do not count): its method, its
+datastore path relative to the run folder, and which of the calls matching
+both it was. Calls made while waiting for a task (``RetrievePropertiesEx``,
+``WaitForUpdatesEx``) are call sites like any other.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sim import Call, Endpoint
+from sim.control import FAULTS
+
+from ..adapters import ImplementationBroken, ImplementationError
+from ..adapters import get as get_implementation
+from ..format.config import Config
+from ..scenario import steps as s
+from ..scenario.model import Scenario
+from ..scenario.runner import Run, open_run
+from ..vsphere import inspector
+from . import properties
+from .properties import Contract, Seen, Trees
+
+DELAY_MS = 300  # what delay and delay_after add: past a poll interval, short of a timeout
+
+
+@dataclass(frozen=True)
+class Site:
+    """One call of the fault-free run, as a fault rule can single it out."""
+
+    method: str
+    path: str  # relative to the run folder; "" for a call without one
+    occurrence: int  # of the calls the rule matches (this method, and this path if any)
+
+    def rule(self, fault: str) -> dict[str, Any]:
+        return {"fault": fault, "method": self.method,
+                **({"path": self.path} if self.path else {}),
+                "skip": self.occurrence, "count": 1,
+                **({"delay_ms": DELAY_MS} if fault.startswith("delay") else {})}
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path or '(no path)'} #{self.occurrence + 1}"
+
+    @classmethod
+    def parse(cls, text: str) -> Site:
+        """The inverse of ``str``, for a replay line."""
+        method, rest = text.split(" ", 1)
+        path, number = rest.rsplit(" #", 1)
+        return cls(method, "" if path == "(no path)" else path, int(number) - 1)
+
+
+def call_sites(calls: Iterable[Call], root: str) -> list[Site]:
+    """The implementation's calls, in order, as sites (``root``: the run folder)."""
+    sites, seen = [], []
+    for call in calls:
+        if call.exempt:
+            continue
+        path = unscoped(call.path, root)
+        occurrence = sum(1 for m, p in seen if m == call.method and (not path or p == path))
+        sites.append(Site(call.method, path, occurrence))
+        seen.append((call.method, path))
+    return sites
+
+
+def unscoped(path: str, root: str) -> str:
+    """``[ds] <root>/rest`` as the scenario writes it: ``[ds] rest``."""
+    head, sep, rest = path.partition("] ")
+    if not sep:
+        return path
+    return f"{head}] {rest.removeprefix(root + '/')}"
+
+
+@dataclass
+class Finding:
+    site: Site
+    fault: str
+    problems: list[str]
+
+    def replay(self, scenario: Path, impl: str) -> str:
+        return (f"python -m harness.explore sweep {scenario} --impl '{impl}' "
+                f"--site '{self.site}' --fault {self.fault}")
+
+
+@dataclass
+class Sweep:
+    """A sweep's progress and result."""
+
+    scenario: Path
+    impl: str
+    sites: list[Site] = field(default_factory=list)
+    runs: int = 0
+    done: int = 0  # site x fault pairs run
+    planned: int = 0
+    fault_free: list[str] = field(default_factory=list)  # what breaks without any fault
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def covered(self) -> str:
+        return f"{self.done} of {self.planned} call site x fault pairs ({len(self.sites)} " \
+               f"sites x {len(FAULTS)} kinds)"
+
+
+# -- a sequential scenario, observed step by step ---------------------------
+
+
+def base_folders(scenario: Scenario) -> list[tuple[str, str]]:
+    """Every base folder the scenario's nodes and layout use, per datastore."""
+    config = scenario.config
+    folders = {config.base_folder_of(n) for n in config.nodes}
+    folders |= {state.folder for state in scenario.cache.values() if state.folder}
+    return sorted((ds, f) for ds in config.datastores for f in folders)
+
+
+def observe(scenario: Scenario, impl: str, endpoint: Endpoint,
+            rule: dict[str, Any] | None = None) -> tuple[properties.Run, list[Call], str]:
+    """Run the scenario's operations (its expectations aside) with ``rule``
+    injected, the trees read after each, then clear the faults and run the
+    two convergence passes. The run, the calls, and the run folder's name."""
+    keys = base_folders(scenario)
+    result = properties.Run()
+    with open_run(scenario, get_implementation(impl), endpoint, control=True) as run:
+        control = run.folder.control
+        control.reset_trace()
+        if rule is not None:
+            run.folder.add_fault(rule)
+        trees = _read(run, keys)
+        operations = [step for step in scenario.steps if not isinstance(step, s.ExpectStep)]
+        for index, step in enumerate(operations):
+            seen = _step(run, step, index, trees)
+            seen.after = trees = _read(run, keys)
+            result.steps.append(seen)
+        calls = control.trace().calls
+        control.clear_faults()
+        result.converged = _converge(run, scenario.config, keys)
+        return result, calls, run.folder.name
+
+
+def _read(run: Run, keys: list[tuple[str, str]]) -> Trees:
+    client = run.folder.client
+    return {(ds, folder): inspector.read(client, ds, run.base_folder(folder))
+            if ds in client.datastores else None for ds, folder in keys}
+
+
+def _step(run: Run, step: s.Step, index: int, before: Trees) -> Seen:
+    seen = Seen(index, step.key, step.describe(), before, before)
+    node = getattr(step, "node", None)
+    if node is not None:
+        seen.node_base = run.config.base_folder_of(run.config.node(node))
+        try:
+            run.node(node)  # opened before its first operation: logging in is no part of it
+        except Exception as exc:
+            seen.op = "open"
+            _failed(seen, exc)
+            return seen
+    try:
+        if isinstance(step, s.EnlistStep):
+            seen.image, seen.datastores = step.image, (step.datastore,)
+            run.node(step.node).enlist(step.datastore, step.image)
+        elif isinstance(step, s.AgeStep):
+            view = step.view(run.instances)
+            seen.used = frozenset(r for i in view for r in (i.image_ref, i.kernel_id,
+                                                            i.ramdisk_id) if r is not None)
+            seen.datastores = step.datastores
+            seen.now = run.clock.reader(run.config.node(step.node).clock_offset)()
+            run.node(step.node).age(view, step.datastores)
+        elif isinstance(step, s.CacheFolderStep):
+            run.node(step.node).cache_folder(step.datastore, step.image)
+        else:
+            step.run(run)
+    except Exception as exc:
+        _failed(seen, exc)
+    return seen
+
+
+def _failed(seen: Seen, exc: Exception) -> None:
+    if isinstance(exc, ImplementationError):
+        seen.error, seen.message = exc.kind, f"{exc.kind}: {exc}"
+        return
+    # ImplementationBroken, or what an in-process implementation lets escape
+    # outside the interface's errors (a raw pyVmomi fault, say).
+    seen.broke = True
+    text = str(exc) if isinstance(exc, ImplementationBroken) else \
+        f"{type(exc).__module__}.{type(exc).__qualname__}: {exc}"
+    seen.message = " ".join(text.split())[:300]
+
+
+def _converge(run: Run, config: Config, keys: list[tuple[str, str]]) -> Trees:
+    """Two passes by the first node seeing every current instance, the second
+    one age and a second later: what any fault should have given way to."""
+    for advance in (timedelta(0), config.age + timedelta(seconds=1)):
+        run.clock.advance(advance)
+        # A pass that fails leaves the trees to say what it did.
+        with contextlib.suppress(Exception):
+            run.node(config.nodes[0].name).age(run.instances, config.datastores)
+    return _read(run, keys)
+
+
+def sweep_scenario(scenario: Scenario, impl: str, endpoint: Endpoint, contract: Contract, *,
+                   budget_s: float = float("inf"), only: tuple[Site, str] | None = None,
+                   on_progress: Callable[[Sweep], None] | None = None) -> Sweep:
+    """Sweep a sequential scenario (``only``: that one site and fault)."""
+    sweep = Sweep(scenario.path, impl)
+    deadline = time.monotonic() + budget_s
+    fault_free, calls, root = observe(scenario, impl, endpoint)
+    sweep.runs += 1
+    for seen in fault_free.steps:
+        sweep.fault_free += [f"step {seen.index + 1} ({seen.describe}): {p}"
+                             for p in properties.invariants(seen, scenario.config.age)]
+    sweep.sites = call_sites(calls, root)
+    pairs = [only] if only is not None else list(pairs_in_order(sweep.sites))
+    sweep.planned = len(pairs)
+    for site, fault in pairs:
+        if time.monotonic() > deadline:
+            break
+        run, _, _ = observe(scenario, impl, endpoint, site.rule(fault))
+        sweep.runs += 1
+        sweep.done += 1
+        found = properties.findings(run, fault_free, scenario.config.age, contract)
+        if found:
+            sweep.findings.append(Finding(site, fault, found))
+        if on_progress is not None:
+            on_progress(sweep)
+    return sweep
+
+
+def with_rule(scenario: Any, rule: dict[str, Any]) -> Any:
+    """A contention scenario with one more fault rule."""
+    return replace(scenario, faults=(*scenario.faults, rule))
+
+
+def pairs_in_order(sites: list[Site]) -> Iterator[tuple[Site, str]]:
+    """Every site with every fault kind, distinct (method, path) first: a
+    budget that stops early has covered each kind of call once."""
+    first = {(site.method, site.path): site for site in reversed(sites)}
+    ordered = sorted(sites, key=lambda site: (first[(site.method, site.path)] is not site,
+                                              sites.index(site)))
+    for site in ordered:
+        for fault in FAULTS:
+            yield site, fault
