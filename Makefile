@@ -14,7 +14,8 @@ PYTEST_ARGS ?=
 IMPLS       ?= refimpl
 IMPL_ARGS    = $(foreach impl,$(IMPLS),--impl $(impl))
 
-.PHONY: help setup nova-env vcsim image test run conformance race race-search lint clean \
+.PHONY: help setup nova-env vcsim image test run conformance race race-search explore sweep \
+	lint clean \
 	_test-in-engine _run-in-engine
 
 help:
@@ -26,6 +27,8 @@ help:
 	@echo "make conformance  the scenarios against refimpl, the original and upstream Nova"
 	@echo "make race SCENARIO=f.yaml SEED=n IMPL=original [SCHEDULE=free]   replay one contention run"
 	@echo "make race-search SCENARIO=f.yaml IMPL=original BUDGET=120   search seeds for a violation"
+	@echo "make explore IMPL=refimpl BUDGET=120 [SEED=n] [MODE=all|sequential|races]   search for bugs"
+	@echo "make sweep SCENARIO=f.yaml IMPL=refimpl [BUDGET=s]   every fault at every call of a scenario"
 	@echo "make image   build the simulator's Docker image FROM scratch"
 	@echo "make lint    ruff, and lint-imports (imports flow down only, no cycles)"
 	@echo "make clean   remove the venv, caches and reports"
@@ -96,6 +99,21 @@ race: vcsim
 race-search: vcsim
 	@test -n "$(SCENARIO)" || { echo "usage: make race-search SCENARIO=scenarios/contention/x.yaml IMPL=original BUDGET=120" >&2; exit 2; }
 	$(PY) -m harness.contention.search $(SCENARIO) --impl "$(IMPL)" --budget $(BUDGET) $(SCHEDULE_ARG)
+
+# The explorer: a search for bugs nobody wrote a scenario for (generated
+# scenarios against the model, generated races), spread over xdist workers;
+# and a sweep of one scenario with every fault at every call.
+MODE ?= all
+explore: vcsim
+	$(PY) -m pytest harness/explore -p no:cacheprovider -n auto --explore "$(IMPL)" \
+		--explore-budget $(BUDGET) --explore-seed $(SEED) --explore-mode $(MODE) \
+		--scenario-report=$(REPORTS) $(PYTEST_ARGS)
+
+sweep: vcsim
+	@test -n "$(SCENARIO)" || { echo "usage: make sweep SCENARIO=scenarios/x.yaml IMPL=refimpl [BUDGET=s]" >&2; exit 2; }
+	$(PY) -m pytest $(SCENARIO) -p no:cacheprovider -n auto --sweep --impl "$(IMPL)" \
+		$(if $(filter command line,$(origin BUDGET)),--sweep-budget $(BUDGET)) \
+		--scenario-report=$(REPORTS) $(PYTEST_ARGS)
 
 # Every implementation side by side, with the report.
 conformance: vcsim nova-env

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from sim import Endpoint
 
 from . import worker_simulator
 from .adapters import get as get_implementation
 from .adapters import label_of
 from .contention.loader import load_contention
 from .contention.runner import ContentionFailure, run_contention
+from .explore import searches
+from .explore.report import Part, ProgressBoard
 from .format.errors import ScenarioError, display_path
 from .format.source import YamlError, parse
 from .manifest import expected_failures
@@ -69,7 +74,13 @@ class ScenarioFile(pytest.File):
         for impl in impls:
             label = label_of(impl)
             name = scenario.name if len(impls) == 1 else f"{scenario.name}[{label}]"
-            yield self.make_item(name, scenario, impl)
+            if self.config.getoption("sweep"):
+                count = shards(self.config)
+                for k in range(count):
+                    yield SweepItem.from_parent(self, name=f"{name}[sweep {k + 1}/{count}]",
+                                                scenario=scenario, impl=impl, shard=(k, count))
+            else:
+                yield self.make_item(name, scenario, impl)
 
 
 class ContentionFile(ScenarioFile):
@@ -144,6 +155,119 @@ class ContentionItem(ScenarioItem):
         if isinstance(excinfo.value, ContentionFailure):
             return excinfo.value.render()
         return super().repr_failure(excinfo, style=style)
+
+
+def shards(config: pytest.Config) -> int:
+    """Into how many items a search is cut: one per xdist worker."""
+    workerinput = getattr(config, "workerinput", None)
+    return int(workerinput["workercount"]) if workerinput else 1
+
+
+def reports_of(config: pytest.Config) -> Path:
+    return Path(config.getoption("scenario_report") or "reports") / "explore"
+
+
+class SearchFailure(AssertionError):
+    """A search found something: the report part says what and how to replay it."""
+
+    def __init__(self, part: Part) -> None:
+        self.part = part
+        super().__init__(f"{len(part.findings)} finding(s)")
+
+    def render(self) -> str:
+        lines = [f"{self.part.kind} [{self.part.impl}]: {len(self.part.findings)} finding(s) "
+                 f"in {self.part.runs} runs"]
+        for found in self.part.findings:
+            lines += ["", found.what] + ([f"  file:     {found.file}"] if found.file else [])
+            lines += [f"  timeline: {found.timeline}"] if found.timeline else []
+            lines += [f"  replay:   {found.replay}"]
+            lines += [f"  {line}" for line in found.report.splitlines()[1:12]]
+        return "\n".join(lines)
+
+
+class SearchItem(pytest.Item):
+    """A search with a budget: its report part travels to the controller
+    in the user properties (with xdist too), which merges them."""
+
+    def search(self, endpoint: Endpoint, progress: searches.Progress) -> Part:
+        raise NotImplementedError
+
+    def runtest(self) -> None:
+        board = ProgressBoard(reports_of(self.config) / ".progress")
+        name = "".join(c if c.isalnum() else "_" for c in self.nodeid)
+        part = self.search(worker_simulator.simulator(self.config).endpoint,
+                           lambda runs, found: board.post(name, runs, found))
+        self.user_properties.append(("explore", json.dumps(part.to_json())))
+        if part.findings:
+            raise SearchFailure(part)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style=None) -> str:
+        if isinstance(excinfo.value, SearchFailure):
+            return excinfo.value.render()
+        return super().repr_failure(excinfo, style=style)
+
+
+class SweepItem(SearchItem):
+    """A scenario swept with every fault at every call (a shard of it)."""
+
+    def __init__(self, *, scenario: Any, impl: str, shard: tuple[int, int],
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.scenario, self.impl, self.shard = scenario, impl, shard
+        _register_marker(self.config, "sweep")
+        self.add_marker("sweep")
+
+    def search(self, endpoint: Endpoint, progress: searches.Progress) -> Part:
+        return searches.sweep(self.scenario.path, self.impl, endpoint,
+                              budget_s=self.config.getoption("sweep_budget"),
+                              reports=reports_of(self.config), seed=self.config.getoption("seed"),
+                              shard=self.shard, progress=progress)
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, self.scenario.line - 1, f"sweep {self.name}"
+
+
+class ExploreItem(SearchItem):
+    """A shard of a generated search (sequential scenarios or races) with
+    its share of the budget and seeds of its own."""
+
+    def __init__(self, *, impl: str, mode: str, seed: int, budget_s: float,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.impl, self.mode, self.seed, self.budget_s = impl, mode, seed, budget_s
+        _register_marker(self.config, "explore")
+        self.add_marker("explore")
+
+    def search(self, endpoint: Endpoint, progress: searches.Progress) -> Part:
+        run = getattr(searches, self.mode)  # sequential, races or sweeps
+        return run(self.impl, endpoint, seed=self.seed, budget_s=self.budget_s,
+                   reports=reports_of(self.config), progress=progress)
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return Path(__file__), 0, self.name
+
+
+def explore_items(session: pytest.Session) -> list[pytest.Item]:
+    """The items of ``--explore``: per implementation and mode, one shard per
+    xdist worker, each with its share of the budget so that the whole search
+    takes the budget's wall time; ``--explore-shard K/N`` (separate machines)
+    moves the seeds apart."""
+    config = session.config
+    count = shards(config)
+    modes = searches.MODES if config.getoption("explore_mode") == "all" else (
+        config.getoption("explore_mode"),)
+    impls = config.getoption("explore")
+    items: list[pytest.Item] = []
+    share = config.getoption("explore_budget") / (len(modes) * len(impls))
+    shard = config.getoption("explore_shard")[0]
+    for impl in impls:
+        for mode in modes:
+            for k in range(count):
+                seed = config.getoption("explore_seed") + 1000 * (k + count * shard)
+                items.append(ExploreItem.from_parent(
+                    session, name=f"explore[{label_of(impl)}-{mode}-{k + 1}of{count}]",
+                    impl=impl, mode=mode, seed=seed, budget_s=share))
+    return items
 
 
 class InvalidScenario(pytest.Item):

@@ -7,6 +7,7 @@ controller reaps what crashed workers left behind.
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,13 +23,16 @@ from .adapters import get as get_implementation
 from .collect import (
     ContentionFile,
     ScenarioFile,
+    explore_items,
     is_contention_file,
     is_scenario_file,
     named_kind,
+    reports_of,
 )
 from .contention.runner import SCHEDULES
+from .explore import searches
 from .manifest import MANIFEST_DIR
-from .report.plugin import ScenarioReport
+from .report.plugin import ExploreReport, ScenarioReport
 from .vsphere import session as vsphere_session
 
 
@@ -67,6 +71,26 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "(parallel, real time); default: each scenario's own")
     group.addoption("--scenario-report", default=None, metavar="DIR",
                     help="write summary.md and summary.json of the scenario run to DIR")
+    group = parser.getgroup("explore", "the explorer: searching for bugs (harness/explore)")
+    group.addoption("--sweep", action="store_true",
+                    help="sweep the selected scenarios instead of running them: every fault "
+                         "kind at every call the implementation makes, checked against what "
+                         "must hold whatever the fault")
+    group.addoption("--sweep-budget", type=float, default=float("inf"), metavar="SECONDS",
+                    help="stop each scenario's sweep after this long (default: never)")
+    group.addoption("--explore", action="append", default=None, metavar="SPEC",
+                    help="search this implementation for bugs instead of running the "
+                         "collected tests: generated scenarios against the model, generated "
+                         "races (repeatable)")
+    group.addoption("--explore-budget", type=float, default=120.0, metavar="SECONDS",
+                    help="the search's wall time, split over modes, implementations and "
+                         "xdist workers (default: %(default)s)")
+    group.addoption("--explore-seed", type=int, default=1, metavar="N")
+    group.addoption("--explore-mode", choices=("all", *searches.MODES), default="all")
+    group.addoption("--explore-shard", type=_shard, default=(0, 1), metavar="K/N",
+                    help="this run is shard K (from 0) of N runs on separate machines: its "
+                         "seeds are its own; merge their summaries with python -m "
+                         "harness.explore merge")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -77,9 +101,32 @@ def pytest_configure(config: pytest.Config) -> None:
             get_implementation(spec)
         except UnknownImplementation as exc:
             raise pytest.UsageError(str(exc)) from None
+    for spec in config.getoption("explore") or []:
+        try:
+            get_implementation(spec)
+        except UnknownImplementation as exc:
+            raise pytest.UsageError(str(exc)) from None
     report_dir = config.getoption("scenario_report")
     if report_dir and not hasattr(config, "workerinput"):
         config.pluginmanager.register(ScenarioReport(Path(report_dir)), "scenario-report")
+    if (config.getoption("explore") or config.getoption("sweep")) and \
+            not hasattr(config, "workerinput"):
+        config.pluginmanager.register(ExploreReport(reports_of(config),
+                                                    config.getoption("explore_budget")),
+                                      "explore-report")
+
+
+def _shard(text: str) -> tuple[int, int]:
+    k, sep, n = text.partition("/")
+    if not sep or not k.isdigit() or not n.isdigit() or not 0 <= int(k) < int(n):
+        raise argparse.ArgumentTypeError(f"{text!r}: K/N with 0 <= K < N, e.g. 0/3")
+    return int(k), int(n)
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
+                                  items: list[pytest.Item]) -> None:
+    if config.getoption("explore"):
+        items[:] = explore_items(session)  # a search instead of the collected tests
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:

@@ -91,7 +91,8 @@ def run(spec: dict[str, Any]) -> int:
     node = get_implementation(spec["impl"]).open_node(NodeSetup(
         name=actor["node"], endpoint=endpoint, base_folder=spec["base_folder"],
         lock_path=Path(spec["lock_path"]), age_seconds=spec["age_seconds"],
-        clock=lambda: datetime.fromtimestamp(now_ns() / 1e9, UTC)))
+        # The run's clock, and this node's skew on it.
+        clock=lambda: datetime.fromtimestamp(now_ns() / 1e9 + spec["clock_offset_s"], UTC)))
     try:
         if turns is not None:
             install(turns)

@@ -13,11 +13,13 @@ import shlex
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from sim import Control, Endpoint, ScheduleStatus
+from sim import Call, Control, Endpoint, ScheduleStatus
 from sim.cleanup import temporary_directory
 
 from ..adapters import label_of
@@ -27,7 +29,7 @@ from ..vsphere.marks import mark_name
 from ..vsphere.run_folder import RunFolder
 from ..vsphere.tree import CacheTree, ImageTree
 from . import checker, timeline
-from .history import merge
+from .history import Event, merge
 from .model import ContentionScenario
 
 STARTUP_TIMEOUT_S = 120.0  # actors import and connect the implementation first
@@ -50,6 +52,10 @@ class Outcome:
     timeline: Path
     history: Path
     status: ScheduleStatus | None = None  # of a seeded run
+    events: list[Event] = field(default_factory=list)
+    calls: list[Call] = field(default_factory=list)  # the simulator's trace of the run
+    folder: str = ""  # the run folder's name: the trace's paths lie below it
+    epilogue: Any = None  # what the caller's epilogue returned
 
     @property
     def schedule(self) -> str:
@@ -98,8 +104,11 @@ class ContentionFailure(AssertionError):
 
 def run_contention(scenario: ContentionScenario, impl: str, endpoint: Endpoint, *,
                    seed: int, reports: Path, root_prefix: str = "",
-                   schedule: str | None = None) -> Outcome:
-    """Run ``scenario`` once; ``schedule`` (seeded or free) overrides its own."""
+                   schedule: str | None = None,
+                   epilogue: Callable[[RunFolder, str], Any] | None = None) -> Outcome:
+    """Run ``scenario`` once; ``schedule`` (seeded or free) overrides its own.
+    ``epilogue(folder, base)`` runs once the actors are done, the cache still
+    there (its result is ``Outcome.epilogue``)."""
     schedule = schedule or scenario.schedule
     if schedule not in SCHEDULES:
         raise ValueError(f"schedule {schedule!r}: use one of {', '.join(SCHEDULES)}")
@@ -132,10 +141,14 @@ def run_contention(scenario: ContentionScenario, impl: str, endpoint: Endpoint, 
                 scenario, impl, endpoint, seed, base, tmp,
                 control if schedule == "seeded" else None, epoch_ns)
         calls = control.trace().calls
+        after = epilogue(folder, base) if epilogue is not None else None
     violations = []
+    # A node whose clock runs ahead deletes that much early on the run's clock.
+    skew = max((abs(n.clock_offset) for n in config.nodes), default=timedelta(0))
     for ds in config.datastores:
         violations += checker.check(events, calls, datastore=ds, base=base,
-                                    initial_marks=initial, age=config.age, run_end=run_end)
+                                    initial_marks=initial, age=config.age - skew,
+                                    run_end=run_end)
     overlapped, total = checker.overlap(events)
     stem = f"{scenario.name}-{_slug(label_of(impl))}-seed{seed}"
     folder = reports / "contention"
@@ -148,7 +161,8 @@ def run_contention(scenario: ContentionScenario, impl: str, endpoint: Endpoint, 
     page = timeline.render(folder / f"{stem}.html", f"{scenario.name} [{label_of(impl)}] "
                            f"seed {seed}, {order}", events, ops,
                            checker.spans(events, run_end), violations, start, run_end)
-    return Outcome(scenario, impl, seed, violations, overlapped, total, page, history, status)
+    return Outcome(scenario, impl, seed, violations, overlapped, total, page, history, status,
+                   events, calls, folder.name, after)
 
 
 def _idents(scenario: ContentionScenario) -> list[str]:
@@ -180,6 +194,8 @@ def _run_actors(scenario: ContentionScenario, impl: str, endpoint: Endpoint, see
                     "barrier": str(barrier),
                     "duration_s": scenario.duration.total_seconds(), "base_folder": base,
                     "lock_path": str(tmp / "locks" / scenario.config.node(actor.node).lock_path),
+                    "clock_offset_s":
+                        scenario.config.node(actor.node).clock_offset.total_seconds(),
                     "age_seconds": int(scenario.config.age.total_seconds()),
                     "history": str(tmp / f"{ident}.jsonl"), "instances": str(tmp / "instances"),
                     "actor": {k: (list(v) if isinstance(v, tuple) else v)

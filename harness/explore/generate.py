@@ -10,6 +10,7 @@ cache or not, partial views.
 
 from __future__ import annotations
 
+import random
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -108,3 +109,36 @@ def instance_sets(draw: st.DrawFn, nodes: list[str]) -> list[dict[str, Any]]:
              "image_ref": draw(refs),
              **({"kernel_id": draw(refs)} if draw(st.booleans()) else {})}
             for i in range(count)]
+
+
+def workload(rng: random.Random) -> dict[str, Any]:
+    """A small sequential scenario without expectations, for a fault sweep:
+    a layout, then passes, spawns and clock moves (a pass always among them).
+    Drawn from ``rng`` (not shrunk: a sweep's finding names its call and fault)."""
+    age = rng.choice(AGES[1:])
+    two = rng.random() < 0.5
+    datastores = list(DATASTORES) if two else list(DATASTORES[:1])
+    cache = {}
+    for ds in datastores:
+        images = {}
+        for image_id in rng.sample(IMAGE_IDS, rng.randint(1, 3)):
+            ago = rng.sample([age + 5, age // 2, 0], rng.randint(0, 2))
+            images[image_id] = {"files": [f"{image_id}.vmdk"],
+                                **({"marks": [_ts(START - timedelta(seconds=s)) for s in ago]}
+                                   if ago else {})}
+        cache[ds] = {"images": images}
+    used = rng.choice([None, *IMAGE_IDS])
+    instances = [{"uuid": "u1", "host": "node1", "image_ref": used}] if used else []
+    steps: list[dict[str, Any]] = [{"age": {}}]
+    for _ in range(rng.randint(1, 4)):
+        kind = rng.choice(["age", "enlist", "fetch", "clock"])
+        if kind == "clock":
+            steps.append({"clock": {"advance": age + 1}})
+        elif kind in ("enlist", "fetch"):
+            steps.append({kind: {"datastore": rng.choice(datastores),
+                                 "image": rng.choice(IMAGE_IDS)}})
+        else:
+            steps.append({"age": {}})
+    rng.shuffle(steps)
+    return {"config": {"age": age, "datastores": datastores}, "start": _ts(START),
+            "cache": cache, "instances": instances, "steps": steps}

@@ -11,17 +11,15 @@ from __future__ import annotations
 import hashlib
 import shlex
 import time
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from hypothesis import HealthCheck, Phase, Verbosity, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
-from hypothesis.internal.conjecture import engine
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
 
 from sim import Endpoint
@@ -30,7 +28,7 @@ from ..adapters import get as get_implementation
 from ..adapters import label_of
 from ..format.errors import display_path
 from ..format.reader import Reader
-from ..format.source import Source
+from ..format.source import Source, dump
 from ..format.times import format_timestamp
 from ..scenario import load_scenario
 from ..scenario.runner import Run, ScenarioFailure, open_run, run_scenario
@@ -38,11 +36,10 @@ from ..scenario.steps import Loading, Step
 from ..vsphere import inspector
 from ..vsphere.marks import mark_time
 from . import generate as g
+from .budget import MAX_EXAMPLES, MIN_SHRINK_SECONDS, BudgetSpent, shrink_time_limit
 from .model import ORIGINAL, REFERENCE, Base, ModelFault, Outcome, Variant, World
 from .prediction import Prediction, Unpredictable, disagreements
-
-MIN_SHRINK_SECONDS = 20.0  # a failure found at the end of the budget still shrinks this long
-MAX_EXAMPLES = 100_000  # the budget ends a search, not a count
+from .zones import process_zone, replay_prefix
 
 
 @dataclass
@@ -75,6 +72,8 @@ class Search:
     on_progress: Callable[[Search], None] | None = None  # called at each run
     # ((operations, steps), failure, document) of the smallest failure of a seed
     smallest: tuple[tuple[int, int], ScenarioFailure, dict[str, Any]] | None = None
+    zones: tuple[str, ...] = ()  # TZ values, one per seed in turn (none: the process's own)
+    zone: str | None = None  # of the current seed
     runs: int = 0
     steps_run: int = 0
     first_failing_steps: int | None = None
@@ -86,10 +85,6 @@ def document(header: dict[str, Any], steps: list[dict[str, Any]], name: str = "e
              ) -> dict[str, Any]:
     return {"name": name, "purpose": purpose, "tier": tier, "tags": ["explored"], **header,
             "steps": steps}
-
-
-def dump(doc: dict[str, Any]) -> str:
-    return yaml.safe_dump(doc, sort_keys=False, width=100, allow_unicode=True)
 
 
 def expectation(base: Base | None, folder: str) -> dict[str, Any] | str:
@@ -323,22 +318,6 @@ class Explorer(RuleBasedStateMachine):
         self._stack.close()
 
 
-@contextmanager
-def shrink_time_limit(seconds: float) -> Iterator[None]:
-    """Hypothesis shrinks a failure for up to five minutes, with no setting
-    to say less; its engine reads the limit from a module constant, so a
-    search with a budget sets it for its own run (and puts it back)."""
-    previous = getattr(engine, "MAX_SHRINKING_SECONDS", None)
-    if previous is None:  # another Hypothesis: its own limit stands
-        yield
-        return
-    engine.MAX_SHRINKING_SECONDS = max(int(seconds), 1)
-    try:
-        yield
-    finally:
-        engine.MAX_SHRINKING_SECONDS = previous
-
-
 def _trailing_expects(steps: list[dict[str, Any]]) -> int:
     return next((i for i, s in enumerate(reversed(steps)) if "expect" not in s), len(steps))
 
@@ -358,8 +337,10 @@ def search_seed(search: Search, seed: int) -> list[Finding]:
     hypothesis_seed(seed)(factory)
     phases = [Phase.generate] + ([Phase.shrink] if search.shrink else [])
     search.first_failing_steps, search.shrink_until, search.smallest = None, 0.0, None
+    search.zone = search.zones[seed % len(search.zones)] if search.zones else None
     try:
-        with shrink_time_limit(max(search.deadline - time.monotonic(), MIN_SHRINK_SECONDS)):
+        with shrink_time_limit(max(search.deadline - time.monotonic(), MIN_SHRINK_SECONDS)), \
+                process_zone(search.zone):
             run_state_machine_as_test(factory, settings=settings(
                 max_examples=MAX_EXAMPLES,
                 stateful_step_count=search.steps_per_run, deadline=None, database=None,
@@ -374,34 +355,30 @@ def search_seed(search: Search, seed: int) -> list[Finding]:
     return [_write(search, failure, doc, seed)]
 
 
-class BudgetSpent(KeyboardInterrupt):
-    """Raised in a run that would start past the budget. Hypothesis takes any
-    other exception for a failure (or its data for flaky), and lets only an
-    interruption through at once, unrecorded: the search is interrupted."""
-
-
 def _write(search: Search, failure: ScenarioFailure, doc: dict[str, Any], seed: int) -> Finding:
     """Write the failing scenario into the corpus's format and replay it: the
     report is the replay's, against the file as written."""
     digest = hashlib.sha256(dump(doc).encode()).hexdigest()[:8]
     name = f"explored-{_slug(label_of(search.impl))}-{digest}"
     first = failure.message.splitlines()[0]
+    zone = f", TZ={search.zone}" if search.zone else ""
     scenario_doc = {**doc, "name": name, "tier": _tier(doc, search.reports),
                     "purpose": f"Found by the explorer (model: {search.variant.name}, seed "
-                               f"{seed}) against {label_of(search.impl)}: {first}"}
+                               f"{seed}{zone}) against {label_of(search.impl)}: {first}"}
     path = search.reports / f"{name}.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(dump(scenario_doc))
     try:
-        run_scenario(load_scenario(path), get_implementation(search.impl), search.endpoint)
+        with process_zone(search.zone):
+            run_scenario(load_scenario(path), get_implementation(search.impl), search.endpoint)
         report = f"{display_path(path)}: passed when replayed (a flaky finding)\n" + \
             failure.render()
     except ScenarioFailure as replayed:
         report, first = replayed.render(), replayed.render().splitlines()[0]
     return Finding(path, first, report, seed, _operations(doc["steps"]),
                    search.first_failing_steps or _operations(doc["steps"]),
-                   f"pytest -p harness.plugin {shlex.quote(display_path(path))} "
-                   f"--impl {shlex.quote(search.impl)}")
+                   f"{replay_prefix(search.zone)}pytest -p harness.plugin "
+                   f"{shlex.quote(display_path(path))} --impl {shlex.quote(search.impl)}")
 
 
 def _tier(doc: dict[str, Any], reports: Path) -> str:

@@ -13,25 +13,31 @@ both it was. Calls made while waiting for a task (``RetrievePropertiesEx``,
 from __future__ import annotations
 
 import contextlib
+import shlex
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sim import Call, Endpoint
+from sim.cleanup import temporary_directory
 from sim.control import FAULTS
 
-from ..adapters import ImplementationBroken, ImplementationError
+from ..adapters import ImplementationBroken, ImplementationError, NodeSetup
 from ..adapters import get as get_implementation
+from ..contention.runner import run_contention
 from ..format.config import Config
 from ..scenario import steps as s
 from ..scenario.model import Scenario
 from ..scenario.runner import Run, open_run
 from ..vsphere import inspector
+from ..vsphere.run_folder import RunFolder
+from ..vsphere.tree import CacheTree
 from . import properties
 from .properties import Contract, Seen, Trees
+from .zones import process_zone, replay_prefix
 
 DELAY_MS = 300  # what delay and delay_after add: past a poll interval, short of a timeout
 
@@ -84,13 +90,20 @@ def unscoped(path: str, root: str) -> str:
 
 @dataclass
 class Finding:
-    site: Site
+    site: Site | None  # None: the fault-free run, in another zone than the first
     fault: str
     problems: list[str]
+    zone: str | None = None
 
     def replay(self, scenario: Path, impl: str) -> str:
-        return (f"python -m harness.explore sweep {scenario} --impl '{impl}' "
-                f"--site '{self.site}' --fault {self.fault}")
+        only = f" --site {shlex.quote(str(self.site))} --fault {self.fault}" if self.site else ""
+        return (f"{replay_prefix(self.zone)}python -m harness.explore sweep "
+                f"{shlex.quote(str(scenario))} --impl {shlex.quote(impl)} --zones none{only}")
+
+    @property
+    def what(self) -> str:
+        where = f"{self.site} {self.fault}" if self.site else f"without faults, TZ={self.zone}"
+        return f"{where}: {self.problems[0]}"
 
 
 @dataclass
@@ -209,27 +222,42 @@ def _converge(run: Run, config: Config, keys: list[tuple[str, str]]) -> Trees:
 
 def sweep_scenario(scenario: Scenario, impl: str, endpoint: Endpoint, contract: Contract, *,
                    budget_s: float = float("inf"), only: tuple[Site, str] | None = None,
+                   zones: tuple[str | None, ...] = (None,), shard: tuple[int, int] = (0, 1),
                    on_progress: Callable[[Sweep], None] | None = None) -> Sweep:
-    """Sweep a sequential scenario (``only``: that one site and fault)."""
+    """Sweep a sequential scenario (``only``: that one site and fault). The
+    fault-free run is made in every zone (any difference is a finding); the
+    faulted runs take the zones in turn."""
     sweep = Sweep(scenario.path, impl)
     deadline = time.monotonic() + budget_s
-    fault_free, calls, root = observe(scenario, impl, endpoint)
-    sweep.runs += 1
-    for seen in fault_free.steps:
-        sweep.fault_free += [f"step {seen.index + 1} ({seen.describe}): {p}"
-                             for p in properties.invariants(seen, scenario.config.age)]
-    sweep.sites = call_sites(calls, root)
-    pairs = [only] if only is not None else list(pairs_in_order(sweep.sites))
+    fault_free: dict[str | None, properties.Run] = {}
+    for zone in zones:
+        with process_zone(zone):
+            fault_free[zone], calls, root = observe(scenario, impl, endpoint)
+        sweep.runs += 1
+        if zone == zones[0]:
+            sweep.sites = call_sites(calls, root)
+            for seen in fault_free[zone].steps:
+                sweep.fault_free += [f"step {seen.index + 1} ({seen.describe}): {p}"
+                                     for p in properties.invariants(seen, scenario.config.age)]
+        else:
+            found = properties.findings(fault_free[zone], fault_free[zones[0]],
+                                        scenario.config.age, contract)
+            if found:
+                sweep.findings.append(Finding(None, "", found, zone))
+    # A shard (k, n) takes every n-th pair from the k-th: xdist workers share a sweep.
+    pairs = [only] if only is not None else list(pairs_in_order(sweep.sites))[shard[0]::shard[1]]
     sweep.planned = len(pairs)
-    for site, fault in pairs:
+    for i, (site, fault) in enumerate(pairs):
         if time.monotonic() > deadline:
             break
-        run, _, _ = observe(scenario, impl, endpoint, site.rule(fault))
+        zone = zones[i % len(zones)]
+        with process_zone(zone):
+            run, _, _ = observe(scenario, impl, endpoint, site.rule(fault))
         sweep.runs += 1
         sweep.done += 1
-        found = properties.findings(run, fault_free, scenario.config.age, contract)
+        found = properties.findings(run, fault_free[zone], scenario.config.age, contract, fault)
         if found:
-            sweep.findings.append(Finding(site, fault, found))
+            sweep.findings.append(Finding(site, fault, found, zone))
         if on_progress is not None:
             on_progress(sweep)
     return sweep
@@ -249,3 +277,122 @@ def pairs_in_order(sites: list[Site]) -> Iterator[tuple[Site, str]]:
     for site in ordered:
         for fault in FAULTS:
             yield site, fault
+
+
+# -- a contention scenario, under its seeded schedule -------------------------
+
+
+@dataclass
+class Settled:
+    """A contention run's cache when its actors are done, and after the two
+    convergence passes."""
+
+    after: CacheTree | None
+    converged: CacheTree | None
+
+
+def _settle(impl: str, config: Any) -> Callable[[RunFolder, str], Settled]:
+    """The epilogue of a swept contention run: read the cache, clear the
+    faults, run the two convergence passes (nothing is in use any more)."""
+
+    def epilogue(folder: RunFolder, base: str) -> Settled:
+        client = folder.client
+        datastore = config.datastores[0]
+        after = inspector.read(client, datastore, base)
+        folder.control.clear_faults()
+        now = datetime.now(UTC)
+        clock = [now]
+        with temporary_directory("converge") as locks:
+            node = get_implementation(impl).open_node(NodeSetup(
+                name="converge", endpoint=folder.endpoint, base_folder=base,
+                lock_path=Path(locks), age_seconds=int(config.age.total_seconds()),
+                clock=lambda: clock[0]))
+            try:
+                for advance in (timedelta(0), config.age + timedelta(seconds=1)):
+                    clock[0] += advance
+                    with contextlib.suppress(Exception):
+                        node.age([], config.datastores)
+            finally:
+                node.close()
+        return Settled(after, inspector.read(client, datastore, base))
+
+    return epilogue
+
+
+def _kind(detail: str) -> str:
+    """The error kind an actor recorded (``kind: message``)."""
+    return detail.split(":", 1)[0]
+
+
+def contention_findings(outcome: Any, fault_free: Any, contract: Contract,
+                        fault: str = "") -> list[str]:
+    """What a fault brought to a contention run: new violations of the
+    invariants, leftovers, no convergence, errors outside the contract."""
+    found = []
+    known = {(v.invariant, v.image) for v in fault_free.violations}
+    found += [f"{v.invariant}: {v.message}" for v in outcome.violations
+              if (v.invariant, v.image) not in known
+              and not (fault in properties.UNTRUE and v.invariant == "I3")]
+    settled, clean = outcome.epilogue, fault_free.epilogue
+    for image_id, image in sorted((settled.after.images if settled.after else {}).items()):
+        expected = clean.after.images.get(image_id) if clean.after else None
+        allowed = set(expected.folders) | set(expected.files) if expected else set()
+        junk = (set(image.folders) | set(image.files)) - allowed - {f"{image_id}.vmdk"}
+        if junk:
+            found.append(f"{image_id}: left behind {sorted(junk)}")
+    if settled.converged != clean.converged:
+        found.append(f"after two more passes {properties.show(settled.converged)}, without the "
+                     f"fault {properties.show(clean.converged)}")
+    kinds = {(e.op, _kind(e.detail)) for e in fault_free.events if e.type == "fail"}
+    for e in outcome.events:
+        if e.type == "fail" and (e.op, _kind(e.detail)) not in kinds and \
+                not contract.allows(e.op, _kind(e.detail)):
+            found.append(f"{e.actor}: {e.op} raised {e.detail.splitlines()[0][:200]}, which "
+                         f"the {contract.name} contract does not allow under a fault")
+    return found
+
+
+def sweep_contention(scenario: Any, impl: str, endpoint: Endpoint, contract: Contract, *,
+                     seed: int, reports: Path, budget_s: float = float("inf"),
+                     only: tuple[Site, str] | None = None,
+                     zones: tuple[str | None, ...] = (None,), shard: tuple[int, int] = (0, 1),
+                     on_progress: Callable[[Sweep], None] | None = None) -> Sweep:
+    """Sweep a contention scenario under its seeded schedule (``only``: that
+    one site and fault), the zones as for a sequential one."""
+    sweep = Sweep(scenario.path, impl)
+    deadline = time.monotonic() + budget_s
+    epilogue = _settle(impl, scenario.config)
+
+    def run(rule: dict[str, Any] | None, zone: str | None) -> Any:
+        swept = with_rule(scenario, rule) if rule is not None else scenario
+        sweep.runs += 1
+        with process_zone(zone):
+            return run_contention(swept, impl, endpoint, seed=seed, reports=reports,
+                                  schedule="seeded", epilogue=epilogue)
+
+    fault_free = {zone: run(None, zone) for zone in zones}
+    first = fault_free[zones[0]]
+    sweep.fault_free = [f"{v.invariant}: {v.message}" for v in first.violations]
+    sweep.sites = call_sites(first.calls, first.folder)
+    for zone in zones[1:]:
+        found = contention_findings(fault_free[zone], first, contract)
+        if found:
+            sweep.findings.append(Finding(None, "", found, zone))
+    # A shard (k, n) takes every n-th pair from the k-th: xdist workers share a sweep.
+    pairs = [only] if only is not None else list(pairs_in_order(sweep.sites))[shard[0]::shard[1]]
+    sweep.planned = len(pairs)
+    for i, (site, fault) in enumerate(pairs):
+        if time.monotonic() > deadline:
+            break
+        zone = zones[i % len(zones)]
+        try:
+            found = contention_findings(run(site.rule(fault), zone), fault_free[zone],
+                                        contract, fault)
+        except RuntimeError as exc:  # an actor crashed: the implementation broke
+            found = [f"the implementation broke: {' '.join(str(exc).split())[:300]}"]
+        sweep.done += 1
+        if found:
+            sweep.findings.append(Finding(site, fault, found, zone))
+        if on_progress is not None:
+            on_progress(sweep)
+    return sweep

@@ -1,4 +1,5 @@
-"""YAML parsed into plain data, remembering the line of every key and value.
+"""YAML parsed into plain data, remembering the line of every key and value
+(and plain data written as YAML, as the explorer writes scenario files).
 
 Timestamps stay strings (the schema checks their form), duplicate keys are
 errors, and ``lines[path]`` gives the 1-based line of the value at ``path``
@@ -77,3 +78,8 @@ def _convert(node: yaml.Node, path: Path, source: Source, constructor: _Loader) 
         return [_convert(item, (*path, i), source, constructor)
                 for i, item in enumerate(node.value)]
     return constructor.construct_object(node, deep=True)
+
+
+def dump(data: Any) -> str:
+    """``data`` as a scenario file holds it: keys in their order, block style."""
+    return yaml.safe_dump(data, sort_keys=False, width=100, allow_unicode=True)

@@ -8,12 +8,15 @@ reports arrive there with the items' user properties.
 from __future__ import annotations
 
 import json
+import shutil
+import threading
 import time
 from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 
+from ..explore.report import Part, ProgressBoard, ProgressLine, write
 from . import conformance
 from .result import Result
 from .summary import render
@@ -68,3 +71,70 @@ class ScenarioReport:
                                             f"{r.message}")
         terminalreporter.write_line(f"full report: {self.directory / 'summary.md'}; "
                                     f"also {', '.join(str(p) for p in written)}")
+
+
+class ExploreReport:
+    """The controller's side of a search (``--explore``, ``--sweep``): a
+    progress line every few seconds from the workers' counts, and at the end
+    the parts every item sent, merged into ``summary.md`` and ``summary.json``."""
+
+    def __init__(self, directory: Path, budget_s: float) -> None:
+        self.directory, self.budget_s = directory, budget_s
+        self.parts: list[Part] = []
+        self.board = ProgressBoard(directory / ".progress")
+        self._stop = threading.Event()
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        for key, value in report.user_properties:
+            if key == "explore" and report.when == "call":
+                self.parts.append(Part.from_json(json.loads(value)))
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> object:
+        shutil.rmtree(self.board.folder, ignore_errors=True)
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        line = ProgressLine(self.budget_s, _Lines(reporter))
+        thread = threading.Thread(target=self._show, args=(line,), daemon=True)
+        thread.start()
+        try:
+            return (yield)
+        finally:
+            self._stop.set()
+            thread.join()
+            shutil.rmtree(self.board.folder, ignore_errors=True)
+
+    def _show(self, line: ProgressLine) -> None:
+        while not self._stop.wait(1.0):
+            line.show(*self.board.totals())
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        if not self.parts:
+            return
+        md, js = write(self.parts, self.directory)
+        terminalreporter.section("explorer")
+        for part in self.parts:
+            for found in part.findings:
+                terminalreporter.write_line(f"FOUND ({part.kind}) {found.what}")
+                terminalreporter.write_line(f"  replay: {found.replay}")
+        runs = sum(p.runs for p in self.parts)
+        terminalreporter.write_line(f"{len(self.parts)} search part(s), {runs} runs; "
+                                    f"summary: {md} ({js})")
+
+
+class _Lines:
+    """The terminal reporter as a stream of whole lines (never rewritten in
+    place: xdist's own output shares the terminal)."""
+
+    def __init__(self, reporter) -> None:
+        self.reporter = reporter
+
+    def isatty(self) -> bool:
+        return False
+
+    def write(self, text: str) -> None:
+        if self.reporter is not None and text.strip():
+            self.reporter.write_line(text.rstrip("\n"))
+
+    def flush(self) -> None:
+        pass

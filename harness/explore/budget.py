@@ -1,0 +1,34 @@
+"""What every search shares: a budget in seconds that ends Hypothesis's
+generation and, past a minimum, its shrinking."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from hypothesis.internal.conjecture import engine
+
+MIN_SHRINK_SECONDS = 20.0  # a failure found at the end of the budget still shrinks this long
+MAX_EXAMPLES = 100_000  # the budget ends a search, not a count
+
+
+class BudgetSpent(KeyboardInterrupt):
+    """Raised in a run that would start past the budget. Hypothesis takes any
+    other exception for a failure (or its data for flaky), and lets only an
+    interruption through at once, unrecorded: the search is interrupted."""
+
+
+@contextmanager
+def shrink_time_limit(seconds: float) -> Iterator[None]:
+    """Hypothesis shrinks a failure for up to five minutes, with no setting
+    to say less; its engine reads the limit from a module constant, so a
+    search with a budget sets it for its own run (and puts it back)."""
+    previous = getattr(engine, "MAX_SHRINKING_SECONDS", None)
+    if previous is None:  # another Hypothesis: its own limit stands
+        yield
+        return
+    engine.MAX_SHRINKING_SECONDS = max(int(seconds), 1)
+    try:
+        yield
+    finally:
+        engine.MAX_SHRINKING_SECONDS = previous

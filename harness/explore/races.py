@@ -1,0 +1,253 @@
+"""Generated races: contention configurations drawn from a seed, run under
+the simulator's seeded schedule and checked against the invariants; a
+violation shrinks (fewer actors, images, marks, rules; shorter times) and
+comes back as a contention scenario file with its replay line.
+
+The shapes lean towards the known races: one image or two, marks older and
+younger than the age (several of them, often), hosts that share a lock
+directory or not, a slow answer (``delay_after``) or a slow call at the
+calls that order an enlist and a delete, passes with stale instance lists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shlex
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+from hypothesis import seed as hypothesis_seed
+from hypothesis import strategies as st
+
+from sim import Endpoint
+from sim.cleanup import temporary_directory
+
+from ..adapters import label_of
+from ..contention.loader import load_contention
+from ..contention.runner import Outcome, run_contention
+from ..format.errors import display_path
+from ..format.source import dump
+from .budget import MAX_EXAMPLES, MIN_SHRINK_SECONDS, BudgetSpent, shrink_time_limit
+from .zones import process_zone, replay_prefix
+
+IMAGES = ("img1", "img2")
+HOSTS = ("host1", "host2", "host3")
+# Calls that order an enlist and a delete, and the paths they carry
+# ({base}: the base folder, {image}: an image's folder).
+SLOW_CALLS = (
+    ("SearchDatastore_Task", "{image}"),  # an enlist's listing, a pass's re-read
+    ("SearchDatastoreSubFolders_Task", "{base}"),  # a pass's listing
+    ("MoveDatastoreFile_Task", "{image}/ts-*"),  # a claim
+    ("DeleteDatastoreFile_Task", "{image}"),  # a delete
+    ("DeleteDatastoreFile_Task", "{image}/ts-*"),  # an enlist removing a mark
+    ("MakeDirectory", "{image}/ts-*"),  # a mark
+    (None, "{base}*"),  # anything on the cache
+)
+# Faults that fail a call. FileNotFound and FileAlreadyExists would tell the
+# implementation something untrue about the cache, which no implementation
+# can see through: races are about order, the sweep tries those.
+FILE_FAULTS = ("FileLocked", "CannotDeleteFile", "NoPermission")
+
+
+def _ms(values: list[int]) -> st.SearchStrategy[str]:
+    return st.sampled_from(values).map(lambda ms: f"{ms}ms")
+
+
+@st.composite
+def races(draw: st.DrawFn) -> dict[str, Any]:
+    """A contention scenario, as its file holds it."""
+    age_s = draw(st.sampled_from([1, 2, 3]))
+    node_count = draw(st.integers(1, 3))
+    nodes: dict[str, Any] = {}
+    for i in range(node_count):
+        node: dict[str, Any] = {"lock_path": draw(st.sampled_from(HOSTS[:node_count]))}
+        skew = draw(st.sampled_from([0, 0, 0, 0.2, -0.2]))
+        if skew:
+            node["clock_offset"] = skew
+        nodes[f"n{i + 1}"] = node
+    shared = draw(st.booleans())
+    base = "shared-_base" if shared else "10.0.0.5_base"
+    images = {}
+    for image in draw(st.lists(st.sampled_from(IMAGES), min_size=1, max_size=2, unique=True)):
+        # Several marks are common: two nodes marking in different seconds.
+        ago = draw(st.lists(st.sampled_from([30, 20, 2 * age_s, age_s - 1 if age_s > 1 else 0]),
+                            min_size=draw(st.sampled_from([0, 1, 2, 2, 3])), max_size=3,
+                            unique=True))
+        images[image] = {"marks_ago": [f"{s}s" for s in ago]} if ago else {}
+    names = list(nodes)
+    actors: list[dict[str, Any]] = []
+    for _ in range(draw(st.integers(1, 2))):
+        actors.append({"spawner": {
+            "node": draw(st.sampled_from(names)), "image": draw(st.sampled_from(list(images))),
+            "start": draw(_ms([0, 100, 300, 500, 1000, 1500])),
+            "hold": draw(_ms([500, 1000, 2000, 2500])),
+            "count": draw(st.integers(1, 2)), "pause": draw(_ms([0, 200]))}})
+    for _ in range(draw(st.integers(1, 2))):
+        ager: dict[str, Any] = {"node": draw(st.sampled_from(names)),
+                                "start": draw(_ms([0, 200, 400])),
+                                "interval": draw(_ms([100, 200, 500, 1000, 3000]))}
+        sees = draw(st.sampled_from(["all", "all", "own_host", "stale"]))
+        if sees == "stale":
+            ager["sees"] = {"stale": draw(_ms([500, 1500, 2500]))}
+        elif sees == "own_host":
+            ager["sees"] = "own_host"
+        actors.append({"ager": ager})
+    draw(st.randoms()).shuffle(actors)
+    faults = []
+    for _ in range(draw(st.integers(0, 2))):
+        method, where = draw(st.sampled_from(SLOW_CALLS))
+        image = draw(st.sampled_from(list(images)))
+        path = where.format(base=base, image=f"{base}/{image}")
+        kind = draw(st.sampled_from(["delay_after", "delay_after", "delay", *FILE_FAULTS]))
+        rule: dict[str, Any] = {"fault": kind, "path": f"[LocalDS_0] {path}",
+                                **({"method": method} if method else {})}
+        if kind.startswith("delay"):
+            rule["delay_ms"] = draw(st.sampled_from([300, 700, 1500]))
+        if draw(st.booleans()):
+            rule["count"] = 1
+        else:
+            rule["probability"] = draw(st.sampled_from([0.3, 0.5]))
+        faults.append(rule)
+    config: dict[str, Any] = {"age": age_s, "nodes": nodes}
+    if shared:
+        config["base_folder"] = {"cache_prefix": "shared-"}
+    latency = draw(st.sampled_from([0, 0, 5, 20]))
+    if latency:
+        config["latency"] = {"default_ms": latency}
+    return {"name": "race", "purpose": "Generated by the explorer.", "tags": ["explored"],
+            "seed": draw(st.integers(0, 1000)), "duration": f"{draw(st.integers(2, 4))}s",
+            "config": config, "images": images, "faults": faults, "actors": actors}
+
+
+@dataclass
+class RaceFinding:
+    path: Path
+    message: str  # the first violation
+    report: str
+    seed: int  # the search's
+    actors: int  # in the shrunk configuration
+    first_actors: int  # in the first violating one
+    rules: int
+    first_rules: int
+    timeline: Path | None
+    replay: str
+
+
+@dataclass
+class RaceSearch:
+    impl: str
+    endpoint: Endpoint
+    reports: Path
+    shrink: bool = True
+    zones: tuple[str, ...] = ()
+    zone: str | None = None
+    deadline: float = float("inf")
+    shrink_until: float = 0.0
+    runs: int = 0
+    interleavings: set[str] = field(default_factory=set)  # schedule digests seen
+    marks_seen: dict[int, int] = field(default_factory=dict)  # marks per image -> images
+    findings: list[RaceFinding] = field(default_factory=list)
+    on_progress: Callable[[RaceSearch], None] | None = None
+    smallest: tuple[tuple[int, ...], Outcome, dict[str, Any]] | None = None
+    first: dict[str, Any] | None = None
+
+
+def _size(doc: dict[str, Any]) -> tuple[int, ...]:
+    marks = sum(len(i.get("marks_ago", [])) for i in doc["images"].values())
+    return (len(doc["actors"]), len(doc["images"]), marks, len(doc["faults"]),
+            len(dump(doc)))
+
+
+def _run(search: RaceSearch, doc: dict[str, Any], tmp: Path) -> Outcome:
+    path = tmp / "race.yaml"
+    path.write_text(dump(doc))
+    return run_contention(load_contention(path), search.impl, search.endpoint,
+                          seed=doc["seed"], reports=tmp, schedule="seeded")
+
+
+def search_seed(search: RaceSearch, seed: int) -> list[RaceFinding]:
+    """One Hypothesis search for a violating configuration, from ``seed``."""
+    search.shrink_until, search.smallest, search.first = 0.0, None, None
+    search.zone = search.zones[seed % len(search.zones)] if search.zones else None
+
+    with temporary_directory("races") as tmp:
+        @given(doc=races())
+        def attempt(doc: dict[str, Any]) -> None:
+            if time.monotonic() > max(search.deadline, search.shrink_until):
+                raise BudgetSpent
+            outcome = _run(search, doc, tmp)
+            search.runs += 1
+            if outcome.status is not None:
+                search.interleavings.add(outcome.status.digest)
+            for image in doc["images"].values():
+                count = len(image.get("marks_ago", []))
+                search.marks_seen[count] = search.marks_seen.get(count, 0) + 1
+            if search.on_progress is not None:
+                search.on_progress(search)
+            if outcome.violations:
+                if search.first is None:
+                    search.first = doc
+                    search.shrink_until = time.monotonic() + MIN_SHRINK_SECONDS
+                if search.smallest is None or _size(doc) < search.smallest[0]:
+                    search.smallest = (_size(doc), outcome, doc)
+                raise AssertionError(outcome.summary())
+
+        phases = [Phase.generate] + ([Phase.shrink] if search.shrink else [])
+        test = settings(max_examples=MAX_EXAMPLES, deadline=None, database=None, phases=phases,
+                        verbosity=Verbosity.quiet, suppress_health_check=list(HealthCheck),
+                        print_blob=False, report_multiple_bugs=False)(attempt)
+        hypothesis_seed(seed)(test)
+        try:
+            with shrink_time_limit(max(search.deadline - time.monotonic(),
+                                       MIN_SHRINK_SECONDS)), process_zone(search.zone):
+                test()
+        except (AssertionError, BudgetSpent):
+            pass
+    if search.smallest is None:
+        return []
+    return [_write(search, seed)]
+
+
+def _write(search: RaceSearch, seed: int) -> RaceFinding:
+    """The smallest violating configuration as a contention scenario,
+    replayed once more to draw its timeline where the reports go."""
+    assert search.smallest is not None and search.first is not None
+    _, outcome, doc = search.smallest
+    digest = hashlib.sha256(dump(doc).encode()).hexdigest()[:8]
+    name = f"race-{_slug(label_of(search.impl))}-{digest}"
+    first = f"{outcome.violations[0].invariant}: {outcome.violations[0].message}"
+    zone = f", TZ={search.zone}" if search.zone else ""
+    doc = {**doc, "name": name,
+           "purpose": f"Found by the explorer (seed {seed}{zone}) against "
+                      f"{label_of(search.impl)}: {first}"}
+    path = search.reports / f"{name}.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(dump(doc))
+    with process_zone(search.zone):
+        replayed = run_contention(load_contention(path), search.impl, search.endpoint,
+                                  seed=doc["seed"], reports=search.reports, schedule="seeded")
+    report = "\n".join([replayed.summary()] + [f"{v.invariant}: {v.message}"
+                                              for v in replayed.violations])
+    if not replayed.violations:
+        report = f"{display_path(path)}: no violation when replayed (a flaky finding)\n{report}"
+    return RaceFinding(
+        path, first, report, seed, len(doc["actors"]), len(search.first["actors"]),
+        len(doc["faults"]), len(search.first["faults"]), replayed.timeline,
+        f"{replay_prefix(search.zone)}make race SCENARIO={shlex.quote(display_path(path))} "
+        f"SEED={doc['seed']} IMPL={shlex.quote(search.impl)}")
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in text)[:40]
+
+
+def explore_races(search: RaceSearch, *, seed: int, budget_s: float) -> RaceSearch:
+    search.deadline = time.monotonic() + budget_s
+    while time.monotonic() < search.deadline:
+        search.findings += search_seed(search, seed)
+        seed += 1
+    return search

@@ -1,0 +1,181 @@
+"""The searches a user starts, each ending in a report part: a generated
+sequential search, a generated race search, a sweep of one scenario.
+
+Each takes the implementation, the simulator and a budget, and returns a
+``report.Part``; the CLI (``python -m harness.explore``) and the pytest
+items (``--explore``, ``--sweep``) both go through here.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from sim import Endpoint
+
+from ..adapters import label_of
+from ..contention.loader import load_contention
+from ..format.errors import display_path
+from ..format.source import YamlError, dump, parse
+from ..scenario import load_scenario
+from . import generate
+from .model import VARIANTS, Variant
+from .properties import CONTRACTS, Contract
+from .races import RaceSearch, explore_races
+from .report import Found, Part
+from .sequential import Search, explore
+from .sweep import Site, Sweep, sweep_contention, sweep_scenario
+from .zones import ZONES
+
+MODES = ("sequential", "races", "sweeps")
+Progress = Callable[[int, int], None]  # (runs, findings) so far
+
+
+def model_for(impl: str) -> Variant:
+    """The model variant an implementation is held to by default: the
+    original's for the original and Nova, the reference tier's otherwise."""
+    label = label_of(impl)
+    target = impl[len(label) + 1:] if label != impl else impl
+    if target == "original" or target.startswith("mutant:original-"):
+        return VARIANTS["original"]
+    return VARIANTS["nova"] if target == "nova" else VARIANTS["reference"]
+
+
+def contract_for(variant: Variant) -> Contract:
+    return CONTRACTS["reference" if variant.name == "reference" else "original"]
+
+
+Zones = tuple[str | None, ...]  # TZ values taken in turn; None: the process's own
+ALL_ZONES: Zones = tuple(ZONES.values())
+
+
+def sequential(impl: str, endpoint: Endpoint, *, seed: int, budget_s: float, reports: Path,
+               variant: Variant | None = None, zones: Zones = ALL_ZONES, shrink: bool = True,
+               progress: Progress | None = None) -> Part:
+    started = time.monotonic()
+    first: list[float] = []
+
+    def tick(search: Search) -> None:
+        if search.first_failing_steps is not None and not first:
+            first.append(time.monotonic() - started)
+        if progress is not None:
+            progress(search.runs, len(search.findings))
+
+    search = Search(impl, endpoint, variant or model_for(impl), reports, shrink=shrink,
+                    zones=zones, on_progress=tick)
+    explore(search, seed=seed, budget_s=budget_s)
+    return Part("sequential", impl, seed, time.monotonic() - started, search.runs,
+                [z or "process" for z in zones],
+                {"model": search.variant.name, "steps": search.steps_run},
+                [Found(f.message, f.replay, display_path(f.path), "",
+                       f"{f.steps} steps (first failing: {f.first_steps})", f.report)
+                 for f in search.findings], first[0] if first else None)
+
+
+def races(impl: str, endpoint: Endpoint, *, seed: int, budget_s: float, reports: Path,
+          zones: Zones = ALL_ZONES, shrink: bool = True,
+          progress: Progress | None = None) -> Part:
+    started = time.monotonic()
+    first: list[float] = []
+
+    def tick(search: RaceSearch) -> None:
+        if search.first is not None and not first:
+            first.append(time.monotonic() - started)
+        if progress is not None:
+            progress(search.runs, len(search.findings))
+
+    search = RaceSearch(impl, endpoint, reports, shrink=shrink, zones=zones, on_progress=tick)
+    explore_races(search, seed=seed, budget_s=budget_s)
+    return Part("races", impl, seed, time.monotonic() - started, search.runs,
+                [z or "process" for z in zones],
+                {"interleavings": len(search.interleavings),
+                 "images by marks": dict(sorted(search.marks_seen.items()))},
+                [Found(f.message, f.replay, display_path(f.path),
+                       display_path(f.timeline) if f.timeline else "",
+                       f"{f.actors} actors, {f.rules} rules (first failing: {f.first_actors} "
+                       f"actors, {f.first_rules} rules)", f.report)
+                 for f in search.findings], first[0] if first else None)
+
+
+def is_contention(path: Path) -> bool:
+    """A contention scenario has actors (by its content, wherever it lies)."""
+    try:
+        data = parse(path.read_text()).data
+    except (OSError, UnicodeDecodeError, YamlError):
+        return False
+    return isinstance(data, dict) and "actors" in data
+
+
+def sweep(path: Path, impl: str, endpoint: Endpoint, *, budget_s: float, reports: Path,
+          contract: Contract | None = None, seed: int | None = None,
+          only: tuple[Site, str] | None = None,
+          zones: Zones = ALL_ZONES, shard: tuple[int, int] = (0, 1),
+          progress: Progress | None = None) -> Part:
+    """Sweep one scenario file, sequential or contention (``shard``: its
+    k-th of n parts, for xdist workers)."""
+    started = time.monotonic()
+    contract = contract or contract_for(model_for(impl))
+
+    def tick(swept: Sweep) -> None:
+        if progress is not None:
+            progress(swept.runs, len(swept.findings))
+
+    if is_contention(path):
+        scenario = load_contention(path)
+        run_seed = scenario.seed if seed is None else seed
+        result = sweep_contention(scenario, impl, endpoint, contract, seed=run_seed,
+                                  reports=reports, budget_s=budget_s, only=only, zones=zones,
+                                  shard=shard, on_progress=tick)
+    else:
+        run_seed = 0
+        result = sweep_scenario(load_scenario(path), impl, endpoint, contract,
+                                budget_s=budget_s, only=only, zones=zones, shard=shard,
+                                on_progress=tick)
+    covered: dict[str, object] = {"call sites": len(result.sites), "pairs run": result.done,
+                                  "pairs planned": result.planned, "contract": contract.name}
+    if result.fault_free:
+        covered["broken without faults"] = "; ".join(result.fault_free)
+    return Part("sweep", impl, run_seed, time.monotonic() - started, result.runs,
+                [z or "process" for z in zones], covered,
+                [Found(f.what, f.replay(path, impl), display_path(path), "", "",
+                       "\n".join(f.problems)) for f in result.findings])
+
+
+def sweeps(impl: str, endpoint: Endpoint, *, seed: int, budget_s: float, reports: Path,
+           zones: Zones = ALL_ZONES, progress: Progress | None = None) -> Part:
+    """Fault sweeps of generated workloads, one after the other: each drawn
+    from the seed, written to the reports folder, swept until the budget is
+    spent (the last one in part)."""
+    started = time.monotonic()
+    deadline = started + budget_s
+    part = Part("sweeps", impl, seed, 0.0, 0, [z or "process" for z in zones])
+    swept = sites = pairs = 0
+    first = None
+    while time.monotonic() < deadline:
+        rng = random.Random(f"{seed}/{swept}")
+        doc = {"name": f"workload-{seed}-{swept}", "purpose": "A generated workload to sweep.",
+               "tier": "reference", "tags": ["explored"], **generate.workload(rng)}
+        path = reports / "workloads" / f"{doc['name']}.yaml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(dump(doc))
+        runs_before = part.runs
+
+        def tick(runs: int, found: int, before: int = runs_before) -> None:
+            if progress is not None:
+                progress(before + runs, len(part.findings) + found)
+
+        result = sweep(path, impl, endpoint, budget_s=deadline - time.monotonic(),
+                       reports=reports, zones=zones, progress=tick)
+        part.runs += result.runs
+        part.findings += result.findings
+        if result.findings and first is None:
+            first = time.monotonic() - started
+        swept += 1
+        sites += int(result.covered["call sites"])
+        pairs += int(result.covered["pairs run"])
+    part.seconds = time.monotonic() - started
+    part.covered = {"workloads": swept, "call sites": sites, "site x fault pairs": pairs}
+    part.first_finding_s = first
+    return part
