@@ -26,6 +26,7 @@ from .errors import (
     InvalidArgument,
     MarkNotCleared,
     NotAuthenticated,
+    TaskOutcomeUnknown,
     VSphereFault,
 )
 from .instances import Instance, used_images
@@ -52,6 +53,7 @@ __all__ = [
     "PassSummary",
     "Session",
     "Skipped",
+    "TaskOutcomeUnknown",
     "VSphereFault",
     "base_folder",
     "connect",

@@ -61,6 +61,11 @@ class NotAuthenticated(VSphereFault):
     pass
 
 
+class TaskOutcomeUnknown(VSphereFault):
+    """Reading a task's state failed (the call, not the task): what the task
+    did is unknown, as after a lost answer. ``fault_name`` is the poll's."""
+
+
 class MarkNotCleared(ImageCacheError):
     """enlist_image could not remove an aging mark: the image is not protected
     from a concurrent aging pass, so the spawn should not rely on it."""

@@ -15,7 +15,13 @@ from urllib.parse import unquote, urlsplit
 from pyVim.connect import Disconnect, SmartConnect
 from pyVmomi import vim, vmodl
 
-from .errors import ConnectionLost, InvalidArgument, VSphereFault, from_vim_fault
+from .errors import (
+    ConnectionLost,
+    InvalidArgument,
+    TaskOutcomeUnknown,
+    VSphereFault,
+    from_vim_fault,
+)
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +73,13 @@ class Session:
         task = self.invoke(start, path)
         slept, delay = 0.0, 0.005
         while True:
-            props = self.invoke(lambda: self._task_props(task), path)
+            try:
+                props = self.invoke(lambda: self._task_props(task), path)
+            except VSphereFault as exc:
+                # The poll failed, not the task: its fault (FileNotFound, say)
+                # says nothing of the file, and the task may have run.
+                raise TaskOutcomeUnknown(exc.fault_name, f"reading the task's state: {exc}",
+                                         path) from exc
             state = props.get("info.state")
             if state == vim.TaskInfo.State.success:
                 return props.get("info.result")

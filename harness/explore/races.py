@@ -90,11 +90,11 @@ def races(draw: st.DrawFn) -> dict[str, Any]:
         ager: dict[str, Any] = {"node": draw(st.sampled_from(names)),
                                 "start": draw(_ms([0, 200, 400])),
                                 "interval": draw(_ms([100, 200, 500, 1000, 3000]))}
-        sees = draw(st.sampled_from(["all", "all", "own_host", "stale"]))
-        if sees == "stale":
-            ager["sees"] = {"stale": draw(_ms([500, 1500, 2500]))}
-        elif sees == "own_host":
-            ager["sees"] = "own_host"
+        # A stale instance list, but never older than the age: a pass blind to
+        # an instance for longer (own_host on a cache other hosts use, edge
+        # case 15) deletes its image whatever the implementation does.
+        if draw(st.booleans()):
+            ager["sees"] = {"stale": draw(_ms([age_s * 250, age_s * 500]))}
         actors.append({"ager": ager})
     draw(st.randoms()).shuffle(actors)
     faults = []

@@ -1,0 +1,47 @@
+"""What the explorer draws is what the loaders accept: every generated
+scenario, race and workload is a valid file of its kind."""
+
+from __future__ import annotations
+
+import random
+
+from hypothesis import HealthCheck, given, settings
+
+from harness.contention.loader import load_contention
+from harness.explore import generate, races
+from harness.format.source import dump
+from harness.scenario import load_scenario
+
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+
+
+@SETTINGS
+@given(header=generate.headers())
+def test_generated_headers_make_valid_scenarios(tmp_path_factory, header):
+    doc = {"name": "g", "purpose": "p", "tier": "reference", **header,
+           "steps": [{"age": {}}]}
+    scenario = load_scenario(tmp_path_factory.mktemp("g") / "g.yaml", dump(doc))
+    assert set(scenario.config.datastores) <= set(generate.DATASTORES)
+    assert all(len(image.marks) <= 3 for state in scenario.cache.values()
+               for image in state.images.values())
+
+
+@SETTINGS
+@given(doc=races.races())
+def test_generated_races_are_valid_contention_scenarios(tmp_path_factory, doc):
+    path = tmp_path_factory.mktemp("r") / "r.yaml"
+    path.write_text(dump(doc))
+    scenario = load_contention(path)
+    assert 2 <= len(scenario.actors) <= 4
+    assert {a.kind for a in scenario.actors} == {"spawner", "ager"}
+    # A pass is never blind to an instance for longer than the age.
+    assert all(a.stale_ms < scenario.config.age.total_seconds() * 1000
+               for a in scenario.actors if a.kind == "ager")
+
+
+def test_generated_workloads_are_valid_and_age_at_least_once(tmp_path):
+    for i in range(50):
+        doc = {"name": "w", "purpose": "p", "tier": "reference",
+               **generate.workload(random.Random(i))}
+        scenario = load_scenario(tmp_path / "w.yaml", dump(doc))
+        assert any(s.key == "age" for s in scenario.steps)

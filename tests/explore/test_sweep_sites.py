@@ -1,0 +1,59 @@
+"""Call sites: which call a fault rule singles out (pure)."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.explore.sweep import Site, call_sites, pairs_in_order, unscoped
+from sim import Call
+from sim.control import FAULTS
+
+ROOT = "ich-1234abcd"
+
+
+def call(method: str, path: str = "", exempt: bool = False) -> Call:
+    return Call(id=0, method=method, this="", client="", start_ns=0, end_ns=0,
+                start_unix_ns=0, end_unix_ns=0, outcome="ok", path=path, exempt=exempt)
+
+
+def test_sites_count_the_calls_a_rule_would_match():
+    calls = [call("Login"), call("RetrievePropertiesEx"),
+             call("SearchDatastoreSubFolders_Task", f"[ds] {ROOT}/_base"),
+             call("RetrievePropertiesEx", exempt=True),  # the inspector's: not counted
+             call("MakeDirectory", f"[ds] {ROOT}/_base/img1/ts-x"),
+             call("RetrievePropertiesEx"),
+             call("MakeDirectory", f"[ds] {ROOT}/_base/img2/ts-x"),
+             call("MakeDirectory", f"[ds] {ROOT}/_base/img1/ts-x")]
+    assert [str(s) for s in call_sites(calls, ROOT)] == [
+        "Login (no path) #1", "RetrievePropertiesEx (no path) #1",
+        "SearchDatastoreSubFolders_Task [ds] _base #1",
+        "MakeDirectory [ds] _base/img1/ts-x #1", "RetrievePropertiesEx (no path) #2",
+        "MakeDirectory [ds] _base/img2/ts-x #1", "MakeDirectory [ds] _base/img1/ts-x #2"]
+
+
+def test_a_rule_singles_out_its_call_with_skip_and_count():
+    site = Site("MakeDirectory", "[ds] _base/img1/ts-x", 1)
+    assert site.rule("FileLocked") == {"fault": "FileLocked", "method": "MakeDirectory",
+                                       "path": "[ds] _base/img1/ts-x", "skip": 1, "count": 1}
+    assert Site("RetrievePropertiesEx", "", 0).rule("delay_after") == {
+        "fault": "delay_after", "method": "RetrievePropertiesEx", "skip": 0, "count": 1,
+        "delay_ms": 300}
+
+
+@pytest.mark.parametrize("site", [Site("Login", "", 0), Site("MakeDirectory", "[ds] a b/c", 4)])
+def test_a_site_reads_back_from_its_replay_line(site):
+    assert Site.parse(str(site)) == site
+
+
+def test_paths_lose_the_run_folder_only():
+    assert unscoped(f"[LocalDS_0] {ROOT}/_base/img", ROOT) == "[LocalDS_0] _base/img"
+    assert unscoped("[LocalDS_0] other/_base", ROOT) == "[LocalDS_0] other/_base"
+    assert unscoped("no datastore", ROOT) == "no datastore"
+
+
+def test_each_kind_of_call_comes_first_then_repeats_every_fault():
+    sites = [Site("A", "", 0), Site("A", "", 1), Site("B", "p", 0), Site("A", "", 2)]
+    order = list(pairs_in_order(sites))
+    assert len(order) == len(sites) * len(FAULTS)
+    assert [s for s, _ in order[::len(FAULTS)]] == [sites[0], sites[2], sites[1], sites[3]]
+    assert [f for _, f in order[:len(FAULTS)]] == list(FAULTS)
