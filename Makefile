@@ -68,6 +68,8 @@ test: lint vcsim nova-env
 _test-in-engine:
 	@if [ -z "$$IMAGECACHE_DOCKER_ERROR" ]; then $(PY) -m sim image; fi
 	IMAGECACHE_REQUIRE_NOVA=1 $(PY) -m pytest -n auto --impl refimpl --impl original $(PYTEST_ARGS)
+	@# Marks are UTC whatever the host's zone: refimpl's own tests again in UTC+05:30.
+	TZ=IST-5:30 $(PY) -m pytest tests/refimpl -n auto -q -p no:cacheprovider --vcsim=process
 	$(PY) -m sim ps --check-leaks
 
 REPORTS := reports

@@ -155,7 +155,7 @@ def _spawner(spec, actor, node, recorder, instances, rng, endpoint) -> None:
             recorder.record("use", "info", image, "in use from here")
             if client.tree(ds, folder) is None:
                 recorder.record("fetch", "invoke", image)
-                client.mkdir(ds, folder)
+                client.mkdir(ds, folder, exist_ok=True)  # another spawn may fetch it too
                 client.put(ds, f"{folder}/{image}.vmdk", b"image")
                 recorder.record("fetch", "ok", image)
             uuid = f"{spec['id']}-{i}"

@@ -7,7 +7,10 @@ the run's folder (one host: wall-clock nanoseconds compare across both):
   use (from enlist's return to its release);
 - I2 an image folder is deleted only when a mark older than the age is
   there, on the harness clock;
-- I3 after enlist returns, no mark that was there when it started is left.
+- I3 after enlist returns, no mark that was there when it started is left;
+- I4 while an image is in use, no mark older than the enlist appears on it
+  (an old mark put back after the enlist returned: the next pass that does
+  not see the instance yet deletes the image by it).
 """
 
 from __future__ import annotations
@@ -21,16 +24,16 @@ from sim import Call
 from ..vsphere.marks import looks_like_mark, mark_time
 from .history import Event
 
-FILE_METHODS = ("MakeDirectory", "DeleteDatastoreFile_Task")
+FILE_METHODS = ("MakeDirectory", "DeleteDatastoreFile_Task", "MoveDatastoreFile_Task")
 
 
 @dataclass(frozen=True)
 class FileOp:
     """A successful file call on the run's folder, by image."""
 
-    kind: str  # mark+, mark-, image+, image-
+    kind: str  # mark+, mark-, mark~ (renamed away), image+, image-, entry- (another entry)
     image: str
-    name: str  # the mark's name, or the image id
+    name: str  # the mark's name, the image id, or the entry's name
     start: int
     end: int
     session: str
@@ -67,11 +70,13 @@ def file_ops(calls: Iterable[Call], datastore: str, base: str,
                 not call.path.startswith(prefix):
             continue
         parts = call.path[len(prefix):].rstrip("/").split("/")
-        made = call.method == "MakeDirectory"
-        if len(parts) == 1:
+        made, moved = call.method == "MakeDirectory", call.method == "MoveDatastoreFile_Task"
+        if len(parts) == 1 and not moved:
             kind, name = ("image+" if made else "image-"), parts[0]
         elif len(parts) == 2 and looks_like_mark(parts[1]):
-            kind, name = ("mark+" if made else "mark-"), parts[1]
+            kind, name = ("mark+" if made else "mark~" if moved else "mark-"), parts[1]
+        elif len(parts) == 2 and not made and not moved:
+            kind, name = "entry-", parts[1]
         else:
             continue
         ops.append(FileOp(kind, parts[0], name, call.start_unix_ns, call.end_unix_ns,
@@ -126,15 +131,37 @@ class Marks:
                 continue
             if op.kind == "mark+":
                 marks.add(op.name)
-            elif op.kind == "mark-":
+            elif op.kind in ("mark-", "mark~"):
                 marks.discard(op.name)
             elif op.kind == "image-":
                 marks.clear()
         return marks
 
+    def claimed(self, image: str, session: str, t: int) -> set[str]:
+        """Marks ``session`` renamed in the image's folder (claimed, in
+        refimpl's words) by ``t`` and still holds: a renamed mark still
+        stands for the time it names until its folder, or the renamed entry,
+        is deleted. A rename racing another session's delete of the mark
+        counts when the renaming session deletes the image: it could only
+        do so if its rename won."""
+        held: list[str] = []
+        for op in self.ops:
+            if op.end > t or op.image != image:
+                continue
+            if op.kind == "mark~" and op.session == session:
+                held.append(op.name)
+            elif op.kind == "entry-" and op.session == session and held:
+                held.pop(0)  # the claim, deleted (given back)
+            elif op.kind == "image-":
+                held.clear()
+        return set(held)
+
 
 def check(events: list[Event], calls: list[Call], *, datastore: str, base: str,
-          initial_marks: dict[str, set[str]], age: timedelta, run_end: int) -> list[Violation]:
+          initial_marks: dict[str, set[str]], age: timedelta, run_end: int,
+          skew: timedelta = timedelta(0)) -> list[Violation]:
+    """Every violation of I1-I4 in the run; ``skew``: how far a node's clock
+    may be off (a mark is named by the second, and by its node's clock)."""
     ops = file_ops(calls, datastore, base, initial_marks)
     marks = Marks(initial_marks, ops)
     in_use = spans(events, run_end)
@@ -148,7 +175,7 @@ def check(events: list[Event], calls: list[Call], *, datastore: str, base: str,
                     f"image folder {op.image!r} deleted while {span.actor} used it "
                     f"(enlisted {_ms(span.start, op.start)} before the delete)",
                     window(events, ops, op.image, min(since, span.enlist_invoke), op.end)))
-        present = marks.at(op.image, op.start)
+        present = marks.at(op.image, op.start) | marks.claimed(op.image, op.session, op.start)
         now = datetime.fromtimestamp(op.start / 1e9, UTC)
         if not any((t := mark_time(m)) is not None and now - t > age for m in present):
             start = min((o.end for o in ops if o.image == op.image), default=op.start)
@@ -167,6 +194,20 @@ def check(events: list[Event], calls: list[Call], *, datastore: str, base: str,
                 f"{span.actor}'s enlist of {span.image!r} returned with marks it found "
                 f"still there: {sorted(left)}",
                 window(events, ops, span.image, min(since, span.enlist_invoke), span.start)))
+    # Any mark made now names a time within a second (and the skew) of now.
+    slack = int((timedelta(seconds=1) + skew).total_seconds() * 1e9)
+    for span in in_use:
+        for op in ops:
+            if op.kind != "mark+" or op.image != span.image or \
+                    not span.start < op.end < span.end:
+                continue
+            named = mark_time(op.name)
+            if named is not None and named.timestamp() * 1e9 < span.enlist_invoke - slack:
+                found.append(Violation(
+                    "I4", span.image, op.end,
+                    f"mark {op.name} (older than {span.actor}'s enlist) appeared on "
+                    f"{span.image!r} while it was in use",
+                    window(events, ops, span.image, span.enlist_invoke, op.end)))
     return sorted(found, key=lambda v: v.time)
 
 

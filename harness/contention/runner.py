@@ -148,7 +148,7 @@ def run_contention(scenario: ContentionScenario, impl: str, endpoint: Endpoint, 
     for ds in config.datastores:
         violations += checker.check(events, calls, datastore=ds, base=base,
                                     initial_marks=initial, age=config.age - skew,
-                                    run_end=run_end)
+                                    run_end=run_end, skew=skew)
     overlapped, total = checker.overlap(events)
     stem = f"{scenario.name}-{_slug(label_of(impl))}-seed{seed}"
     folder = reports / "contention"

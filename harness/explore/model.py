@@ -19,6 +19,7 @@ it, and the error kind it raises, if any.
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -152,6 +153,9 @@ class Variant:
     # Nova's lock file name is the image's path: past the file system's limit
     # taking the lock fails (refimpl shortens such names).
     lock_name_limit: int | None = None
+    # The order a pass takes the unused images in is arbitrary (Nova: a set's):
+    # where a pass ends half-way, any order's outcome is possible.
+    any_order: bool = False
 
     def lock_fails(self, datastore: str, base: str, image_id: str, root: str) -> bool:
         if self.lock_name_limit is None:
@@ -206,13 +210,27 @@ class Variant:
         if current is None or listing is not None:
             return [Outcome(world)]
         names = set(current.images) | (current.files if self.plain_files_are_images else set())
+        # The original ages the unused images first (Nova in set order: any),
+        # then cleans every used one, cached or not; refimpl goes through the
+        # cached ones in order.
+        if not self.lists_each_image:
+            orders: Iterable[tuple[str, ...]] = [tuple(sorted(names))]
+        else:
+            unused = [i for i in sorted(names) if i not in used]
+            firsts = itertools.permutations(unused) if self.any_order else [tuple(unused)]
+            orders = (first + tuple(sorted(used)) for first in firsts)
+        outcomes = []
+        for order in orders:
+            outcomes += self._age_in_order(world, key, order, used, now, age_seconds, faults,
+                                           root)
+        return _distinct(outcomes)
+
+    def _age_in_order(self, world: World, key: tuple[str, str], order: tuple[str, ...],
+                      used: frozenset[str], now: datetime, age_seconds: int,
+                      faults: Sequence[ModelFault], root: str) -> list[Outcome]:
         outcomes = [Outcome(world)]
-        # The original ages the unused images first, then cleans every used
-        # one, cached or not; refimpl goes through the cached ones in order.
-        order = ([i for i in sorted(names) if i not in used] + sorted(used)
-                 if self.lists_each_image else sorted(names))
         for image_id in order:
-            if self.lock_fails(ds, base, image_id, root):
+            if self.lock_fails(*key, image_id, root):
                 return [o if o.error else Outcome(o.world, "error") for o in outcomes]
             outcomes = [o2 for o in outcomes for o2 in
                         (self._age_image(o.world, key, image_id, image_id in used, now,
@@ -279,6 +297,17 @@ class Variant:
         return Outcome(world, "vsphere_fault")
 
 
+def _distinct(outcomes: list[Outcome]) -> list[Outcome]:
+    """The outcomes, each once (several orders often end alike)."""
+    seen: dict[object, Outcome] = {}
+    for o in outcomes:
+        key = (o.error, tuple(sorted(
+            (k, tuple(sorted((i, im.folders, im.files) for i, im in b.images.items())), b.files)
+            for k, b in o.world.items())))
+        seen.setdefault(key, o)
+    return list(seen.values())
+
+
 def _remove(image: Image, names: Iterable[str]) -> Image:
     for name in names:
         image = image.without(name)
@@ -309,7 +338,8 @@ ORIGINAL = Variant(
     first=lambda entries: entries[:1], decides=lambda image: _original_entries(image)[:1],
     parse=_original_parse, plain_files_are_images=True, faults_end_the_pass=True,
     lists_each_image=True, lock_name_limit=NAME_MAX)
-NOVA = replace(ORIGINAL, name="nova", first=lambda entries: entries, decides=_original_entries)
+NOVA = replace(ORIGINAL, name="nova", first=lambda entries: entries, decides=_original_entries,
+               any_order=True)
 REFERENCE = Variant(
     name="reference", mark_entries=_reference_entries, clears_every_mark=True,
     first=lambda entries: entries, decides=_newest_valid, parse=mark_time,

@@ -38,12 +38,14 @@ IMAGES = ("img1", "img2")
 HOSTS = ("host1", "host2", "host3")
 # Calls that order an enlist and a delete, and the paths they carry
 # ({base}: the base folder, {image}: an image's folder).
+# Repeated to weigh them: the calls between a pass's decision and its
+# delete come first.
 SLOW_CALLS = (
-    ("SearchDatastore_Task", "{image}"),  # an enlist's listing, a pass's re-read
-    ("SearchDatastoreSubFolders_Task", "{base}"),  # a pass's listing
-    ("MoveDatastoreFile_Task", "{image}/ts-*"),  # a claim
-    ("DeleteDatastoreFile_Task", "{image}"),  # a delete
+    *[("SearchDatastore_Task", "{image}")] * 3,  # an enlist's listing, a pass's re-read
+    *[("MoveDatastoreFile_Task", "{image}/ts-*")] * 2,  # a claim
+    *[("DeleteDatastoreFile_Task", "{image}")] * 2,  # a delete
     ("DeleteDatastoreFile_Task", "{image}/ts-*"),  # an enlist removing a mark
+    ("SearchDatastoreSubFolders_Task", "{base}"),  # a pass's listing
     ("MakeDirectory", "{image}/ts-*"),  # a mark
     (None, "{base}*"),  # anything on the cache
 )
@@ -51,6 +53,7 @@ SLOW_CALLS = (
 # implementation something untrue about the cache, which no implementation
 # can see through: races are about order, the sweep tries those.
 FILE_FAULTS = ("FileLocked", "CannotDeleteFile", "NoPermission")
+SKEW_MS = 200  # how far a node's clock may be off
 
 
 def _ms(values: list[int]) -> st.SearchStrategy[str]:
@@ -61,21 +64,22 @@ def _ms(values: list[int]) -> st.SearchStrategy[str]:
 def races(draw: st.DrawFn) -> dict[str, Any]:
     """A contention scenario, as its file holds it."""
     age_s = draw(st.sampled_from([1, 2, 3]))
-    node_count = draw(st.integers(1, 3))
+    node_count = draw(st.sampled_from([2, 2, 3, 1]))
     nodes: dict[str, Any] = {}
     for i in range(node_count):
         node: dict[str, Any] = {"lock_path": draw(st.sampled_from(HOSTS[:node_count]))}
-        skew = draw(st.sampled_from([0, 0, 0, 0.2, -0.2]))
+        skew = draw(st.sampled_from([0, 0, 0, SKEW_MS / 1000, -SKEW_MS / 1000]))
         if skew:
             node["clock_offset"] = skew
         nodes[f"n{i + 1}"] = node
     shared = draw(st.booleans())
     base = "shared-_base" if shared else "10.0.0.5_base"
     images = {}
-    for image in draw(st.lists(st.sampled_from(IMAGES), min_size=1, max_size=2, unique=True)):
-        # Several marks are common: two nodes marking in different seconds.
+    for image in IMAGES[:draw(st.sampled_from([1, 1, 2]))]:
+        # Mostly a mark old enough to delete the image by; several marks are
+        # common (two nodes marking in different seconds).
         ago = draw(st.lists(st.sampled_from([30, 20, 2 * age_s, age_s - 1 if age_s > 1 else 0]),
-                            min_size=draw(st.sampled_from([0, 1, 2, 2, 3])), max_size=3,
+                            min_size=draw(st.sampled_from([0, 1, 1, 2, 2, 3])), max_size=3,
                             unique=True))
         images[image] = {"marks_ago": [f"{s}s" for s in ago]} if ago else {}
     names = list(nodes)
@@ -90,24 +94,28 @@ def races(draw: st.DrawFn) -> dict[str, Any]:
         ager: dict[str, Any] = {"node": draw(st.sampled_from(names)),
                                 "start": draw(_ms([0, 200, 400])),
                                 "interval": draw(_ms([100, 200, 500, 1000, 3000]))}
-        # A stale instance list, but never older than the age: a pass blind to
-        # an instance for longer (own_host on a cache other hosts use, edge
-        # case 15) deletes its image whatever the implementation does.
-        if draw(st.booleans()):
-            ager["sees"] = {"stale": draw(_ms([age_s * 250, age_s * 500]))}
+        # A stale instance list, but blind for less than the age can protect:
+        # marks are named by the second, so a mark may be read as up to a
+        # second older than it is, and a skewed clock takes its skew more. A
+        # pass blind for longer (own_host on a cache other hosts use, edge
+        # case 15) deletes the image whatever the implementation does.
+        if age_s > 1 and draw(st.booleans()):
+            ager["sees"] = {"stale": draw(_ms([200, (age_s - 1) * 1000 - 2 * SKEW_MS]))}
         actors.append({"ager": ager})
     draw(st.randoms()).shuffle(actors)
     faults = []
-    for _ in range(draw(st.integers(0, 2))):
+    spawned = sorted({a["spawner"]["image"] for a in actors if "spawner" in a})
+    for _ in range(draw(st.sampled_from([0, 1, 1, 2]))):
         method, where = draw(st.sampled_from(SLOW_CALLS))
-        image = draw(st.sampled_from(list(images)))
+        image = draw(st.sampled_from(spawned))  # an image a spawn and a pass contend for
         path = where.format(base=base, image=f"{base}/{image}")
-        kind = draw(st.sampled_from(["delay_after", "delay_after", "delay", *FILE_FAULTS]))
+        kind = draw(st.sampled_from(["delay_after", "delay_after", "delay_after", "delay",
+                                     *FILE_FAULTS]))
         rule: dict[str, Any] = {"fault": kind, "path": f"[LocalDS_0] {path}",
                                 **({"method": method} if method else {})}
         if kind.startswith("delay"):
             rule["delay_ms"] = draw(st.sampled_from([300, 700, 1500]))
-        if draw(st.booleans()):
+        if draw(st.sampled_from([True, True, False])):
             rule["count"] = 1
         else:
             rule["probability"] = draw(st.sampled_from([0.3, 0.5]))
@@ -121,6 +129,27 @@ def races(draw: st.DrawFn) -> dict[str, Any]:
     return {"name": "race", "purpose": "Generated by the explorer.", "tags": ["explored"],
             "seed": draw(st.integers(0, 1000)), "duration": f"{draw(st.integers(2, 4))}s",
             "config": config, "images": images, "faults": faults, "actors": actors}
+
+
+@dataclass
+class Crashed:
+    """A run whose actor died: a violation of its own."""
+
+    message: str
+    status: None = None
+
+    @property
+    def violations(self) -> list[Any]:
+        return [_Broke(self.message)]
+
+    def summary(self) -> str:
+        return f"an actor crashed: {self.message}"
+
+
+@dataclass
+class _Broke:
+    message: str
+    invariant: str = "broke"
 
 
 @dataclass
@@ -179,7 +208,10 @@ def search_seed(search: RaceSearch, seed: int) -> list[RaceFinding]:
         def attempt(doc: dict[str, Any]) -> None:
             if time.monotonic() > max(search.deadline, search.shrink_until):
                 raise BudgetSpent
-            outcome = _run(search, doc, tmp)
+            try:
+                outcome = _run(search, doc, tmp)
+            except RuntimeError as crash:  # an actor died: the implementation broke
+                outcome = Crashed(" ".join(str(crash).split())[:400])
             search.runs += 1
             if outcome.status is not None:
                 search.interleavings.add(outcome.status.digest)
@@ -227,16 +259,23 @@ def _write(search: RaceSearch, seed: int) -> RaceFinding:
     path = search.reports / f"{name}.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(dump(doc))
-    with process_zone(search.zone):
-        replayed = run_contention(load_contention(path), search.impl, search.endpoint,
-                                  seed=doc["seed"], reports=search.reports, schedule="seeded")
-    report = "\n".join([replayed.summary()] + [f"{v.invariant}: {v.message}"
-                                              for v in replayed.violations])
-    if not replayed.violations:
-        report = f"{display_path(path)}: no violation when replayed (a flaky finding)\n{report}"
+    timeline = None
+    try:
+        with process_zone(search.zone):
+            replayed = run_contention(load_contention(path), search.impl, search.endpoint,
+                                      seed=doc["seed"], reports=search.reports,
+                                      schedule="seeded")
+        timeline = replayed.timeline
+        report = "\n".join([replayed.summary()] + [f"{v.invariant}: {v.message}"
+                                                  for v in replayed.violations])
+        if not replayed.violations:
+            report = f"{display_path(path)}: no violation when replayed (a flaky finding)\n" \
+                     f"{report}"
+    except RuntimeError as crash:
+        report = f"an actor crashed when replayed: {crash}"
     return RaceFinding(
         path, first, report, seed, len(doc["actors"]), len(search.first["actors"]),
-        len(doc["faults"]), len(search.first["faults"]), replayed.timeline,
+        len(doc["faults"]), len(search.first["faults"]), timeline,
         f"{replay_prefix(search.zone)}make race SCENARIO={shlex.quote(display_path(path))} "
         f"SEED={doc['seed']} IMPL={shlex.quote(search.impl)}")
 
@@ -245,9 +284,12 @@ def _slug(text: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in text)[:40]
 
 
-def explore_races(search: RaceSearch, *, seed: int, budget_s: float) -> RaceSearch:
+def explore_races(search: RaceSearch, *, seed: int, budget_s: float,
+                  stop: bool = False) -> RaceSearch:
+    """Search seed after seed until the budget is spent (``stop``: or
+    something is found)."""
     search.deadline = time.monotonic() + budget_s
-    while time.monotonic() < search.deadline:
+    while time.monotonic() < search.deadline and not (stop and search.findings):
         search.findings += search_seed(search, seed)
         seed += 1
     return search

@@ -30,6 +30,7 @@ from .sweep import Site, Sweep, sweep_contention, sweep_scenario
 from .zones import ZONES
 
 MODES = ("sequential", "races", "sweeps")
+WORKLOAD_SECONDS = 30.0  # of random calls and faults, per generated workload
 Progress = Callable[[int, int], None]  # (runs, findings) so far
 
 
@@ -53,7 +54,7 @@ ALL_ZONES: Zones = tuple(ZONES.values())
 
 def sequential(impl: str, endpoint: Endpoint, *, seed: int, budget_s: float, reports: Path,
                variant: Variant | None = None, zones: Zones = ALL_ZONES, shrink: bool = True,
-               progress: Progress | None = None) -> Part:
+               stop: bool = False, progress: Progress | None = None) -> Part:
     started = time.monotonic()
     first: list[float] = []
 
@@ -65,7 +66,7 @@ def sequential(impl: str, endpoint: Endpoint, *, seed: int, budget_s: float, rep
 
     search = Search(impl, endpoint, variant or model_for(impl), reports, shrink=shrink,
                     zones=zones, on_progress=tick)
-    explore(search, seed=seed, budget_s=budget_s)
+    explore(search, seed=seed, budget_s=budget_s, stop=stop)
     return Part("sequential", impl, seed, time.monotonic() - started, search.runs,
                 [z or "process" for z in zones],
                 {"model": search.variant.name, "steps": search.steps_run},
@@ -75,7 +76,7 @@ def sequential(impl: str, endpoint: Endpoint, *, seed: int, budget_s: float, rep
 
 
 def races(impl: str, endpoint: Endpoint, *, seed: int, budget_s: float, reports: Path,
-          zones: Zones = ALL_ZONES, shrink: bool = True,
+          zones: Zones = ALL_ZONES, shrink: bool = True, stop: bool = False,
           progress: Progress | None = None) -> Part:
     started = time.monotonic()
     first: list[float] = []
@@ -87,7 +88,7 @@ def races(impl: str, endpoint: Endpoint, *, seed: int, budget_s: float, reports:
             progress(search.runs, len(search.findings))
 
     search = RaceSearch(impl, endpoint, reports, shrink=shrink, zones=zones, on_progress=tick)
-    explore_races(search, seed=seed, budget_s=budget_s)
+    explore_races(search, seed=seed, budget_s=budget_s, stop=stop)
     return Part("races", impl, seed, time.monotonic() - started, search.runs,
                 [z or "process" for z in zones],
                 {"interleavings": len(search.interleavings),
@@ -111,8 +112,8 @@ def is_contention(path: Path) -> bool:
 def sweep(path: Path, impl: str, endpoint: Endpoint, *, budget_s: float, reports: Path,
           contract: Contract | None = None, seed: int | None = None,
           only: tuple[Site, str] | None = None,
-          zones: Zones = ALL_ZONES, shard: tuple[int, int] = (0, 1),
-          progress: Progress | None = None) -> Part:
+          zones: Zones = ALL_ZONES, shard: tuple[int, int] = (0, 1), stop: bool = False,
+          sample: random.Random | None = None, progress: Progress | None = None) -> Part:
     """Sweep one scenario file, sequential or contention (``shard``: its
     k-th of n parts, for xdist workers)."""
     started = time.monotonic()
@@ -127,12 +128,12 @@ def sweep(path: Path, impl: str, endpoint: Endpoint, *, budget_s: float, reports
         run_seed = scenario.seed if seed is None else seed
         result = sweep_contention(scenario, impl, endpoint, contract, seed=run_seed,
                                   reports=reports, budget_s=budget_s, only=only, zones=zones,
-                                  shard=shard, on_progress=tick)
+                                  shard=shard, stop=stop, on_progress=tick)
     else:
         run_seed = 0
         result = sweep_scenario(load_scenario(path), impl, endpoint, contract,
                                 budget_s=budget_s, only=only, zones=zones, shard=shard,
-                                on_progress=tick)
+                                stop=stop, sample=sample, on_progress=tick)
     covered: dict[str, object] = {"call sites": len(result.sites), "pairs run": result.done,
                                   "pairs planned": result.planned, "contract": contract.name}
     if result.fault_free:
@@ -144,7 +145,8 @@ def sweep(path: Path, impl: str, endpoint: Endpoint, *, budget_s: float, reports
 
 
 def sweeps(impl: str, endpoint: Endpoint, *, seed: int, budget_s: float, reports: Path,
-           zones: Zones = ALL_ZONES, progress: Progress | None = None) -> Part:
+           zones: Zones = ALL_ZONES, stop: bool = False, progress: Progress | None = None
+           ) -> Part:
     """Fault sweeps of generated workloads, one after the other: each drawn
     from the seed, written to the reports folder, swept until the budget is
     spent (the last one in part)."""
@@ -153,7 +155,7 @@ def sweeps(impl: str, endpoint: Endpoint, *, seed: int, budget_s: float, reports
     part = Part("sweeps", impl, seed, 0.0, 0, [z or "process" for z in zones])
     swept = sites = pairs = 0
     first = None
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and not (stop and part.findings):
         rng = random.Random(f"{seed}/{swept}")
         doc = {"name": f"workload-{seed}-{swept}", "purpose": "A generated workload to sweep.",
                "tier": "reference", "tags": ["explored"], **generate.workload(rng)}
@@ -166,8 +168,11 @@ def sweeps(impl: str, endpoint: Endpoint, *, seed: int, budget_s: float, reports
             if progress is not None:
                 progress(before + runs, len(part.findings) + found)
 
-        result = sweep(path, impl, endpoint, budget_s=deadline - time.monotonic(),
-                       reports=reports, zones=zones, progress=tick)
+        # Each workload gets a slice of random calls and faults: many workloads,
+        # not one swept through.
+        budget = min(deadline - time.monotonic(), WORKLOAD_SECONDS)
+        result = sweep(path, impl, endpoint, budget_s=budget, reports=reports, zones=zones,
+                       stop=stop, sample=rng, progress=tick)
         part.runs += result.runs
         part.findings += result.findings
         if result.findings and first is None:

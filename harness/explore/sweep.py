@@ -13,6 +13,7 @@ both it was. Calls made while waiting for a task (``RetrievePropertiesEx``,
 from __future__ import annotations
 
 import contextlib
+import random
 import shlex
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -36,6 +37,7 @@ from ..vsphere import inspector
 from ..vsphere.run_folder import RunFolder
 from ..vsphere.tree import CacheTree
 from . import properties
+from .prediction import used_images
 from .properties import Contract, Seen, Trees
 from .zones import process_zone, replay_prefix
 
@@ -177,21 +179,16 @@ def _step(run: Run, step: s.Step, index: int, before: Trees) -> Seen:
             seen.op = "open"
             _failed(seen, exc)
             return seen
+    if isinstance(step, s.EnlistStep):
+        seen.image, seen.datastores = step.image, (step.datastore,)
+    elif isinstance(step, s.AgeStep):
+        seen.used = used_images(step.view(run.instances))
+        seen.datastores = step.datastores
+        seen.now = run.clock.reader(run.config.node(step.node).clock_offset)()
     try:
-        if isinstance(step, s.EnlistStep):
-            seen.image, seen.datastores = step.image, (step.datastore,)
-            run.node(step.node).enlist(step.datastore, step.image)
-        elif isinstance(step, s.AgeStep):
-            view = step.view(run.instances)
-            seen.used = frozenset(r for i in view for r in (i.image_ref, i.kernel_id,
-                                                            i.ramdisk_id) if r is not None)
-            seen.datastores = step.datastores
-            seen.now = run.clock.reader(run.config.node(step.node).clock_offset)()
-            run.node(step.node).age(view, step.datastores)
-        elif isinstance(step, s.CacheFolderStep):
-            run.node(step.node).cache_folder(step.datastore, step.image)
-        else:
-            step.run(run)
+        # An operation unjudged; any other step as it runs (clock, faults, fetch...).
+        operate = getattr(step, "operate", step.run)
+        operate(run)
     except Exception as exc:
         _failed(seen, exc)
     return seen
@@ -223,10 +220,12 @@ def _converge(run: Run, config: Config, keys: list[tuple[str, str]]) -> Trees:
 def sweep_scenario(scenario: Scenario, impl: str, endpoint: Endpoint, contract: Contract, *,
                    budget_s: float = float("inf"), only: tuple[Site, str] | None = None,
                    zones: tuple[str | None, ...] = (None,), shard: tuple[int, int] = (0, 1),
+                   stop: bool = False, sample: random.Random | None = None,
                    on_progress: Callable[[Sweep], None] | None = None) -> Sweep:
     """Sweep a sequential scenario (``only``: that one site and fault). The
     fault-free run is made in every zone (any difference is a finding); the
-    faulted runs take the zones in turn."""
+    faulted runs take the zones in turn. ``sample``: take the pairs in this
+    random order instead (the explorer's many small sweeps)."""
     sweep = Sweep(scenario.path, impl)
     deadline = time.monotonic() + budget_s
     fault_free: dict[str | None, properties.Run] = {}
@@ -246,6 +245,8 @@ def sweep_scenario(scenario: Scenario, impl: str, endpoint: Endpoint, contract: 
                 sweep.findings.append(Finding(None, "", found, zone))
     # A shard (k, n) takes every n-th pair from the k-th: xdist workers share a sweep.
     pairs = [only] if only is not None else list(pairs_in_order(sweep.sites))[shard[0]::shard[1]]
+    if sample is not None:
+        sample.shuffle(pairs)
     sweep.planned = len(pairs)
     for i, (site, fault) in enumerate(pairs):
         if time.monotonic() > deadline:
@@ -258,6 +259,8 @@ def sweep_scenario(scenario: Scenario, impl: str, endpoint: Endpoint, contract: 
         found = properties.findings(run, fault_free[zone], scenario.config.age, contract, fault)
         if found:
             sweep.findings.append(Finding(site, fault, found, zone))
+            if stop:
+                break
         if on_progress is not None:
             on_progress(sweep)
     return sweep
@@ -356,7 +359,8 @@ def sweep_contention(scenario: Any, impl: str, endpoint: Endpoint, contract: Con
                      seed: int, reports: Path, budget_s: float = float("inf"),
                      only: tuple[Site, str] | None = None,
                      zones: tuple[str | None, ...] = (None,), shard: tuple[int, int] = (0, 1),
-                     on_progress: Callable[[Sweep], None] | None = None) -> Sweep:
+                     stop: bool = False, on_progress: Callable[[Sweep], None] | None = None
+                     ) -> Sweep:
     """Sweep a contention scenario under its seeded schedule (``only``: that
     one site and fault), the zones as for a sequential one."""
     sweep = Sweep(scenario.path, impl)
@@ -393,6 +397,8 @@ def sweep_contention(scenario: Any, impl: str, endpoint: Endpoint, contract: Con
         sweep.done += 1
         if found:
             sweep.findings.append(Finding(site, fault, found, zone))
+            if stop:
+                break
         if on_progress is not None:
             on_progress(sweep)
     return sweep

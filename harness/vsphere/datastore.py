@@ -67,11 +67,17 @@ class DatastoreClient:
         path = Path(url.removeprefix("file://")) if url else None
         return path if path is not None and path.is_dir() else None
 
-    def mkdir(self, datastore: str, path: str) -> None:
-        """Create folder ``path`` and its parents (existing ones are fine)."""
+    def mkdir(self, datastore: str, path: str, *, exist_ok: bool = False) -> None:
+        """Create folder ``path`` and its parents (existing parents are fine;
+        an existing ``path`` raises FileAlreadyExists, as on vCenter, unless
+        ``exist_ok``)."""
         dc, _ = self._where(datastore)
-        self._fm.MakeDirectory(name=f"[{datastore}] {path}", datacenter=dc,
-                               createParentDirectories=True)
+        try:
+            self._fm.MakeDirectory(name=f"[{datastore}] {path}", datacenter=dc,
+                                   createParentDirectories=True)
+        except vim.fault.FileAlreadyExists:
+            if not exist_ok:
+                raise
 
     def put(self, datastore: str, path: str, data: bytes = b"") -> None:
         """Write a file through the datastore HTTP interface (``/folder``)."""
