@@ -121,7 +121,7 @@ def workload(rng: random.Random) -> dict[str, Any]:
     cache = {}
     for ds in datastores:
         images = {}
-        for image_id in rng.sample(IMAGE_IDS, rng.randint(1, 3)):
+        for image_id in rng.sample(IMAGE_IDS, rng.randint(2, 3)):
             ago = rng.sample([age + 5, age // 2, 0], rng.randint(0, 2))
             images[image_id] = {"files": [f"{image_id}.vmdk"],
                                 **({"marks": [_ts(START - timedelta(seconds=s)) for s in ago]}

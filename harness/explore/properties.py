@@ -13,7 +13,9 @@ apply. These do:
 - (c) convergence: once the fault is gone, two more passes give the tree of
   the fault-free run;
 - (d) the error contract: what an operation may raise under a fault, and as
-  which kind.
+  which kind;
+- (e) isolation, where the contract promises it (refimpl's): a fault at a
+  call about one image, or one datastore's listing, changes nothing else.
 
 Only what the fault brings is a finding: a property the fault-free run
 breaks too is reported with the fault-free run.
@@ -34,10 +36,12 @@ Trees = Mapping[tuple[str, str], CacheTree | None]
 
 @dataclass(frozen=True)
 class Contract:
-    """What may escape each operation when vSphere faults, by error kind."""
+    """What may escape each operation when vSphere faults, by error kind,
+    and whether a fault stays with the image (or datastore) it hit."""
 
     name: str
     allowed: Mapping[str, frozenset[str]]
+    isolates: bool = False
 
     def allows(self, op: str, kind: str) -> bool:
         return kind in self.allowed.get(op, frozenset())
@@ -48,7 +52,8 @@ class Contract:
 # fault and goes on; naming a cache folder calls nothing.
 _LOGIN = frozenset({"vsphere_fault", "error"})  # logging in fails: vSphere said no, or is gone
 REFERENCE_CONTRACT = Contract("reference", {"open": _LOGIN,
-                                            "enlist": frozenset({"vsphere_fault", "error"})})
+                                            "enlist": frozenset({"vsphere_fault", "error"})},
+                               isolates=True)
 # The spec: faults outside four delete faults propagate, from enlist and from
 # a pass (which then ends), as vSphere faults or, for a lost connection, errors.
 ORIGINAL_CONTRACT = Contract("original", {"open": _LOGIN,
@@ -151,6 +156,32 @@ def contract_breaches(seen: Seen, fault_free: Seen, contract: Contract) -> list[
             f"{contract.name} contract does not allow under a fault"]
 
 
+def spread(seen: Seen, fault_free: Seen, hit: tuple[str, str | None]) -> list[str]:
+    """(e) on one step: a fault that hit one image (``(datastore, image)``) or
+    one datastore's listing (``(datastore, None)``) left every other image as
+    it is without the fault."""
+    found = []
+    for key in sorted(set(seen.after) | set(fault_free.after)):
+        if key[0] == hit[0] and hit[1] is None:
+            continue
+        faulted, clean = seen.after.get(key), fault_free.after.get(key)
+        images = set(faulted.images if faulted else ()) | set(clean.images if clean else ())
+        for image_id in sorted(images - ({hit[1]} if key[0] == hit[0] else set())):
+            mine = faulted.images.get(image_id) if faulted else None
+            theirs = clean.images.get(image_id) if clean else None
+            if mine != theirs:
+                target = f"[{hit[0]}] {hit[1] or '(its listing)'}"
+                found.append(f"a fault on {target} changed [{key[0]}] {key[1]}/{image_id}: "
+                             f"{_image(mine)}, without the fault {_image(theirs)}")
+    return found
+
+
+def _image(tree: object) -> str:
+    if tree is None:
+        return "no folder"
+    return str(sorted(tree.marks + tree.folders + tree.files))  # type: ignore[attr-defined]
+
+
 def divergence(converged: Trees, fault_free: Trees) -> list[str]:
     """(c): the trees after the convergence passes, against the fault-free run's."""
     found = []
@@ -177,8 +208,10 @@ UNTRUE = frozenset({"FileNotFound", "FileAlreadyExists"})
 
 
 def findings(run: Run, fault_free: Run, age: timedelta, contract: Contract,
-             fault: str = "") -> list[str]:
-    """Everything the fault brought, step by step, then the convergence."""
+             fault: str = "", hit: tuple[str, str | None] | None = None) -> list[str]:
+    """Everything the fault brought, step by step, then the convergence.
+    ``hit``: the image or datastore listing the fault's call was about, when
+    the call names one (for the contract's isolation)."""
     found = []
     for seen, clean in zip(run.steps, fault_free.steps, strict=False):
         baseline = set(invariants(clean, age))
@@ -187,5 +220,7 @@ def findings(run: Run, fault_free: Run, age: timedelta, contract: Contract,
                   and not (fault in UNTRUE and p.startswith("I3"))]
         found += [f"{where}: {p}" for p in leftovers(seen, clean)]
         found += [f"{where}: {p}" for p in contract_breaches(seen, clean, contract)]
+        if contract.isolates and hit is not None:
+            found += [f"{where}: {p}" for p in spread(seen, clean, hit)]
     found += divergence(run.converged, fault_free.converged)
     return found

@@ -305,8 +305,12 @@ class Explorer(RuleBasedStateMachine):
         ds = data.draw(st.sampled_from(self._datastores()))
         base = self.prediction.base()
         op = data.draw(st.sampled_from(["delete", "mark", "list", "list-base"]))
-        cached = sorted(self.prediction.world.get((ds, base), Base()).images)
-        # Mostly at an image that is there: a fault nothing meets finds nothing.
+        images = self.prediction.world.get((ds, base), Base()).images
+        # Mostly at an image that is there (a fault nothing meets finds
+        # nothing); a delete's at one that has a mark to be deleted by.
+        cached = sorted(i for i, image in images.items()
+                        if op != "delete" or any(mark_time(n) for n in image.folders)) or \
+            sorted(images)
         ids = cached if cached and data.draw(st.integers(0, 4)) else list(g.IMAGE_IDS)
         image = None if op == "list-base" else data.draw(st.sampled_from(ids))
         kinds = {"delete": g.DELETE_FAULTS, "mark": g.MARK_FAULTS}.get(op, g.LIST_FAULTS)
@@ -319,6 +323,8 @@ class Explorer(RuleBasedStateMachine):
         if (candidate.op, ds, image) in clash or (other, ds, image) in clash:
             return
         self._take({"fault": candidate.rule()})
+        if data.draw(st.booleans()):
+            self._take({"age": {"node": self._nodes()[0]}})  # a pass that meets it, at once
 
     def clear_faults(self, data: st.DataObject) -> None:
         self._take({"faults": "clear"})

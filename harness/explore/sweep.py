@@ -16,7 +16,7 @@ import contextlib
 import random
 import shlex
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -57,6 +57,19 @@ class Site:
                 **({"path": self.path} if self.path else {}),
                 "skip": self.occurrence, "count": 1,
                 **({"delay_ms": DELAY_MS} if fault.startswith("delay") else {})}
+
+    def hit(self, bases: list[tuple[str, str]]) -> tuple[str, str | None] | None:
+        """(datastore, image) the call is about, (datastore, None) for a base
+        folder's listing, None when it names neither (a task's poll, a login)."""
+        head, sep, rest = self.path.partition("] ")
+        if not sep:
+            return None
+        datastore = head.removeprefix("[")
+        for ds, base in bases:
+            if ds == datastore and (rest == base or rest.startswith(base + "/")):
+                inside = rest[len(base):].strip("/")
+                return datastore, inside.split("/")[0] if inside else None
+        return None
 
     def __str__(self) -> str:
         return f"{self.method} {self.path or '(no path)'} #{self.occurrence + 1}"
@@ -244,9 +257,8 @@ def sweep_scenario(scenario: Scenario, impl: str, endpoint: Endpoint, contract: 
             if found:
                 sweep.findings.append(Finding(None, "", found, zone))
     # A shard (k, n) takes every n-th pair from the k-th: xdist workers share a sweep.
-    pairs = [only] if only is not None else list(pairs_in_order(sweep.sites))[shard[0]::shard[1]]
-    if sample is not None:
-        sample.shuffle(pairs)
+    pairs = [only] if only is not None else list(pairs_in_order(sweep.sites, sample)
+                                                 )[shard[0]::shard[1]]
     sweep.planned = len(pairs)
     for i, (site, fault) in enumerate(pairs):
         if time.monotonic() > deadline:
@@ -256,7 +268,8 @@ def sweep_scenario(scenario: Scenario, impl: str, endpoint: Endpoint, contract: 
             run, _, _ = observe(scenario, impl, endpoint, site.rule(fault))
         sweep.runs += 1
         sweep.done += 1
-        found = properties.findings(run, fault_free[zone], scenario.config.age, contract, fault)
+        found = properties.findings(run, fault_free[zone], scenario.config.age, contract, fault,
+                                    site.hit(base_folders(scenario)))
         if found:
             sweep.findings.append(Finding(site, fault, found, zone))
             if stop:
@@ -271,15 +284,19 @@ def with_rule(scenario: Any, rule: dict[str, Any]) -> Any:
     return replace(scenario, faults=(*scenario.faults, rule))
 
 
-def pairs_in_order(sites: list[Site]) -> Iterator[tuple[Site, str]]:
-    """Every site with every fault kind, distinct (method, path) first: a
-    budget that stops early has covered each kind of call once."""
+def pairs_in_order(sites: list[Site], shuffle: random.Random | None = None
+                   ) -> list[tuple[Site, str]]:
+    """Every site with every fault kind, the first call of each distinct
+    (method, path) first: a budget that stops early has covered each kind of
+    call once. ``shuffle``: in a random order within each of the two parts."""
     first = {(site.method, site.path): site for site in reversed(sites)}
-    ordered = sorted(sites, key=lambda site: (first[(site.method, site.path)] is not site,
-                                              sites.index(site)))
-    for site in ordered:
-        for fault in FAULTS:
-            yield site, fault
+    parts: tuple[list[tuple[Site, str]], list[tuple[Site, str]]] = ([], [])
+    for site in sites:
+        parts[first[(site.method, site.path)] is not site].extend((site, f) for f in FAULTS)
+    if shuffle is not None:
+        for part in parts:
+            shuffle.shuffle(part)
+    return parts[0] + parts[1]
 
 
 # -- a contention scenario, under its seeded schedule -------------------------
@@ -383,7 +400,7 @@ def sweep_contention(scenario: Any, impl: str, endpoint: Endpoint, contract: Con
         if found:
             sweep.findings.append(Finding(None, "", found, zone))
     # A shard (k, n) takes every n-th pair from the k-th: xdist workers share a sweep.
-    pairs = [only] if only is not None else list(pairs_in_order(sweep.sites))[shard[0]::shard[1]]
+    pairs = [only] if only is not None else pairs_in_order(sweep.sites)[shard[0]::shard[1]]
     sweep.planned = len(pairs)
     for i, (site, fault) in enumerate(pairs):
         if time.monotonic() > deadline:

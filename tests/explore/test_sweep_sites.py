@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from harness.explore.sweep import Site, call_sites, pairs_in_order, unscoped
@@ -53,7 +55,10 @@ def test_paths_lose_the_run_folder_only():
 
 def test_each_kind_of_call_comes_first_then_repeats_every_fault():
     sites = [Site("A", "", 0), Site("A", "", 1), Site("B", "p", 0), Site("A", "", 2)]
-    order = list(pairs_in_order(sites))
+    order = pairs_in_order(sites)
     assert len(order) == len(sites) * len(FAULTS)
     assert [s for s, _ in order[::len(FAULTS)]] == [sites[0], sites[2], sites[1], sites[3]]
     assert [f for _, f in order[:len(FAULTS)]] == list(FAULTS)
+    shuffled = pairs_in_order(sites, random.Random(3))
+    assert sorted(map(str, shuffled)) == sorted(map(str, order)) and shuffled != order
+    assert {s for s, _ in shuffled[:2 * len(FAULTS)]} == {sites[0], sites[2]}
