@@ -221,7 +221,8 @@ class SweepItem(SearchItem):
         return searches.sweep(self.scenario.path, self.impl, endpoint,
                               budget_s=self.config.getoption("sweep_budget"),
                               reports=reports_of(self.config), seed=self.config.getoption("seed"),
-                              shard=self.shard, progress=progress)
+                              shard=self.shard, stop=self.config.getoption("exitfirst"),
+                              progress=progress)
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, self.scenario.line - 1, f"sweep {self.name}"
@@ -241,7 +242,8 @@ class ExploreItem(SearchItem):
     def search(self, endpoint: Endpoint, progress: searches.Progress) -> Part:
         run = getattr(searches, self.mode)  # sequential, races or sweeps
         return run(self.impl, endpoint, seed=self.seed, budget_s=self.budget_s,
-                   reports=reports_of(self.config), progress=progress)
+                   reports=reports_of(self.config), stop=self.config.getoption("exitfirst"),
+                   progress=progress)
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return Path(__file__), 0, self.name

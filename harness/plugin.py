@@ -96,12 +96,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     # Fails on a bad option or environment before any test runs.
     worker_simulator.install(config)
-    for spec in config.getoption("impl") or []:
-        try:
-            get_implementation(spec)
-        except UnknownImplementation as exc:
-            raise pytest.UsageError(str(exc)) from None
-    for spec in config.getoption("explore") or []:
+    for spec in (config.getoption("impl") or []) + (config.getoption("explore") or []):
         try:
             get_implementation(spec)
         except UnknownImplementation as exc:

@@ -69,6 +69,12 @@ class Call:
     injected: str = ""  # the fault a harness rule injected
     rule: int = 0
     exempt: bool = False  # from an exempt session (an observer): no rule counts it
+    applied_unix_ns: int = 0  # when it took effect, if before its end (a slow answer)
+
+    @property
+    def effect_unix_ns(self) -> int:
+        """By when the call had taken effect."""
+        return self.applied_unix_ns or self.end_unix_ns
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Call:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import docker
 import pytest
 
+from harness.adapters.nova_adapter import nova_venv
 from sim import build, docker_engine
 
 # pytester points HOME at a temp dir; pin the build cache so that inner
@@ -38,6 +39,16 @@ def _skip_without_docker(request: pytest.FixtureRequest) -> None:
         reason = request.getfixturevalue("docker_unavailable")
         if reason:
             pytest.skip(reason)
+
+
+@pytest.fixture
+def nova_available() -> None:
+    if (nova_venv() / "bin" / "python").exists():
+        return
+    message = f"no Nova venv at {nova_venv()}: run `make nova-env`"
+    if os.environ.get("IMAGECACHE_REQUIRE_NOVA"):
+        pytest.fail(message)  # make test builds it: missing means broken
+    pytest.skip(message)
 
 
 @pytest.fixture

@@ -187,6 +187,19 @@ def test_delay_rule_and_latency(si, control):
         control.set_latency(default_ms=-1)
 
 
+def test_trace_says_when_a_slow_answer_took_effect(si, control):
+    """A slow answer (delay_after) runs the call at once: the trace tells
+    when it took effect, for checkers that must not blame a later call."""
+    control.add_fault("delay_after", method="MakeDirectory", delay_ms=300, count=1)
+    mark = control.trace().calls[-1].id
+    mkdir(si, f"applied/{time.monotonic_ns()}")
+    mkdir(si, f"applied/{time.monotonic_ns()}")
+    slow, plain = control.trace(since=mark).of("MakeDirectory")
+    assert slow.injected == "delay_after" and slow.start_unix_ns <= slow.applied_unix_ns
+    assert slow.end_unix_ns - slow.effect_unix_ns >= 300_000_000
+    assert plain.applied_unix_ns == 0 and plain.effect_unix_ns == plain.end_unix_ns
+
+
 def test_trace_records_each_call_and_no_password(sim, control):
     si = connect(sim.endpoint)
     other = connect(sim.endpoint)

@@ -194,6 +194,42 @@ CATALOGUE: tuple[Mutant, ...] = (
 )
 MUTANTS: dict[str, Mutant] = {m.name: m for m in CATALOGUE}
 
+# How the explorer kills each mutant without the hand-written corpus: the
+# mode, and the budget it is given (seconds; seed 1, stopping at the first
+# finding; about three times what it took on two loaded cores).
+# tests/harness/test_mutants.py holds the explorer to it; bench/explorer.py
+# measures it over several seeds.
+FOUND_BY: dict[str, tuple[str, float]] = {
+    "no-claim": ("races", 360),
+    "one-mark": ("sequential", 60),
+    "no-recheck": ("sequential", 240),
+    "non-strict-age": ("sequential", 60),
+    "future-mark-expires": ("sequential", 90),
+    "lenient-mark-parse": ("sequential", 90),
+    "marks-in-local-time": ("sequential", 60),
+    "oldest-mark-decides": ("sequential", 60),
+    "kernel-not-used": ("sequential", 60),
+    "clear-skips-malformed": ("sequential", 60),
+    "enlist-does-not-look-again": ("races", 300),
+    "enlist-ignores-claims": ("races", 300),
+    "give-back-late": ("races", 400),
+    "recheck-ignores-age": ("races", 400),
+    "no-settle-after-lost-claim": ("sweeps", 300),
+    "image-fault-ends-datastore": ("sweeps", 60),
+    "listing-drop-ends-pass": ("sweeps", 60),
+    "no-relogin-in-task-wait": ("sweeps", 60),
+    "enlist-lock-name-differs": ("races", 90),
+    "cache-folder-without-base": ("sequential", 60),
+    "original-non-strict-age": ("sequential", 240),
+    "original-last-mark": ("sequential", 60),
+    "original-mark-exists-fails": ("sequential", 360),
+    "original-kernel-not-used": ("sequential", 150),
+    "original-no-used-cleanup": ("sequential", 60),
+    "original-tolerates-every-delete-fault": ("sequential", 360),
+    "original-marks-in-local-time": ("sequential", 60),
+    "original-missing-base-raises": ("sequential", 60),
+}
+
 
 def main(argv: list[str]) -> int:
     if len(argv) != 1 or argv[0] not in MUTANTS:

@@ -35,7 +35,7 @@ class FileOp:
     image: str
     name: str  # the mark's name, the image id, or the entry's name
     start: int
-    end: int
+    end: int  # by when it had taken effect (a slow answer comes later)
     session: str
 
 
@@ -79,7 +79,7 @@ def file_ops(calls: Iterable[Call], datastore: str, base: str,
             kind, name = "entry-", parts[1]
         else:
             continue
-        ops.append(FileOp(kind, parts[0], name, call.start_unix_ns, call.end_unix_ns,
+        ops.append(FileOp(kind, parts[0], name, call.start_unix_ns, call.effect_unix_ns,
                           call.session))
     existing = set(images)
     effective = []

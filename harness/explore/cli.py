@@ -2,8 +2,8 @@
 
     python -m harness.explore search --impl SPEC [--budget 120] [--seed 1]
         [--mode sequential|races|all] [--model original|nova|reference]
-        [--zones all|UTC] [--no-shrink] [--reports reports/explore]
-    python -m harness.explore sweep SCENARIO --impl SPEC [--budget S]
+        [--zones all|UTC] [--no-shrink] [-x] [--reports reports/explore]
+    python -m harness.explore sweep SCENARIO --impl SPEC [--budget S] [-x]
         [--contract reference|original] [--site 'METHOD PATH #N' --fault KIND]
     python -m harness.explore merge SUMMARY.json ... [--reports DIR]
 
@@ -53,6 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     search.add_argument("--mode", choices=(*searches.MODES, "all"), default="all")
     search.add_argument("--model", choices=sorted(VARIANTS), default=None,
                         help="the model the implementation is held to (default: by --impl)")
+    search.add_argument("--no-shrink", action="store_true",
+                        help="write the failing run as found (faster; a longer file)")
     sweep = sub.add_parser("sweep", help="every fault at every call of one scenario")
     sweep.add_argument("scenario", type=Path)
     sweep.add_argument("--impl", required=True)
@@ -70,7 +72,8 @@ def main(argv: list[str] | None = None) -> int:
                              help="run the implementation in UTC, UTC+05:30 and UTC-08:00 in "
                                   "turn (all), in UTC only, or in this process's own zone "
                                   "(none; a replay line sets TZ)")
-        command.add_argument("--no-shrink", action="store_true")
+        command.add_argument("-x", "--exitfirst", action="store_true",
+                             help="stop at the first finding (as pytest -x does)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.CRITICAL)  # implementations' own logs: not ours to show
     if args.command == "merge":
@@ -93,12 +96,15 @@ def main(argv: list[str] | None = None) -> int:
             contract = CONTRACTS[args.contract] if args.contract else None
             parts = [searches.sweep(args.scenario, args.impl, endpoint, budget_s=args.budget,
                                     reports=args.reports, contract=contract, seed=args.seed,
-                                    only=only, zones=zones, progress=progress)]
+                                    only=only, zones=zones, stop=args.exitfirst,
+                                    progress=progress)]
         else:
             modes = searches.MODES if args.mode == "all" else (args.mode,)
             share = args.budget / len(modes)
             parts = []
             for mode in modes:
+                if args.exitfirst and any(p.findings for p in parts):
+                    break
                 options: dict[str, object] = {}
                 if mode != "sweeps":
                     options["shrink"] = not args.no_shrink
@@ -106,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
                     options["variant"] = VARIANTS[args.model]
                 parts.append(getattr(searches, mode)(
                     args.impl, endpoint, seed=args.seed, budget_s=share, reports=args.reports,
-                    zones=zones, progress=progress, **options))
+                    zones=zones, stop=args.exitfirst, progress=progress, **options))
     line.show(sum(p.runs for p in parts), sum(len(p.findings) for p in parts), final=True)
     md, js = report.write(parts, args.reports)
     for part in parts:

@@ -5,8 +5,9 @@ comes back as a contention scenario file with its replay line.
 
 The shapes lean towards the known races: one image or two, marks older and
 younger than the age (several of them, often), hosts that share a lock
-directory or not, a slow answer (``delay_after``) or a slow call at the
-calls that order an enlist and a delete, passes with stale instance lists.
+directory or not, contenders starting together, passes with stale
+instance lists, and at the calls that order an enlist and a delete a slow
+call or answer, a pause, or a failing change whose recovery is slow.
 """
 
 from __future__ import annotations
@@ -36,28 +37,61 @@ from .zones import process_zone, replay_prefix
 
 IMAGES = ("img1", "img2")
 HOSTS = ("host1", "host2", "host3")
-# Calls that order an enlist and a delete, and the paths they carry
-# ({base}: the base folder, {image}: an image's folder).
-# Repeated to weigh them: the calls between a pass's decision and its
-# delete come first.
-SLOW_CALLS = (
-    *[("SearchDatastore_Task", "{image}")] * 3,  # an enlist's listing, a pass's re-read
-    *[("MoveDatastoreFile_Task", "{image}/ts-*")] * 2,  # a claim
-    *[("DeleteDatastoreFile_Task", "{image}")] * 2,  # a delete
-    ("DeleteDatastoreFile_Task", "{image}/ts-*"),  # an enlist removing a mark
-    *[("SearchDatastoreSubFolders_Task", "{base}")] * 2,  # a pass's listing
-    ("MakeDirectory", "{image}/ts-*"),  # a mark
+# The calls that order an enlist and a delete, and the paths they carry
+# ({base}: the base folder, {image}: an image's folder): those that change
+# the cache, and those that read it.
+CHANGES = (
+    ("DeleteDatastoreFile_Task", "{image}"),  # a delete
+    ("MakeDirectory", "{image}/ts-*"),  # a mark, or a claim given back
+    ("MoveDatastoreFile_Task", "{image}/ts-*"),  # a claim
+    ("DeleteDatastoreFile_Task", "{image}/ts-*"),  # a mark removed, a claim given back
+)
+READS = (
+    ("SearchDatastoreSubFolders_Task", "{base}"),  # a pass's listing
+    ("SearchDatastore_Task", "{image}"),  # an enlist's listing, a pass's re-read
     (None, "{base}*"),  # anything on the cache
 )
 # Faults that fail a call. FileNotFound and FileAlreadyExists would tell the
 # implementation something untrue about the cache, which no implementation
 # can see through: races are about order, the sweep tries those.
-FILE_FAULTS = ("FileLocked", "CannotDeleteFile", "NoPermission")
+FILE_FAULTS = ("CannotDeleteFile", "FileLocked", "NoPermission")
 SKEW_MS = 200  # how far a node's clock may be off
 
 
 def _ms(values: list[int]) -> st.SearchStrategy[str]:
     return st.sampled_from(values).map(lambda ms: f"{ms}ms")
+
+
+def _rule(call: tuple[str | None, str], base: str, image: str, fault: str,
+          **more: Any) -> dict[str, Any]:
+    method, where = call
+    return {"fault": fault, "path": f"[LocalDS_0] {where.format(base=base, image=image)}",
+            **({"method": method} if method else {}), **more}
+
+
+@st.composite
+def disturbances(draw: st.DrawFn, base: str, image: str) -> list[dict[str, Any]]:
+    """Rules at the calls about one image, one of three shapes (Jepsen's
+    nemeses): a slow call or answer; a pause (a long slow answer, during
+    which everyone else acts on what the paused actor has yet to hear
+    about); a failing change, often with the change that recovers from it
+    slow, since recovery paths are where windows open."""
+    shape = draw(st.sampled_from(["slow", "pause", "fail", "slow"]))
+    if shape == "pause":
+        return [_rule(draw(st.sampled_from(READS + CHANGES)), base, image, "delay_after",
+                      delay_ms=draw(st.sampled_from([1500, 2500])), count=1)]
+    if shape == "fail":
+        rules = [_rule(draw(st.sampled_from(CHANGES)), base, image,
+                       draw(st.sampled_from(FILE_FAULTS)), count=1)]
+        if draw(st.booleans()):
+            rules.append(_rule(draw(st.sampled_from(CHANGES)), base, image, "delay",
+                               delay_ms=draw(st.sampled_from([700, 1500])), count=1))
+        return rules
+    once = draw(st.sampled_from([{"count": 1}, {"count": 1}, {"probability": 0.3},
+                                 {"probability": 0.5}]))
+    return [_rule(draw(st.sampled_from(READS + CHANGES)), base, image,
+                  draw(st.sampled_from(["delay_after", "delay"])),
+                  delay_ms=draw(st.sampled_from([300, 700, 1500])), **once)]
 
 
 @st.composite
@@ -87,12 +121,14 @@ def races(draw: st.DrawFn) -> dict[str, Any]:
     for _ in range(draw(st.integers(1, 2))):
         actors.append({"spawner": {
             "node": draw(st.sampled_from(names)), "image": draw(st.sampled_from(list(images))),
-            "start": draw(_ms([0, 100, 300, 500, 1000, 1500])),
+            # Often together with a pass: the schedule then interleaves
+            # their calls one by one.
+            "start": draw(_ms([0, 0, 100, 300, 500, 1000, 1500])),
             "hold": draw(_ms([500, 1000, 2000, 2500])),
             "count": draw(st.integers(1, 2)), "pause": draw(_ms([0, 200]))}})
     for _ in range(draw(st.sampled_from([1, 2, 2]))):
         ager: dict[str, Any] = {"node": draw(st.sampled_from(names)),
-                                "start": draw(_ms([0, 200, 400])),
+                                "start": draw(_ms([0, 0, 200, 400])),
                                 "interval": draw(_ms([100, 200, 500, 1000, 3000]))}
         # A stale instance list, but blind for less than the age can protect:
         # marks are named by the second, so a mark may be read as up to a
@@ -103,23 +139,12 @@ def races(draw: st.DrawFn) -> dict[str, Any]:
             ager["sees"] = {"stale": draw(_ms([200, (age_s - 1) * 1000 - 2 * SKEW_MS]))}
         actors.append({"ager": ager})
     draw(st.randoms()).shuffle(actors)
-    faults = []
     spawned = sorted({a["spawner"]["image"] for a in actors if "spawner" in a})
+    faults = []
     for _ in range(draw(st.sampled_from([0, 1, 1, 2]))):
-        method, where = draw(st.sampled_from(SLOW_CALLS))
-        image = draw(st.sampled_from(spawned))  # an image a spawn and a pass contend for
-        path = where.format(base=base, image=f"{base}/{image}")
-        kind = draw(st.sampled_from(["delay_after", "delay_after", "delay_after", "delay",
-                                     *FILE_FAULTS]))
-        rule: dict[str, Any] = {"fault": kind, "path": f"[LocalDS_0] {path}",
-                                **({"method": method} if method else {})}
-        if kind.startswith("delay"):
-            rule["delay_ms"] = draw(st.sampled_from([300, 700, 1500]))
-        if draw(st.sampled_from([True, True, False])):
-            rule["count"] = 1
-        else:
-            rule["probability"] = draw(st.sampled_from([0.3, 0.5]))
-        faults.append(rule)
+        # An image a spawn and a pass contend for.
+        image = draw(st.sampled_from(spawned))
+        faults += draw(disturbances(base, f"{base}/{image}"))
     config: dict[str, Any] = {"age": age_s, "nodes": nodes}
     if shared:
         config["base_folder"] = {"cache_prefix": "shared-"}

@@ -93,6 +93,7 @@ func (h *harness) serveSOAP(next http.Handler, w http.ResponseWriter, r *http.Re
 	if d != nil && d.rule.Fault == kindSlowReply {
 		held := &discard{header: http.Header{}, status: http.StatusOK}
 		next.ServeHTTP(held, r)
+		h.trace.applied(rec)
 		h.pause(actor, time.Duration(d.rule.DelayMS)*time.Millisecond)
 		for key, values := range held.header {
 			w.Header()[key] = values

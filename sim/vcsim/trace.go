@@ -34,9 +34,12 @@ type call struct {
 	EndNS       int64  `json:"end_ns"`
 	StartUnixNS int64  `json:"start_unix_ns"` // wall clock, or a schedule's virtual clock
 	EndUnixNS   int64  `json:"end_unix_ns"`
-	Outcome     string `json:"outcome"`            // "ok", a fault name, or "dropped"
-	Injected    string `json:"injected,omitempty"` // the harness rule's fault, if one fired
-	Rule        int    `json:"rule,omitempty"`
+	// When the call took effect, if before its end: a slow answer
+	// (delay_after) is held back after the call ran.
+	AppliedUnixNS int64  `json:"applied_unix_ns,omitempty"`
+	Outcome       string `json:"outcome"`            // "ok", a fault name, or "dropped"
+	Injected      string `json:"injected,omitempty"` // the harness rule's fault, if one fired
+	Rule          int    `json:"rule,omitempty"`
 	// From a session spared from faults and latency (an observer's): no
 	// rule counts or fires on it.
 	Exempt bool `json:"exempt,omitempty"`
@@ -96,6 +99,13 @@ func (t *tracer) begin(c call) *call {
 	}
 	t.calls = append(t.calls, rec)
 	return rec
+}
+
+func (t *tracer) applied(c *call) {
+	appliedUnixNS := t.clock().UnixNano()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	c.AppliedUnixNS = appliedUnixNS
 }
 
 func (t *tracer) end(c *call, outcome string) {

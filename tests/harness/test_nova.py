@@ -4,27 +4,13 @@ it: the same outcome, scenario for scenario."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
-import pytest
-
-from harness.adapters.nova_adapter import nova_venv
 from harness.contention.loader import load_contention
 from harness.contention.runner import run_contention
 from sim import Simulator
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def nova_available() -> None:
-    if (nova_venv() / "bin" / "python").exists():
-        return
-    message = f"no Nova venv at {nova_venv()}: run `make nova-env`"
-    if os.environ.get("IMAGECACHE_REQUIRE_NOVA"):
-        pytest.fail(message)  # make test builds it: missing means broken
-    pytest.skip(message)
 
 
 def test_original_matches_upstream_nova_scenario_for_scenario(nova_available, pytester):

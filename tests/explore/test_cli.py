@@ -1,0 +1,114 @@
+"""The explorer as a user meets it: ``python -m harness.explore`` against a
+real simulator process, its summary, and the replay line it prints, run in a
+shell as the user would paste it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = str(Path(sys.executable).parent)
+
+
+def shell(line: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run a line as pasted into a shell in the checkout, the venv first on PATH."""
+    env = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env.pop("VCSIM_URL", None)
+    return subprocess.run(["bash", "-c", line], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def explore(reports: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], dict]:
+    done = shell(f"python -m harness.explore {' '.join(args)} --reports {reports}", timeout=600)
+    summary = reports / "summary.json"
+    assert summary.is_file(), done.stdout + done.stderr
+    return done, json.loads(summary.read_text())
+
+
+def test_refimpl_comes_out_clean(tmp_path):
+    """No false alarm: the reference implementation, held to the reference
+    model and contract, gives no finding in any mode."""
+    done, summary = explore(tmp_path, "search", "--impl", "refimpl", "--budget", "45")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert [p["kind"] for p in summary["parts"]] == ["sequential", "races", "sweeps"]
+    for part in summary["parts"]:
+        assert part["runs"] > 0 and part["findings"] == [], part
+
+
+@pytest.mark.parametrize("mode, mutant, budget", [
+    ("sequential", "non-strict-age", 60),
+    ("races", "enlist-lock-name-differs", 90),
+    ("sweeps", "no-relogin-in-task-wait", 60),
+])
+def test_a_finding_replays_from_its_line(tmp_path, mode, mutant, budget):
+    """A finding is a file and a line: pasted into a shell, the line fails
+    again against the mutant and passes against refimpl."""
+    done, summary = explore(tmp_path, "search", "--impl", f"mutant:{mutant}", "--mode", mode,
+                            "--budget", str(budget), "-x")
+    assert done.returncode == 1, done.stdout + done.stderr
+    [part] = summary["parts"]
+    found = part["findings"][0]
+    assert Path(found["file"]).is_file()
+    assert f"replay: {found['replay']}" in done.stdout
+
+    again = shell(found["replay"])
+    assert again.returncode != 0, again.stdout[-3000:] + again.stderr[-3000:]
+    fixed = shell(found["replay"].replace(f"mutant:{mutant}", "refimpl"))
+    assert fixed.returncode == 0, fixed.stdout[-3000:] + fixed.stderr[-3000:]
+
+
+def test_bad_usage_exits_2_naming_the_value(tmp_path):
+    done = shell(f"python -m harness.explore search --impl nosuch --reports {tmp_path}")
+    assert done.returncode == 2
+    assert "nosuch" in done.stderr
+
+
+def test_pytest_spreads_a_search_over_workers_and_merges_one_summary(pytester):
+    """``pytest --explore`` with xdist: one shard per worker, seeds apart,
+    the parts merged into one summary by the controller; a finding fails
+    its shard's item with the replay line in the failure."""
+    result = pytester.runpytest_subprocess(
+        "-p", "harness.plugin", "-n", "2", "--vcsim=process",
+        "--explore", "refimpl", "--explore", "mutant:non-strict-age",
+        "--explore-mode", "sequential", "--explore-budget", "60",
+        f"--scenario-report={pytester.path / 'reports'}")
+    summary = json.loads((pytester.path / "reports" / "explore" / "summary.json").read_text())
+    parts = {(p["impl"], p["seed"]): p for p in summary["parts"]}
+    assert sorted(parts) == [("mutant:non-strict-age", 1), ("mutant:non-strict-age", 1001),
+                             ("refimpl", 1), ("refimpl", 1001)]
+    assert not any(p["findings"] for (impl, _), p in parts.items() if impl == "refimpl")
+    found = [f for (impl, _), p in parts.items() if impl != "refimpl" for f in p["findings"]]
+    assert found
+    outcomes = result.parseoutcomes()
+    failed = sum(bool(p["findings"]) for p in parts.values())
+    assert (outcomes.get("passed"), outcomes.get("failed")) == (4 - failed, failed)
+    assert f"replay: {found[0]['replay']}" in result.stdout.str()
+
+
+def test_a_contention_scenario_swept_for_a_minute_gives_refimpl_no_finding(tmp_path):
+    scenario = "scenarios/contention/two-hosts-enlist-during-a-slow-delete-check.yaml"
+    done, summary = explore(tmp_path, "sweep", scenario, "--impl", "refimpl", "--budget", "60")
+    assert done.returncode == 0, done.stdout + done.stderr
+    [part] = summary["parts"]
+    assert part["kind"] == "sweep" and part["findings"] == []
+    assert part["covered"]["call sites"] > 5 and part["covered"]["pairs run"] > 10, part
+
+
+@pytest.mark.parametrize("impl", ["original", "nova"])
+def test_the_original_and_nova_agree_with_their_model(request, tmp_path, impl):
+    """The model's other half: upstream Nova and the harness's original,
+    each held to its variant, give no finding over a generated run."""
+    if impl == "nova":
+        request.getfixturevalue("nova_available")
+    done, summary = explore(tmp_path, "search", "--impl", impl, "--mode", "sequential",
+                            "--budget", "60")
+    assert done.returncode == 0, done.stdout + done.stderr
+    [part] = summary["parts"]
+    assert part["covered"]["model"] == ("nova" if impl == "nova" else "original")
+    assert part["runs"] > 0 and part["findings"] == [], part
