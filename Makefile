@@ -15,6 +15,7 @@ IMPLS       ?= refimpl
 IMPL_ARGS    = $(foreach impl,$(IMPLS),--impl $(impl))
 
 .PHONY: help setup nova-env vcsim image test run conformance race race-search explore sweep \
+	mutants \
 	lint clean \
 	_test-in-engine _run-in-engine
 
@@ -29,6 +30,7 @@ help:
 	@echo "make race-search SCENARIO=f.yaml IMPL=original BUDGET=120   search seeds for a violation"
 	@echo "make explore IMPL=refimpl BUDGET=120 [SEED=n] [MODE=all|sequential|races]   search for bugs"
 	@echo "make sweep SCENARIO=f.yaml IMPL=refimpl [BUDGET=s]   every fault at every call of a scenario"
+	@echo "make mutants every mutant killed by the explorer within its budget (~15 min)"
 	@echo "make image   build the simulator's Docker image FROM scratch"
 	@echo "make lint    ruff, and lint-imports (imports flow down only, no cycles)"
 	@echo "make clean   remove the venv, caches and reports"
@@ -67,7 +69,8 @@ test: lint vcsim nova-env
 
 _test-in-engine:
 	@if [ -z "$$IMAGECACHE_DOCKER_ERROR" ]; then $(PY) -m sim image; fi
-	IMAGECACHE_REQUIRE_NOVA=1 $(PY) -m pytest -n auto --impl refimpl --impl original $(PYTEST_ARGS)
+	IMAGECACHE_REQUIRE_NOVA=1 $(PY) -m pytest -n auto --impl refimpl --impl original \
+		-m "not long_search" $(PYTEST_ARGS)
 	@# Marks are UTC whatever the host's zone: refimpl's own tests again in UTC+05:30.
 	TZ=IST-5:30 $(PY) -m pytest tests/refimpl -n auto -q -p no:cacheprovider --vcsim=process
 	$(PY) -m sim ps --check-leaks
@@ -116,6 +119,11 @@ sweep: vcsim
 	$(PY) -m pytest $(SCENARIO) -p no:cacheprovider -n auto --sweep --impl "$(IMPL)" \
 		$(if $(filter command line,$(origin BUDGET)),--sweep-budget $(BUDGET)) \
 		--scenario-report=$(REPORTS) $(PYTEST_ARGS)
+
+# Every mutant killed by the explorer within its stated budget, the long
+# searches included (make test runs the quick ones): about 15 min on 2 cores.
+mutants: vcsim
+	$(PY) -m pytest tests/harness/test_mutants.py -n auto -p no:cacheprovider $(PYTEST_ARGS)
 
 # Every implementation side by side, with the report.
 conformance: vcsim nova-env

@@ -51,6 +51,9 @@ READS = (
     ("SearchDatastore_Task", "{image}"),  # an enlist's listing, a pass's re-read
     (None, "{base}*"),  # anything on the cache
 )
+# What recovers from a failed change: a claim given back is a mark
+# re-created and the claim removed.
+RECOVERIES = (CHANGES[1], CHANGES[3])
 # Faults that fail a call. FileNotFound and FileAlreadyExists would tell the
 # implementation something untrue about the cache, which no implementation
 # can see through: races are about order, the sweep tries those.
@@ -77,14 +80,14 @@ def disturbances(draw: st.DrawFn, base: str, image: str) -> list[dict[str, Any]]
     about); a failing change, often with the change that recovers from it
     slow, since recovery paths are where windows open."""
     shape = draw(st.sampled_from(["slow", "pause", "fail", "slow"]))
-    if shape == "pause":
-        return [_rule(draw(st.sampled_from(READS + CHANGES)), base, image, "delay_after",
-                      delay_ms=draw(st.sampled_from([1500, 2500])), count=1)]
-    if shape == "fail":
-        rules = [_rule(draw(st.sampled_from(CHANGES)), base, image,
+    if shape == "pause":  # mostly of a read: the paused actor acts on a stale view
+        return [_rule(draw(st.sampled_from(READS + READS + CHANGES)), base, image,
+                      "delay_after", delay_ms=draw(st.sampled_from([1500, 2500])), count=1)]
+    if shape == "fail":  # mostly of a delete: the change nothing undoes
+        rules = [_rule(draw(st.sampled_from(CHANGES[:1] + CHANGES)), base, image,
                        draw(st.sampled_from(FILE_FAULTS)), count=1)]
-        if draw(st.booleans()):
-            rules.append(_rule(draw(st.sampled_from(CHANGES)), base, image, "delay",
+        if draw(st.sampled_from([True, True, False])):
+            rules.append(_rule(draw(st.sampled_from(RECOVERIES)), base, image, "delay",
                                delay_ms=draw(st.sampled_from([700, 1500])), count=1))
         return rules
     once = draw(st.sampled_from([{"count": 1}, {"count": 1}, {"probability": 0.3},

@@ -107,7 +107,7 @@ def test_the_original_and_nova_agree_with_their_model(request, tmp_path, impl):
     if impl == "nova":
         request.getfixturevalue("nova_available")
     done, summary = explore(tmp_path, "search", "--impl", impl, "--mode", "sequential",
-                            "--budget", "60")
+                            "--budget", "45")
     assert done.returncode == 0, done.stdout + done.stderr
     [part] = summary["parts"]
     assert part["covered"]["model"] == ("nova" if impl == "nova" else "original")

@@ -47,7 +47,14 @@ def test_mutant_is_caught_by_the_corpus(pytester, mutant):
     assert outcomes.get("failed", 0) == len(files), result.stdout.str()[-3000:]
 
 
-@pytest.mark.parametrize("mutant", sorted(FOUND_BY))
+# Searches stated to take longer than this run in `make mutants`, not in
+# `make test`: the CI job stays short, and no budget there is tight.
+QUICK_S = 90
+
+
+@pytest.mark.parametrize("mutant", [
+    pytest.param(m, marks=[pytest.mark.long_search] if FOUND_BY[m][1] > QUICK_S else [])
+    for m in sorted(FOUND_BY)])
 def test_mutant_is_killed_by_the_explorer(vcsim, tmp_path, mutant):
     mode, budget = FOUND_BY[mutant]
     options = {} if mode == "sweeps" else {"shrink": False}

@@ -1,0 +1,57 @@
+"""The contention checker's reading of the trace (pure): when a call took
+effect decides which spawn a delete is blamed on."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from harness.contention.checker import check
+from harness.contention.history import Event
+from sim.control import Call
+
+MS = 1_000_000
+T0 = 1_800_000_000 * 1_000_000_000  # a whole second
+BASE = "10.0.0.5_base"
+
+
+MARK = "ts-2026-01-01-00-00-00"
+
+
+def delete(start_ms: int, end_ms: int, applied_ms: int = 0, what: str = "img1",
+           session: str = "ager") -> Call:
+    return Call(1, "DeleteDatastoreFile_Task", "FileManager:FileManager", "c", 0, 0,
+                T0 + start_ms * MS, T0 + end_ms * MS, "ok", path=f"[LocalDS_0] {BASE}/{what}",
+                session=session, injected="delay_after" if applied_ms else "",
+                applied_unix_ns=T0 + applied_ms * MS if applied_ms else 0)
+
+
+def spawn(enlisted_ms: int, released_ms: int) -> list[Event]:
+    def event(ms: int, op: str, kind: str) -> Event:
+        return Event(T0 + ms * MS, 0, "spawner-1@n2", "n2", op, kind, "img1")
+
+    return [event(enlisted_ms - 10, "enlist", "invoke"), event(enlisted_ms, "enlist", "ok"),
+            event(released_ms, "release", "invoke")]
+
+
+def violations(calls: list[Call], events: list[Event]) -> list[str]:
+    """The delete of the image, after the spawn's enlist removed its mark."""
+    enlisted = min(e.t for e in events if e.type == "ok")
+    removed = (enlisted - T0) // MS - 5
+    calls = [delete(removed - 1, removed, what=f"img1/{MARK}", session="spawn"), *calls]
+    found = check(events, calls, datastore="LocalDS_0", base=BASE,
+                  initial_marks={"img1": {MARK}}, age=timedelta(seconds=1),
+                  run_end=T0 + 5000 * MS)
+    return [v.invariant for v in found]
+
+
+def test_a_delete_that_spans_a_spawn_is_blamed_on_it():
+    assert violations([delete(100, 1600)], spawn(200, 700)) == ["I1"]
+
+
+def test_a_slow_answer_to_a_delete_that_took_effect_before_the_spawn_is_not():
+    assert violations([delete(100, 1600, applied_ms=120)], spawn(200, 700)) == []
+
+
+def test_a_slow_answer_to_a_delete_inside_the_spawn_still_is():
+    # After the enlist removed the mark: in use, and with no mark either.
+    assert violations([delete(300, 1800, applied_ms=320)], spawn(200, 700)) == ["I1", "I2"]
