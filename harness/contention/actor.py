@@ -88,11 +88,15 @@ def run(spec: dict[str, Any]) -> int:
     recorder = Recorder(Path(spec["history"]), spec["id"], actor["node"], now_ns)
     rng = random.Random(f"{spec['seed']}/{spec['id']}")
     instances = InstanceSet(Path(spec["instances"]), now_ns)
-    node = get_implementation(spec["impl"]).open_node(NodeSetup(
-        name=actor["node"], endpoint=endpoint, base_folder=spec["base_folder"],
-        lock_path=Path(spec["lock_path"]), age_seconds=spec["age_seconds"],
-        # The run's clock, and this node's skew on it.
-        clock=lambda: datetime.fromtimestamp(now_ns() / 1e9 + spec["clock_offset_s"], UTC)))
+    node, refused = None, None
+    try:
+        node = get_implementation(spec["impl"]).open_node(NodeSetup(
+            name=actor["node"], endpoint=endpoint, base_folder=spec["base_folder"],
+            lock_path=Path(spec["lock_path"]), age_seconds=spec["age_seconds"],
+            # The run's clock, and this node's skew on it.
+            clock=lambda: datetime.fromtimestamp(now_ns() / 1e9 + spec["clock_offset_s"], UTC)))
+    except ImplementationError as exc:  # a login refused: the run goes on without this actor
+        refused = exc
     try:
         if turns is not None:
             install(turns)
@@ -100,6 +104,10 @@ def run(spec: dict[str, Any]) -> int:
         else:
             epoch = _start_together(Path(spec["barrier"]), spec["id"])
         spec["epoch"] = epoch
+        if refused is not None:
+            recorder.record("open", "invoke", None)
+            recorder.record("open", "fail", None, f"{refused.kind}: {refused}")
+            return 0
         time.sleep(max(epoch + actor["start_ms"] / 1000 - now_ns() / 1e9, 0))
         if actor["kind"] == "spawner":
             _spawner(spec, actor, node, recorder, instances, rng, endpoint)
@@ -112,7 +120,8 @@ def run(spec: dict[str, Any]) -> int:
                 # implementation's processes, in real time.
                 turns.leave()
         finally:
-            node.close()
+            if node is not None:
+                node.close()
             recorder.close()
     return 0
 

@@ -142,6 +142,7 @@ def run_contention(scenario: ContentionScenario, impl: str, endpoint: Endpoint, 
                 control if schedule == "seeded" else None, epoch_ns)
         calls = control.trace().calls
         after = epilogue(folder, base) if epilogue is not None else None
+        run_folder = folder.name
     violations = []
     # A node whose clock runs ahead deletes that much early on the run's clock.
     skew = max((abs(n.clock_offset) for n in config.nodes), default=timedelta(0))
@@ -151,18 +152,18 @@ def run_contention(scenario: ContentionScenario, impl: str, endpoint: Endpoint, 
                                     run_end=run_end, skew=skew)
     overlapped, total = checker.overlap(events)
     stem = f"{scenario.name}-{_slug(label_of(impl))}-seed{seed}"
-    folder = reports / "contention"
-    folder.mkdir(parents=True, exist_ok=True)
-    history = folder / f"{stem}.history.jsonl"
+    pages = reports / "contention"
+    pages.mkdir(parents=True, exist_ok=True)
+    history = pages / f"{stem}.history.jsonl"
     history.write_text("".join(json.dumps(asdict(e)) + "\n" for e in events))
     ops = checker.file_ops(calls, config.datastores[0], base, initial)
     start = min([e.t for e in events] + [o.start for o in ops], default=run_end)
     order = f"seeded schedule, order {status.digest}" if status else "free schedule"
-    page = timeline.render(folder / f"{stem}.html", f"{scenario.name} [{label_of(impl)}] "
+    page = timeline.render(pages / f"{stem}.html", f"{scenario.name} [{label_of(impl)}] "
                            f"seed {seed}, {order}", events, ops,
                            checker.spans(events, run_end), violations, start, run_end)
     return Outcome(scenario, impl, seed, violations, overlapped, total, page, history, status,
-                   events, calls, folder.name, after)
+                   events, calls, run_folder, after)
 
 
 def _idents(scenario: ContentionScenario) -> list[str]:

@@ -119,9 +119,11 @@ def invariants(seen: Seen, age: timedelta) -> list[str]:
     return found
 
 
-def leftovers(seen: Seen, fault_free: Seen) -> list[str]:
+def leftovers(seen: Seen, fault_free: Seen, spared: frozenset[str] = frozenset()) -> list[str]:
     """(b) on one step: what is there after it that neither was before nor
-    is after it without the fault."""
+    is after it without the fault. ``spared``: entries whose own removal the
+    fault refused (that they stay is the fault's doing; whether they go
+    later is convergence's question)."""
     found = []
     for key, after in seen.after.items():
         if after is None:
@@ -137,7 +139,7 @@ def leftovers(seen: Seen, fault_free: Seen) -> list[str]:
             for tree in (had, would):
                 if tree is not None:
                     known |= set(tree.folders) | set(tree.files)
-            new = (set(image.folders) | set(image.files)) - known
+            new = (set(image.folders) | set(image.files)) - known - spared
             if new:
                 found.append(f"[{key[0]}] {key[1]}/{image_id}: left behind {sorted(new)}")
     return found
@@ -208,17 +210,19 @@ UNTRUE = frozenset({"FileNotFound", "FileAlreadyExists"})
 
 
 def findings(run: Run, fault_free: Run, age: timedelta, contract: Contract,
-             fault: str = "", hit: tuple[str, str | None] | None = None) -> list[str]:
+             fault: str = "", hit: tuple[str, str | None] | None = None,
+             spared: frozenset[str] = frozenset()) -> list[str]:
     """Everything the fault brought, step by step, then the convergence.
     ``hit``: the image or datastore listing the fault's call was about, when
-    the call names one (for the contract's isolation)."""
+    the call names one (for the contract's isolation); ``spared``: as for
+    ``leftovers``."""
     found = []
     for seen, clean in zip(run.steps, fault_free.steps, strict=False):
         baseline = set(invariants(clean, age))
         where = f"step {seen.index + 1} ({seen.describe})"
         found += [f"{where}: {p}" for p in invariants(seen, age) if p not in baseline
                   and not (fault in UNTRUE and p.startswith("I3"))]
-        found += [f"{where}: {p}" for p in leftovers(seen, clean)]
+        found += [f"{where}: {p}" for p in leftovers(seen, clean, spared)]
         found += [f"{where}: {p}" for p in contract_breaches(seen, clean, contract)]
         if contract.isolates and hit is not None:
             found += [f"{where}: {p}" for p in spread(seen, clean, hit)]

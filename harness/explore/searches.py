@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sim import Endpoint
+from sim.control import FAULTS
 
 from ..adapters import label_of
 from ..contention.loader import load_contention
@@ -30,6 +31,9 @@ from .sweep import Site, Sweep, sweep_contention, sweep_scenario
 from .zones import ZONES
 
 MODES = ("sequential", "races", "sweeps")
+# What a race workload's sweep does at a call: slow it, slow its answer, or
+# fail it as a busy or locked file would (a change to undo).
+RACE_KINDS = ("delay", "delay_after", "CannotDeleteFile", "FileLocked")
 WORKLOAD_SECONDS = 30.0  # of random calls and faults, per generated workload
 Progress = Callable[[int, int], None]  # (runs, findings) so far
 
@@ -113,9 +117,11 @@ def sweep(path: Path, impl: str, endpoint: Endpoint, *, budget_s: float, reports
           contract: Contract | None = None, seed: int | None = None,
           only: tuple[Site, str] | None = None,
           zones: Zones = ALL_ZONES, shard: tuple[int, int] = (0, 1), stop: bool = False,
-          sample: random.Random | None = None, progress: Progress | None = None) -> Part:
+          sample: random.Random | None = None, kinds: tuple[str, ...] = FAULTS,
+          progress: Progress | None = None) -> Part:
     """Sweep one scenario file, sequential or contention (``shard``: its
-    k-th of n parts, for xdist workers)."""
+    k-th of n parts, for xdist workers; ``kinds``: of a contention one, these
+    fault kinds only)."""
     started = time.monotonic()
     contract = contract or contract_for(model_for(impl))
 
@@ -128,7 +134,8 @@ def sweep(path: Path, impl: str, endpoint: Endpoint, *, budget_s: float, reports
         run_seed = scenario.seed if seed is None else seed
         result = sweep_contention(scenario, impl, endpoint, contract, seed=run_seed,
                                   reports=reports, budget_s=budget_s, only=only, zones=zones,
-                                  shard=shard, stop=stop, on_progress=tick)
+                                  shard=shard, stop=stop, sample=sample, kinds=kinds,
+                                  on_progress=tick)
     else:
         run_seed = 0
         result = sweep_scenario(load_scenario(path), impl, endpoint, contract,
@@ -148,8 +155,9 @@ def sweeps(impl: str, endpoint: Endpoint, *, seed: int, budget_s: float, reports
            zones: Zones = ALL_ZONES, stop: bool = False, progress: Progress | None = None
            ) -> Part:
     """Fault sweeps of generated workloads, one after the other: each drawn
-    from the seed, written to the reports folder, swept until the budget is
-    spent (the last one in part)."""
+    from the seed, written to the reports folder, swept for a slice of the
+    budget. Every other one is a race workload: a contention scenario whose
+    calls are slowed, or their changes failed, one at a time."""
     started = time.monotonic()
     deadline = started + budget_s
     part = Part("sweeps", impl, seed, 0.0, 0, [z or "process" for z in zones])
@@ -157,8 +165,11 @@ def sweeps(impl: str, endpoint: Endpoint, *, seed: int, budget_s: float, reports
     first = None
     while time.monotonic() < deadline and not (stop and part.findings):
         rng = random.Random(f"{seed}/{swept}")
-        doc = {"name": f"workload-{seed}-{swept}", "purpose": "A generated workload to sweep.",
-               "tier": "reference", "tags": ["explored"], **generate.workload(rng)}
+        racing = swept % 2 == 1
+        doc = {"name": f"{'race-' if racing else ''}workload-{seed}-{swept}",
+               "purpose": "A generated workload to sweep.", "tags": ["explored"],
+               **({} if racing else {"tier": "reference"}),
+               **(generate.race_workload(rng) if racing else generate.workload(rng))}
         path = reports / "workloads" / f"{doc['name']}.yaml"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(dump(doc))
@@ -172,7 +183,8 @@ def sweeps(impl: str, endpoint: Endpoint, *, seed: int, budget_s: float, reports
         # not one swept through.
         budget = min(deadline - time.monotonic(), WORKLOAD_SECONDS)
         result = sweep(path, impl, endpoint, budget_s=budget, reports=reports, zones=zones,
-                       stop=stop, sample=rng, progress=tick)
+                       stop=stop, sample=rng, kinds=RACE_KINDS if racing else FAULTS,
+                       progress=tick)
         part.runs += result.runs
         part.findings += result.findings
         if result.findings and first is None:

@@ -82,13 +82,18 @@ class Site:
         return cls(method, "" if path == "(no path)" else path, int(number) - 1)
 
 
-def call_sites(calls: Iterable[Call], root: str) -> list[Site]:
-    """The implementation's calls, in order, as sites (``root``: the run folder)."""
+def call_sites(calls: Iterable[Call], root: str, bases: Iterable[str] = ()) -> list[Site]:
+    """The implementation's calls, in order, as sites (``root``: the run
+    folder). A call on an entry of an image folder below one of ``bases`` (a
+    mark, a claim, a file) is named by a glob over that image's entries: mark
+    names follow the run's clock and claim names are the implementation's
+    own, often random, while the k-th such call is the same call in every run."""
     sites, seen = [], []
+    bases = tuple(bases)
     for call in calls:
         if call.exempt:
             continue
-        path = unscoped(call.path, root)
+        path = entries_glob(unscoped(call.path, root), bases)
         occurrence = sum(1 for m, p in seen if m == call.method and (not path or p == path))
         sites.append(Site(call.method, path, occurrence))
         seen.append((call.method, path))
@@ -101,6 +106,16 @@ def unscoped(path: str, root: str) -> str:
     if not sep:
         return path
     return f"{head}] {rest.removeprefix(root + '/')}"
+
+
+def entries_glob(path: str, bases: tuple[str, ...]) -> str:
+    """``[ds] base/image/entry`` as ``[ds] base/image/*``; other paths as they are."""
+    head, sep, rest = path.partition("] ")
+    for base in bases:
+        image, _, entry = rest.removeprefix(base + "/").partition("/")
+        if sep and rest.startswith(base + "/") and entry:
+            return f"{head}] {base}/{image}/*"
+    return path
 
 
 @dataclass
@@ -141,6 +156,17 @@ class Sweep:
 
 
 # -- a sequential scenario, observed step by step ---------------------------
+
+
+# Faults after which the call has still done its work.
+_DONE_ANYWAY = frozenset({"delay", "delay_after", "drop_after"})
+
+
+def refused_removals(calls: Iterable[Call]) -> frozenset[str]:
+    """The entries whose delete a fault refused."""
+    return frozenset(call.path.rsplit("/", 1)[-1] for call in calls
+                     if call.method == "DeleteDatastoreFile_Task" and call.injected
+                     and call.injected not in _DONE_ANYWAY)
 
 
 def base_folders(scenario: Scenario) -> list[tuple[str, str]]:
@@ -247,7 +273,7 @@ def sweep_scenario(scenario: Scenario, impl: str, endpoint: Endpoint, contract: 
             fault_free[zone], calls, root = observe(scenario, impl, endpoint)
         sweep.runs += 1
         if zone == zones[0]:
-            sweep.sites = call_sites(calls, root)
+            sweep.sites = call_sites(calls, root, [f for _, f in base_folders(scenario)])
             for seen in fault_free[zone].steps:
                 sweep.fault_free += [f"step {seen.index + 1} ({seen.describe}): {p}"
                                      for p in properties.invariants(seen, scenario.config.age)]
@@ -265,11 +291,11 @@ def sweep_scenario(scenario: Scenario, impl: str, endpoint: Endpoint, contract: 
             break
         zone = zones[i % len(zones)]
         with process_zone(zone):
-            run, _, _ = observe(scenario, impl, endpoint, site.rule(fault))
+            run, calls, _ = observe(scenario, impl, endpoint, site.rule(fault))
         sweep.runs += 1
         sweep.done += 1
         found = properties.findings(run, fault_free[zone], scenario.config.age, contract, fault,
-                                    site.hit(base_folders(scenario)))
+                                    site.hit(base_folders(scenario)), refused_removals(calls))
         if found:
             sweep.findings.append(Finding(site, fault, found, zone))
             if stop:
@@ -284,15 +310,15 @@ def with_rule(scenario: Any, rule: dict[str, Any]) -> Any:
     return replace(scenario, faults=(*scenario.faults, rule))
 
 
-def pairs_in_order(sites: list[Site], shuffle: random.Random | None = None
-                   ) -> list[tuple[Site, str]]:
+def pairs_in_order(sites: list[Site], shuffle: random.Random | None = None,
+                   kinds: tuple[str, ...] = FAULTS) -> list[tuple[Site, str]]:
     """Every site with every fault kind, the first call of each distinct
     (method, path) first: a budget that stops early has covered each kind of
     call once. ``shuffle``: in a random order within each of the two parts."""
     first = {(site.method, site.path): site for site in reversed(sites)}
     parts: tuple[list[tuple[Site, str]], list[tuple[Site, str]]] = ([], [])
     for site in sites:
-        parts[first[(site.method, site.path)] is not site].extend((site, f) for f in FAULTS)
+        parts[first[(site.method, site.path)] is not site].extend((site, f) for f in kinds)
     if shuffle is not None:
         for part in parts:
             shuffle.shuffle(part)
@@ -357,7 +383,8 @@ def contention_findings(outcome: Any, fault_free: Any, contract: Contract,
     for image_id, image in sorted((settled.after.images if settled.after else {}).items()):
         expected = clean.after.images.get(image_id) if clean.after else None
         allowed = set(expected.folders) | set(expected.files) if expected else set()
-        junk = (set(image.folders) | set(image.files)) - allowed - {f"{image_id}.vmdk"}
+        junk = (set(image.folders) | set(image.files)) - allowed - {f"{image_id}.vmdk"} - \
+            refused_removals(outcome.calls)
         if junk:
             found.append(f"{image_id}: left behind {sorted(junk)}")
     if settled.converged != clean.converged:
@@ -376,10 +403,12 @@ def sweep_contention(scenario: Any, impl: str, endpoint: Endpoint, contract: Con
                      seed: int, reports: Path, budget_s: float = float("inf"),
                      only: tuple[Site, str] | None = None,
                      zones: tuple[str | None, ...] = (None,), shard: tuple[int, int] = (0, 1),
-                     stop: bool = False, on_progress: Callable[[Sweep], None] | None = None
-                     ) -> Sweep:
+                     stop: bool = False, sample: random.Random | None = None,
+                     kinds: tuple[str, ...] = FAULTS,
+                     on_progress: Callable[[Sweep], None] | None = None) -> Sweep:
     """Sweep a contention scenario under its seeded schedule (``only``: that
-    one site and fault), the zones as for a sequential one."""
+    one site and fault; ``kinds``: these fault kinds only), the zones and
+    ``sample`` as for a sequential one."""
     sweep = Sweep(scenario.path, impl)
     deadline = time.monotonic() + budget_s
     epilogue = _settle(impl, scenario.config)
@@ -394,13 +423,15 @@ def sweep_contention(scenario: Any, impl: str, endpoint: Endpoint, contract: Con
     fault_free = {zone: run(None, zone) for zone in zones}
     first = fault_free[zones[0]]
     sweep.fault_free = [f"{v.invariant}: {v.message}" for v in first.violations]
-    sweep.sites = call_sites(first.calls, first.folder)
+    sweep.sites = call_sites(first.calls, first.folder,
+                             {scenario.config.base_folder_of(n) for n in scenario.config.nodes})
     for zone in zones[1:]:
         found = contention_findings(fault_free[zone], first, contract)
         if found:
             sweep.findings.append(Finding(None, "", found, zone))
     # A shard (k, n) takes every n-th pair from the k-th: xdist workers share a sweep.
-    pairs = [only] if only is not None else pairs_in_order(sweep.sites)[shard[0]::shard[1]]
+    pairs = [only] if only is not None else \
+        pairs_in_order(sweep.sites, sample, kinds)[shard[0]::shard[1]]
     sweep.planned = len(pairs)
     for i, (site, fault) in enumerate(pairs):
         if time.monotonic() > deadline:

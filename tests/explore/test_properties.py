@@ -15,7 +15,9 @@ from harness.explore.properties import (
     invariants,
     leftovers,
 )
+from harness.explore.sweep import refused_removals
 from harness.vsphere.tree import CacheTree, ImageTree
+from sim import Call
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 AGE = timedelta(hours=1)
@@ -62,6 +64,22 @@ def test_leftovers_are_what_neither_was_there_nor_is_there_without_the_fault():
     assert leftovers(reborn, seen("age", tree(), tree())) == [
         "[LocalDS_0] _base/img: an image folder appeared"]
     assert leftovers(clean, clean) == []
+    # The fault refused that very claim's removal: not a leftover of the
+    # implementation's making (convergence judges what happens to it).
+    assert leftovers(claim, clean, frozenset({"deleting-x"})) == []
+    assert leftovers(claim, clean, frozenset({"deleting-y"})) != []
+
+
+def test_removals_a_fault_refused_are_named_by_their_entry():
+    def delete(path: str, injected: str) -> Call:
+        return Call(0, "DeleteDatastoreFile_Task", "", "", 0, 0, 0, 0, "ok", path=path,
+                    injected=injected)
+
+    calls = [delete("[ds] r/_base/img/deleting-x", "FileLocked"),
+             delete("[ds] r/_base/img/ts-1", "delay_after"),
+             delete("[ds] r/_base/img/ts-2", ""),
+             delete("[ds] r/_base/img/ts-3", "drop")]
+    assert refused_removals(calls) == {"deleting-x", "ts-3"}
 
 
 def test_the_contract_says_what_may_escape_under_a_fault():

@@ -33,6 +33,24 @@ def test_sites_count_the_calls_a_rule_would_match():
         "MakeDirectory [ds] _base/img2/ts-x #1", "MakeDirectory [ds] _base/img1/ts-x #2"]
 
 
+def test_entries_of_an_image_are_one_glob_whatever_their_names():
+    """Marks follow the clock, claims are named at random: the k-th call on
+    any entry of an image is the site, the same call in every run."""
+    calls = [call("DeleteDatastoreFile_Task", f"[ds] {ROOT}/_base/img1"),
+             call("MoveDatastoreFile_Task", f"[ds] {ROOT}/_base/img1/ts-2026-03-01-12-00-00"),
+             call("DeleteDatastoreFile_Task", f"[ds] {ROOT}/_base/img1/deleting-1f3a"),
+             call("MakeDirectory", f"[ds] {ROOT}/_base/img10/ts-2026-03-01-12-00-01"),
+             call("MakeDirectory", f"[ds] {ROOT}/other/img1/ts-x"),
+             call("DeleteDatastoreFile_Task", f"[ds] {ROOT}/_base/img1/ts-2026-03-01-12-00-00")]
+    assert [str(s) for s in call_sites(calls, ROOT, ["_base"])] == [
+        "DeleteDatastoreFile_Task [ds] _base/img1 #1",
+        "MoveDatastoreFile_Task [ds] _base/img1/* #1",
+        "DeleteDatastoreFile_Task [ds] _base/img1/* #1",
+        "MakeDirectory [ds] _base/img10/* #1",
+        "MakeDirectory [ds] other/img1/ts-x #1",
+        "DeleteDatastoreFile_Task [ds] _base/img1/* #2"]
+
+
 def test_a_rule_singles_out_its_call_with_skip_and_count():
     site = Site("MakeDirectory", "[ds] _base/img1/ts-x", 1)
     assert site.rule("FileLocked") == {"fault": "FileLocked", "method": "MakeDirectory",

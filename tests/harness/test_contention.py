@@ -114,3 +114,21 @@ def test_an_actor_that_dies_before_joining_ends_the_seeded_run(sim, tmp_path):
     # the schedule was stopped, which ended its join.
     assert "ager-1@a exited with 1" in str(info.value)
     assert "NotScheduled" in str(info.value)
+
+
+def test_a_refused_login_is_an_event_and_the_run_goes_on(sim, tmp_path):
+    """vSphere refusing an actor's login is behaviour (the contracts allow
+    it), not a crash: the actor records it and leaves, the others run."""
+    path = tmp_path / "s.yaml"
+    path.write_text("name: x\npurpose: one login is refused\nduration: 1s\n"
+                    "config: {nodes: {a: {}, b: {}}}\nimages: {img1: {}}\n"
+                    "faults:\n  - {method: Login, fault: NoPermission, count: 1}\n"
+                    "actors:\n  - ager: {node: a}\n  - ager: {node: b}\n")
+    outcome = run_contention(load_contention(path), "refimpl", sim.endpoint, seed=1,
+                             reports=tmp_path)
+    events = outcome_events(outcome)
+    refused = [e for e in events if e.op == "open"]
+    assert [e.type for e in refused] == ["invoke", "fail"]
+    assert refused[1].detail.startswith("vsphere_fault: ")
+    other = {e.actor for e in events if e.op == "age" and e.type == "ok"}
+    assert other and refused[0].actor not in other
