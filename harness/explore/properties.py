@@ -24,7 +24,7 @@ breaks too is reported with the fault-free run.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from ..vsphere.marks import mark_time
@@ -184,15 +184,35 @@ def _image(tree: object) -> str:
     return str(sorted(tree.marks + tree.folders + tree.files))  # type: ignore[attr-defined]
 
 
-def divergence(converged: Trees, fault_free: Trees) -> list[str]:
-    """(c): the trees after the convergence passes, against the fault-free run's."""
+def divergence(converged: Trees, fault_free: Trees,
+               unborn: Mapping[tuple[str, str], set[str]] | None = None) -> list[str]:
+    """(c): the trees after the convergence passes, against the fault-free
+    run's. ``unborn``: images the faulted run never had (a fetch the fault
+    failed); aging passes cannot make them, so they are left out."""
     found = []
     for key in sorted(set(converged) | set(fault_free)):
-        if converged.get(key) != fault_free.get(key):
+        gone = (unborn or {}).get(key, set())
+        if _without(converged.get(key), gone) != _without(fault_free.get(key), gone):
             found.append(f"[{key[0]}] {key[1]}: after two more passes "
                          f"{show(converged.get(key))}, without the fault "
                          f"{show(fault_free.get(key))}")
     return found
+
+
+def _without(tree: CacheTree | None, images: set[str]) -> CacheTree | None:
+    if tree is None or not images:
+        return tree
+    return replace(tree, images={i: t for i, t in tree.images.items() if i not in images})
+
+
+def unborn(run: Run, fault_free: Run) -> dict[tuple[str, str], set[str]]:
+    """Images the fault-free run made that the faulted run never had."""
+    def images(r: Run, key: tuple[str, str]) -> set[str]:
+        return {i for seen in r.steps for trees in (seen.before, seen.after)
+                if (tree := trees.get(key)) is not None for i in tree.images}
+
+    keys = {k for seen in fault_free.steps for k in seen.after}
+    return {key: images(fault_free, key) - images(run, key) for key in keys}
 
 
 def show(tree: CacheTree | None) -> str:
@@ -226,5 +246,5 @@ def findings(run: Run, fault_free: Run, age: timedelta, contract: Contract,
         found += [f"{where}: {p}" for p in contract_breaches(seen, clean, contract)]
         if contract.isolates and hit is not None:
             found += [f"{where}: {p}" for p in spread(seen, clean, hit)]
-    found += divergence(run.converged, fault_free.converged)
+    found += divergence(run.converged, fault_free.converged, unborn(run, fault_free))
     return found

@@ -103,6 +103,21 @@ def test_a_run_that_does_not_converge_is_told_apart():
         "fault no base folder"]
 
 
+def test_an_image_a_failed_fetch_never_made_is_no_divergence():
+    """Aging passes cannot make an image: one the fault kept from being
+    fetched is the failed step's business (the contract's), not convergence's."""
+    fetched = seen("fetch", tree(), tree(k=ImageTree(files=["k.vmdk"])))
+    failed = seen("open", tree(), tree(), error="vsphere_fault",  # its login refused
+                  message="vsphere_fault: CannotAccessFile")
+    clean = Run([fetched], tree(k=ImageTree(files=["k.vmdk"])))
+    assert findings(Run([failed], tree()), clean, AGE, ORIGINAL_CONTRACT) == []
+    # An image the faulted run had and lost is still a divergence.
+    lost = seen("fetch", tree(), tree(k=ImageTree(files=["k.vmdk"])))
+    assert findings(Run([lost], tree()), clean, AGE, ORIGINAL_CONTRACT) == [
+        "[LocalDS_0] _base: after two more passes images {}, without the fault images "
+        "{'k': ['k.vmdk']}"]
+
+
 def test_only_what_the_fault_brings_is_a_finding():
     before = tree(img=ImageTree(marks=[OLD]))
     left = seen("enlist", before, before, image="img")
