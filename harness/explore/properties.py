@@ -121,9 +121,10 @@ def invariants(seen: Seen, age: timedelta) -> list[str]:
 
 def leftovers(seen: Seen, fault_free: Seen, spared: frozenset[str] = frozenset()) -> list[str]:
     """(b) on one step: what is there after it that neither was before nor
-    is after it without the fault. ``spared``: entries whose own removal the
-    fault refused (that they stay is the fault's doing; whether they go
-    later is convergence's question)."""
+    is after it without the fault. ``spared``: images a change to whose
+    entries the fault refused (a claim that stands in for a mark the fault
+    kept from coming back, a mark it kept from going: the fault's doing;
+    whether it goes later is convergence's question)."""
     found = []
     for key, after in seen.after.items():
         if after is None:
@@ -139,8 +140,8 @@ def leftovers(seen: Seen, fault_free: Seen, spared: frozenset[str] = frozenset()
             for tree in (had, would):
                 if tree is not None:
                     known |= set(tree.folders) | set(tree.files)
-            new = (set(image.folders) | set(image.files)) - known - spared
-            if new:
+            new = (set(image.folders) | set(image.files)) - known
+            if new and image_id not in spared:
                 found.append(f"[{key[0]}] {key[1]}/{image_id}: left behind {sorted(new)}")
     return found
 

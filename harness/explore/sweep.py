@@ -160,13 +160,21 @@ class Sweep:
 
 # Faults after which the call has still done its work.
 _DONE_ANYWAY = frozenset({"delay", "delay_after", "drop_after"})
+_CHANGES = frozenset({"MakeDirectory", "DeleteDatastoreFile_Task", "MoveDatastoreFile_Task"})
 
 
-def refused_removals(calls: Iterable[Call]) -> frozenset[str]:
-    """The entries whose delete a fault refused."""
-    return frozenset(call.path.rsplit("/", 1)[-1] for call in calls
-                     if call.method == "DeleteDatastoreFile_Task" and call.injected
-                     and call.injected not in _DONE_ANYWAY)
+def refused_changes(calls: Iterable[Call], bases: Iterable[str]) -> frozenset[str]:
+    """The images a change to whose entries (a mark, a claim) a fault refused."""
+    images = set()
+    for call in calls:
+        if call.method in _CHANGES and call.injected and call.injected not in _DONE_ANYWAY:
+            rest = "/" + call.path.partition("] ")[2]
+            for base in bases:
+                _, found, inside = rest.partition(f"/{base}/")
+                image, _, entry = inside.partition("/")
+                if found and entry:
+                    images.add(image)
+    return frozenset(images)
 
 
 def base_folders(scenario: Scenario) -> list[tuple[str, str]]:
@@ -295,7 +303,8 @@ def sweep_scenario(scenario: Scenario, impl: str, endpoint: Endpoint, contract: 
         sweep.runs += 1
         sweep.done += 1
         found = properties.findings(run, fault_free[zone], scenario.config.age, contract, fault,
-                                    site.hit(base_folders(scenario)), refused_removals(calls))
+                                    site.hit(base_folders(scenario)),
+                                    refused_changes(calls, [f for _, f in base_folders(scenario)]))
         if found:
             sweep.findings.append(Finding(site, fault, found, zone))
             if stop:
@@ -380,12 +389,13 @@ def contention_findings(outcome: Any, fault_free: Any, contract: Contract,
               if (v.invariant, v.image) not in known
               and not (fault in properties.UNTRUE and v.invariant == "I3")]
     settled, clean = outcome.epilogue, fault_free.epilogue
+    config = outcome.scenario.config
+    refused = refused_changes(outcome.calls, {config.base_folder_of(n) for n in config.nodes})
     for image_id, image in sorted((settled.after.images if settled.after else {}).items()):
         expected = clean.after.images.get(image_id) if clean.after else None
         allowed = set(expected.folders) | set(expected.files) if expected else set()
-        junk = (set(image.folders) | set(image.files)) - allowed - {f"{image_id}.vmdk"} - \
-            refused_removals(outcome.calls)
-        if junk:
+        junk = (set(image.folders) | set(image.files)) - allowed - {f"{image_id}.vmdk"}
+        if junk and image_id not in refused:
             found.append(f"{image_id}: left behind {sorted(junk)}")
     if settled.converged != clean.converged:
         found.append(f"after two more passes {properties.show(settled.converged)}, without the "

@@ -15,7 +15,7 @@ from harness.explore.properties import (
     invariants,
     leftovers,
 )
-from harness.explore.sweep import refused_removals
+from harness.explore.sweep import refused_changes
 from harness.vsphere.tree import CacheTree, ImageTree
 from sim import Call
 
@@ -64,22 +64,25 @@ def test_leftovers_are_what_neither_was_there_nor_is_there_without_the_fault():
     assert leftovers(reborn, seen("age", tree(), tree())) == [
         "[LocalDS_0] _base/img: an image folder appeared"]
     assert leftovers(clean, clean) == []
-    # The fault refused that very claim's removal: not a leftover of the
-    # implementation's making (convergence judges what happens to it).
-    assert leftovers(claim, clean, frozenset({"deleting-x"})) == []
-    assert leftovers(claim, clean, frozenset({"deleting-y"})) != []
+    # The fault refused a change to that image's entries: not a leftover of
+    # the implementation's making (convergence judges what happens to it).
+    assert leftovers(claim, clean, frozenset({"img"})) == []
+    assert leftovers(claim, clean, frozenset({"other"})) != []
 
 
-def test_removals_a_fault_refused_are_named_by_their_entry():
-    def delete(path: str, injected: str) -> Call:
-        return Call(0, "DeleteDatastoreFile_Task", "", "", 0, 0, 0, 0, "ok", path=path,
-                    injected=injected)
+def test_images_whose_entries_a_fault_kept_from_changing_are_named():
+    def change(method: str, path: str, injected: str) -> Call:
+        return Call(0, method, "", "", 0, 0, 0, 0, "ok", path=path, injected=injected)
 
-    calls = [delete("[ds] r/_base/img/deleting-x", "FileLocked"),
-             delete("[ds] r/_base/img/ts-1", "delay_after"),
-             delete("[ds] r/_base/img/ts-2", ""),
-             delete("[ds] r/_base/img/ts-3", "drop")]
-    assert refused_removals(calls) == {"deleting-x", "ts-3"}
+    calls = [change("DeleteDatastoreFile_Task", "[ds] r/_base/a/deleting-x", "FileLocked"),
+             change("MakeDirectory", "[ds] r/_base/b/ts-1", "CannotCreateFile"),
+             change("DeleteDatastoreFile_Task", "[ds] r/_base/c/ts-1", "delay_after"),
+             change("MoveDatastoreFile_Task", "[ds] r/_base/d/ts-2", ""),
+             change("DeleteDatastoreFile_Task", "[ds] r/_base/e", "FileLocked"),  # the image
+             change("SearchDatastore_Task", "[ds] r/_base/f/x", "FileLocked"),  # no change
+             change("MoveDatastoreFile_Task", "[ds] r/_base/g/ts-3", "drop"),
+             change("MakeDirectory", "[ds] r/10.0.0.5_base/h/ts-1", "FileLocked")]  # another base
+    assert refused_changes(calls, ["_base"]) == {"a", "b", "g"}
 
 
 def test_the_contract_says_what_may_escape_under_a_fault():
