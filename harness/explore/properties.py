@@ -9,9 +9,10 @@ apply. These do:
   that returned;
 - (b) no leftovers: after a step, no image folder and no entry in one that
   neither was there before nor is after the same step without the fault (a
-  claim left behind, a folder re-created empty);
+  claim left behind, a folder re-created empty), unless the fault refused a
+  change to that image's entries;
 - (c) convergence: once the fault is gone, two more passes give the tree of
-  the fault-free run;
+  the fault-free run (images the faulted run never had aside);
 - (d) the error contract: what an operation may raise under a fault, and as
   which kind;
 - (e) isolation, where the contract promises it (refimpl's): a fault at a
