@@ -221,7 +221,7 @@ class SweepItem(SearchItem):
         return searches.sweep(self.scenario.path, self.impl, endpoint,
                               budget_s=self.config.getoption("sweep_budget"),
                               reports=reports_of(self.config), seed=self.config.getoption("seed"),
-                              shard=self.shard, stop=self.config.getoption("exitfirst"),
+                              shard=self.shard, stop=bool(self.config.getoption("maxfail")),
                               progress=progress)
 
     def reportinfo(self) -> tuple[Path, int, str]:
@@ -242,7 +242,7 @@ class ExploreItem(SearchItem):
     def search(self, endpoint: Endpoint, progress: searches.Progress) -> Part:
         run = getattr(searches, self.mode)  # sequential, races or sweeps
         return run(self.impl, endpoint, seed=self.seed, budget_s=self.budget_s,
-                   reports=reports_of(self.config), stop=self.config.getoption("exitfirst"),
+                   reports=reports_of(self.config), stop=bool(self.config.getoption("maxfail")),
                    progress=progress)
 
     def reportinfo(self) -> tuple[Path, int, str]:

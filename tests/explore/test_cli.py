@@ -5,23 +5,12 @@ shell as the user would paste it."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-VENV_BIN = str(Path(sys.executable).parent)
-
-
-def shell(line: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    """Run a line as pasted into a shell in the checkout, the venv first on PATH."""
-    env = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
-    env.pop("VCSIM_URL", None)
-    return subprocess.run(["bash", "-c", line], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=timeout)
+from tests.shell import shell
 
 
 def explore(reports: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], dict]:
