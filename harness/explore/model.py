@@ -207,9 +207,12 @@ class Variant:
         if listing is not None and listing.kind != "FileNotFound":
             return [Outcome(world, "vsphere_fault" if self.faults_end_the_pass else None)]
         current = world.get(key)
-        if current is None or listing is not None:
+        if current is None or (listing is not None and not self.lists_each_image):
             return [Outcome(world)]
-        names = set(current.images) | (current.files if self.plain_files_are_images else set())
+        # The original takes a listing's FileNotFound for an empty folder, and
+        # still cleans every used image.
+        names = set() if listing is not None else \
+            set(current.images) | (current.files if self.plain_files_are_images else set())
         # The original ages the unused images first (Nova in set order: any),
         # then cleans every used one, cached or not; refimpl goes through the
         # cached ones in order.

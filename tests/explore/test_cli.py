@@ -33,7 +33,7 @@ def test_refimpl_comes_out_clean(tmp_path):
 @pytest.mark.parametrize("mode, mutant, budget", [
     ("sequential", "non-strict-age", 60),
     ("races", "enlist-lock-name-differs", 90),
-    ("sweeps", "no-relogin-in-task-wait", 60),
+    ("sweeps", "image-fault-ends-datastore", 60),
 ])
 def test_a_finding_replays_from_its_line(tmp_path, mode, mutant, budget):
     """A finding is a file and a line: pasted into a shell, the line fails
