@@ -49,6 +49,11 @@ def label_of(spec: str) -> str:
     return spec
 
 
+def file_label(spec: str) -> str:
+    """The implementation's label as part of a file name."""
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in label_of(spec))[:40]
+
+
 def get(spec: str) -> Implementation:
     """The implementation ``spec`` names (see the module docstring)."""
     label = label_of(spec)

@@ -22,7 +22,7 @@ from typing import Any
 from sim import Call, Control, Endpoint, ScheduleStatus
 from sim.cleanup import temporary_directory
 
-from ..adapters import label_of
+from ..adapters import file_label, label_of
 from ..format.errors import display_path
 from ..vsphere.layout import lay_out
 from ..vsphere.marks import mark_name
@@ -151,7 +151,7 @@ def run_contention(scenario: ContentionScenario, impl: str, endpoint: Endpoint, 
                                     initial_marks=initial, age=config.age - skew,
                                     run_end=run_end, skew=skew)
     overlapped, total = checker.overlap(events)
-    stem = f"{scenario.name}-{_slug(label_of(impl))}-seed{seed}"
+    stem = f"{scenario.name}-{file_label(impl)}-seed{seed}"
     pages = reports / "contention"
     pages.mkdir(parents=True, exist_ok=True)
     history = pages / f"{stem}.history.jsonl"
@@ -265,5 +265,3 @@ def _start_together(procs: list[subprocess.Popen], barrier: Path, count: int) ->
     return epoch
 
 
-def _slug(text: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_" else "_" for c in text)[:40]

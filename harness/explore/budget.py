@@ -3,8 +3,10 @@ generation and, past a minimum, its shrinking."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any, Protocol, TypeVar
 
 from hypothesis.internal.conjecture import engine
 
@@ -32,3 +34,22 @@ def shrink_time_limit(seconds: float) -> Iterator[None]:
         yield
     finally:
         engine.MAX_SHRINKING_SECONDS = previous
+
+
+class Searching(Protocol):
+    deadline: float
+    findings: list[Any]
+
+
+S = TypeVar("S", bound=Searching)
+
+
+def seed_after_seed(search: S, one: Callable[[S, int], list[Any]], *, seed: int,
+                    budget_s: float, stop: bool = False) -> S:
+    """Run ``one`` search per seed, from ``seed`` on, until the budget is
+    spent (``stop``: or something is found)."""
+    search.deadline = time.monotonic() + budget_s
+    while time.monotonic() < search.deadline and not (stop and search.findings):
+        search.findings += one(search, seed)
+        seed += 1
+    return search

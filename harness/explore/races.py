@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from sim import Endpoint
 from sim.cleanup import temporary_directory
 
-from ..adapters import label_of
+from ..adapters import file_label, label_of
 from ..contention.loader import load_contention
 from ..contention.runner import Outcome, run_contention
 from ..format.errors import display_path
@@ -278,7 +278,7 @@ def _write(search: RaceSearch, seed: int) -> RaceFinding:
     assert search.smallest is not None and search.first is not None
     _, outcome, doc = search.smallest
     digest = hashlib.sha256(dump(doc).encode()).hexdigest()[:8]
-    name = f"race-{_slug(label_of(search.impl))}-{digest}"
+    name = f"race-{file_label(search.impl)}-{digest}"
     first = f"{outcome.violations[0].invariant}: {outcome.violations[0].message}"
     zone = f", TZ={search.zone}" if search.zone else ""
     doc = {**doc, "name": name,
@@ -308,16 +308,5 @@ def _write(search: RaceSearch, seed: int) -> RaceFinding:
         f"SEED={doc['seed']} IMPL={shlex.quote(search.impl)}")
 
 
-def _slug(text: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_" else "_" for c in text)[:40]
 
 
-def explore_races(search: RaceSearch, *, seed: int, budget_s: float,
-                  stop: bool = False) -> RaceSearch:
-    """Search seed after seed until the budget is spent (``stop``: or
-    something is found)."""
-    search.deadline = time.monotonic() + budget_s
-    while time.monotonic() < search.deadline and not (stop and search.findings):
-        search.findings += search_seed(search, seed)
-        seed += 1
-    return search

@@ -22,11 +22,14 @@ from ..format.errors import display_path
 from ..format.source import YamlError, dump, parse
 from ..scenario import load_scenario
 from . import generate
+from .budget import seed_after_seed
 from .model import VARIANTS, Variant
 from .properties import CONTRACTS, Contract
-from .races import RaceSearch, explore_races
+from .races import RaceSearch
+from .races import search_seed as race_seed
 from .report import Found, Part
-from .sequential import Search, explore
+from .sequential import Search
+from .sequential import search_seed as sequential_seed
 from .sweep import Site, Sweep, sweep_contention, sweep_scenario
 from .zones import ZONES
 
@@ -70,7 +73,7 @@ def sequential(impl: str, endpoint: Endpoint, *, seed: int, budget_s: float, rep
 
     search = Search(impl, endpoint, variant or model_for(impl), reports, shrink=shrink,
                     zones=zones, on_progress=tick)
-    explore(search, seed=seed, budget_s=budget_s, stop=stop)
+    seed_after_seed(search, sequential_seed, seed=seed, budget_s=budget_s, stop=stop)
     return Part("sequential", impl, seed, time.monotonic() - started, search.runs,
                 [z or "process" for z in zones],
                 {"model": search.variant.name, "steps": search.steps_run},
@@ -92,7 +95,7 @@ def races(impl: str, endpoint: Endpoint, *, seed: int, budget_s: float, reports:
             progress(search.runs, len(search.findings))
 
     search = RaceSearch(impl, endpoint, reports, shrink=shrink, zones=zones, on_progress=tick)
-    explore_races(search, seed=seed, budget_s=budget_s, stop=stop)
+    seed_after_seed(search, race_seed, seed=seed, budget_s=budget_s, stop=stop)
     return Part("races", impl, seed, time.monotonic() - started, search.runs,
                 [z or "process" for z in zones],
                 {"interleavings": len(search.interleavings),

@@ -24,7 +24,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_sta
 
 from sim import Endpoint
 
-from ..adapters import ImplementationBroken, ImplementationError, label_of
+from ..adapters import ImplementationBroken, ImplementationError, file_label, label_of
 from ..adapters import get as get_implementation
 from ..format.errors import display_path
 from ..format.reader import Reader
@@ -404,7 +404,7 @@ def _write(search: Search, failure: ScenarioFailure, doc: dict[str, Any], seed: 
     """Write the failing scenario into the corpus's format and replay it: the
     report is the replay's, against the file as written."""
     digest = hashlib.sha256(dump(doc).encode()).hexdigest()[:8]
-    name = f"explored-{_slug(label_of(search.impl))}-{digest}"
+    name = f"explored-{file_label(search.impl)}-{digest}"
     first = failure.message.splitlines()[0]
     zone = f", TZ={search.zone}" if search.zone else ""
     scenario_doc = {**doc, "name": name, "tier": _tier(doc, search.reports),
@@ -436,15 +436,5 @@ def _tier(doc: dict[str, Any], reports: Path) -> str:
         return "reference"
 
 
-def _slug(text: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_" else "_" for c in text)[:40]
 
 
-def explore(search: Search, *, seed: int, budget_s: float, stop: bool = False) -> Search:
-    """Search seed after seed until the budget is spent (``stop``: or
-    something is found)."""
-    search.deadline = time.monotonic() + budget_s
-    while time.monotonic() < search.deadline and not (stop and search.findings):
-        search.findings += search_seed(search, seed)
-        seed += 1
-    return search

@@ -149,6 +149,15 @@ class Sweep:
     fault_free: list[str] = field(default_factory=list)  # what breaks without any fault
     findings: list[Finding] = field(default_factory=list)
 
+    def ran(self, site: Site, fault: str, found: list[str], zone: str | None,
+            on_progress: Callable[[Sweep], None] | None) -> None:
+        """One pair done: what it found, and the progress shown."""
+        self.done += 1
+        if found:
+            self.findings.append(Finding(site, fault, found, zone))
+        if on_progress is not None:
+            on_progress(self)
+
     @property
     def covered(self) -> str:
         return f"{self.done} of {self.planned} call site x fault pairs ({len(self.sites)} " \
@@ -301,16 +310,12 @@ def sweep_scenario(scenario: Scenario, impl: str, endpoint: Endpoint, contract: 
         with process_zone(zone):
             run, calls, _ = observe(scenario, impl, endpoint, site.rule(fault))
         sweep.runs += 1
-        sweep.done += 1
         found = properties.findings(run, fault_free[zone], scenario.config.age, contract, fault,
                                     site.hit(base_folders(scenario)),
                                     refused_changes(calls, [f for _, f in base_folders(scenario)]))
-        if found:
-            sweep.findings.append(Finding(site, fault, found, zone))
-            if stop:
-                break
-        if on_progress is not None:
-            on_progress(sweep)
+        sweep.ran(site, fault, found, zone, on_progress)
+        if found and stop:
+            break
     return sweep
 
 
@@ -452,11 +457,7 @@ def sweep_contention(scenario: Any, impl: str, endpoint: Endpoint, contract: Con
                                         contract, fault)
         except RuntimeError as exc:  # an actor crashed: the implementation broke
             found = [f"the implementation broke: {' '.join(str(exc).split())[:300]}"]
-        sweep.done += 1
-        if found:
-            sweep.findings.append(Finding(site, fault, found, zone))
-            if stop:
-                break
-        if on_progress is not None:
-            on_progress(sweep)
+        sweep.ran(site, fault, found, zone, on_progress)
+        if found and stop:
+            break
     return sweep
