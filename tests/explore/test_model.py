@@ -54,3 +54,22 @@ def test_a_rule_outside_the_vocabulary_makes_the_rest_unpredictable(variant, tmp
                     "  - fault: {fault: drop, method: DeleteDatastoreFile_Task}\n")
     with pytest.raises(Unpredictable, match="outside the model's vocabulary"):
         disagreements(load_scenario(path), variant)
+
+
+def test_the_original_cleans_used_images_when_the_listing_says_not_found():
+    """The original takes a base listing's FileNotFound for an empty folder
+    and still cleans every used image; refimpl skips the datastore."""
+    from datetime import UTC, datetime
+
+    from harness.explore.model import Base, Image, ModelFault
+
+    mark = "ts-2026-03-01-11-00-00"
+    world = {("ds", "_base"): Base(images={"used": Image(folders=frozenset({mark})),
+                                           "other": Image(folders=frozenset({mark}))})}
+    fault = ModelFault("FileNotFound", "list", "ds", "_base", None)
+    now = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    [original] = ORIGINAL.age(world, ["ds"], "_base", frozenset({"used"}), now, 86400, [fault])
+    assert original.world[("ds", "_base")].images == {
+        "used": Image(), "other": Image(folders=frozenset({mark}))}
+    [reference] = REFERENCE.age(world, ["ds"], "_base", frozenset({"used"}), now, 86400, [fault])
+    assert reference.world == world
