@@ -59,44 +59,49 @@ Zones = tuple[str | None, ...]  # TZ values taken in turn; None: the process's o
 ALL_ZONES: Zones = tuple(ZONES.values())
 
 
+class _Clock:
+    """A search's time: since it began, to its first failing run; and its
+    progress passed on."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self.started, self.progress = time.monotonic(), progress
+        self.first: float | None = None
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def tick(self, runs: int, findings: int, failing: bool) -> None:
+        if failing and self.first is None:
+            self.first = self.elapsed()
+        if self.progress is not None:
+            self.progress(runs, findings)
+
+
 def sequential(impl: str, endpoint: Endpoint, *, seed: int, budget_s: float, reports: Path,
                variant: Variant | None = None, zones: Zones = ALL_ZONES, shrink: bool = True,
                stop: bool = False, progress: Progress | None = None) -> Part:
-    started = time.monotonic()
-    first: list[float] = []
-
-    def tick(search: Search) -> None:
-        if search.first_failing_steps is not None and not first:
-            first.append(time.monotonic() - started)
-        if progress is not None:
-            progress(search.runs, len(search.findings))
-
+    clock = _Clock(progress)
     search = Search(impl, endpoint, variant or model_for(impl), reports, shrink=shrink,
-                    zones=zones, on_progress=tick)
+                    zones=zones, on_progress=lambda s: clock.tick(
+                        s.runs, len(s.findings), s.first_failing_steps is not None))
     seed_after_seed(search, sequential_seed, seed=seed, budget_s=budget_s, stop=stop)
-    return Part("sequential", impl, seed, time.monotonic() - started, search.runs,
+    return Part("sequential", impl, seed, clock.elapsed(), search.runs,
                 [z or "process" for z in zones],
                 {"model": search.variant.name, "steps": search.steps_run},
                 [Found(f.message, f.replay, display_path(f.path), "",
                        f"{f.steps} steps (first failing: {f.first_steps})", f.report)
-                 for f in search.findings], first[0] if first else None)
+                 for f in search.findings], clock.first)
 
 
 def races(impl: str, endpoint: Endpoint, *, seed: int, budget_s: float, reports: Path,
           zones: Zones = ALL_ZONES, shrink: bool = True, stop: bool = False,
           progress: Progress | None = None) -> Part:
-    started = time.monotonic()
-    first: list[float] = []
-
-    def tick(search: RaceSearch) -> None:
-        if search.first is not None and not first:
-            first.append(time.monotonic() - started)
-        if progress is not None:
-            progress(search.runs, len(search.findings))
-
-    search = RaceSearch(impl, endpoint, reports, shrink=shrink, zones=zones, on_progress=tick)
+    clock = _Clock(progress)
+    search = RaceSearch(impl, endpoint, reports, shrink=shrink, zones=zones,
+                        on_progress=lambda s: clock.tick(s.runs, len(s.findings),
+                                                         s.first is not None))
     seed_after_seed(search, race_seed, seed=seed, budget_s=budget_s, stop=stop)
-    return Part("races", impl, seed, time.monotonic() - started, search.runs,
+    return Part("races", impl, seed, clock.elapsed(), search.runs,
                 [z or "process" for z in zones],
                 {"interleavings": len(search.interleavings),
                  "images by marks": dict(sorted(search.marks_seen.items()))},
@@ -104,7 +109,7 @@ def races(impl: str, endpoint: Endpoint, *, seed: int, budget_s: float, reports:
                        display_path(f.timeline) if f.timeline else "",
                        f"{f.actors} actors, {f.rules} rules (first failing: {f.first_actors} "
                        f"actors, {f.first_rules} rules)", f.report)
-                 for f in search.findings], first[0] if first else None)
+                 for f in search.findings], clock.first)
 
 
 def is_contention(path: Path) -> bool:

@@ -158,10 +158,6 @@ class Sweep:
         if on_progress is not None:
             on_progress(self)
 
-    @property
-    def covered(self) -> str:
-        return f"{self.done} of {self.planned} call site x fault pairs ({len(self.sites)} " \
-               f"sites x {len(FAULTS)} kinds)"
 
 
 # -- a sequential scenario, observed step by step ---------------------------

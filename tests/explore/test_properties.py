@@ -81,6 +81,8 @@ def test_images_whose_entries_a_fault_kept_from_changing_are_named():
              change("DeleteDatastoreFile_Task", "[ds] r/_base/e", "FileLocked"),  # the image
              change("SearchDatastore_Task", "[ds] r/_base/f/x", "FileLocked"),  # no change
              change("MoveDatastoreFile_Task", "[ds] r/_base/g/ts-3", "drop"),
+             # The call ran, its answer was lost: the change happened.
+             change("MoveDatastoreFile_Task", "[ds] r/_base/i/ts-3", "drop_after"),
              change("MakeDirectory", "[ds] r/10.0.0.5_base/h/ts-1", "FileLocked")]  # another base
     assert refused_changes(calls, ["_base"]) == {"a", "b", "g"}
 
