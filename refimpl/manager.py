@@ -225,6 +225,8 @@ class ImageCacheManager:
             except ImageCacheError:
                 self._settle(ds, path, mark, claim)  # the rename may have happened
                 raise
+            else:
+                reason = self._check_claim(ds, path, mark, claim)
         if reason is not None:
             log.info("%s: not deleted: %s", path, reason)
             summary.skipped.append(Skipped(ds.name, action.image_id, f"not deleted: {reason}"))
@@ -240,6 +242,29 @@ class ImageCacheManager:
         log.info("%s has been unused longer than %d s; deleted", path, self.age_seconds)
         summary.deleted.append((ds.name, action.image_id))
 
+    def _check_claim(self, ds: discovery.Datastore, path: DatastorePath, mark: DatastorePath,
+                     claim: DatastorePath) -> str | None:
+        """Read the image's folder again after claiming it: None if our claim
+        is its only one; otherwise our claim is given back, and why."""
+        try:
+            fresh = image_folder(path.basename, self._files.subfolders(ds, path))
+        except FileNotFound:
+            fresh = None
+        except ImageCacheError:
+            self._settle(ds, path, mark, claim)
+            raise
+        reason = planner.claimed_alone(fresh, claim.basename)
+        if fresh is not None and claim.basename in fresh.claims and reason is not None:
+            self._give_back(ds, mark, claim)
+        return reason
+
+    def _give_back(self, ds: discovery.Datastore, mark: DatastorePath,
+                   claim: DatastorePath) -> None:
+        """The mark first, then the claim away: an enlist waiting on the
+        claim finds the mark to remove, never neither."""
+        self._files.mkdir(ds, mark)
+        self._files.delete(ds, claim)
+
     def _settle(self, ds: discovery.Datastore, path: DatastorePath, mark: DatastorePath,
                 claim: DatastorePath) -> bool:
         """After a failed rename or delete (the call may still have run):
@@ -248,8 +273,7 @@ class ImageCacheManager:
         try:
             names = self._files.subfolders(ds, path)
             if claim.basename in names:
-                self._files.mkdir(ds, mark)
-                self._files.delete(ds, claim)
+                self._give_back(ds, mark, claim)
         except FileNotFound:
             return True
         except ImageCacheError as exc:

@@ -2,7 +2,9 @@
 
 The pass is planned from one listing; each delete is then re-checked
 under the image's lock against a fresh read of that image's folder
-(``recheck_delete``), so a spawn that enlisted the image in between wins.
+(``recheck_delete``), so a spawn that enlisted the image in between wins,
+and the pass deletes only while its claim is the image's only one
+(``claimed_alone``), so two hosts' passes never both delete it.
 """
 
 from __future__ import annotations
@@ -92,4 +94,23 @@ def recheck_delete(folder: ImageFolder | None, now: datetime, age_seconds: int) 
         return "mark was cleared since the listing (image enlisted)"
     if not expired(newest, now, age_seconds):
         return f"newest mark {newest:%Y-%m-%d %H:%M:%S} is not older than the age any more"
+    return None
+
+
+def claimed_alone(folder: ImageFolder | None, claim: str) -> str | None:
+    """None if ``claim`` is the only claim in a fresh read of the image's
+    folder, taken after making it; otherwise why the pass must not delete.
+
+    Two passes that claimed two marks of one image would both delete it;
+    the later of a delete by path can then remove the image fetched again
+    in between. Whichever of them reads second sees both claims and backs
+    off, so at most one deletes. A claim that stays (its host died) keeps
+    the image until someone removes it, as it keeps enlists waiting."""
+    if folder is None:
+        return "image folder already gone (deleted by another pass)"
+    others = [name for name in folder.claims if name != claim]
+    if others:
+        return f"another pass is deleting it (claim {others[0]})"
+    if claim not in folder.claims:
+        return f"its claim {claim} is gone"
     return None

@@ -129,8 +129,8 @@ CATALOGUE: tuple[Mutant, ...] = (
              "if folder.claims:", "if folder.claims and folder.mark_like:"),
     _refimpl("give-back-late", "claim protocol: give back",
              "a failed delete removes the claim before re-creating the mark: for a moment "
-             "neither is there", f"{_M}._settle", "self._files.mkdir(ds, mark)",
-             "self._files.delete(ds, claim); self._files.mkdir(ds, mark); return False"),
+             "neither is there", f"{_M}._give_back", "self._files.mkdir(ds, mark)",
+             "self._files.delete(ds, claim); self._files.mkdir(ds, mark); return"),
     _refimpl("no-settle-after-lost-claim", "claim protocol: settling a lost answer",
              "a rename whose answer is lost is not settled: its claim may stay",
              f"{_M}._delete_if_still_expired", "self._settle(ds, path, mark, claim)  # the "

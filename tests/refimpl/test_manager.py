@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import timedelta
 
 import pytest
 
@@ -317,6 +318,20 @@ def test_a_failed_delete_gives_the_claim_back(manager, cache, clock, vcsim, base
         vcsim.control.clear_faults()
     assert [f.fault for f in summary.faults] == ["CannotDeleteFile"]
     assert cache.tree() == {"img1": ["img1.vmdk", MARK0 + "/"]}
+
+
+def test_a_pass_that_finds_another_claim_after_its_own_gives_its_own_back(
+        manager, cache, clock):
+    # Two hosts' passes claimed two marks of one image: only one may delete,
+    # or the later delete by path can remove the image fetched again meanwhile.
+    older = mark_name(START - timedelta(seconds=10))
+    cache.image("img1", MARK0, older, CLAIM, files=("img1.vmdk",))
+    clock.advance(61)
+    summary = manager(age=60).update([], [DS0])
+    assert summary.deleted == []
+    assert [s.reason for s in summary.skipped] == [
+        f"not deleted: another pass is deleting it (claim {CLAIM})"]
+    assert cache.tree() == {"img1": sorted([CLAIM + "/", MARK0 + "/", older + "/", "img1.vmdk"])}
 
 
 def test_enlist_gives_up_on_a_claim_that_stays_and_names_it(manager, cache):
