@@ -245,7 +245,7 @@ class ImageCacheManager:
     def _check_claim(self, ds: discovery.Datastore, path: DatastorePath, mark: DatastorePath,
                      claim: DatastorePath) -> str | None:
         """Read the image's folder again after claiming it: None if our claim
-        is its only one; otherwise our claim is given back, and why."""
+        wins; otherwise our claim (if there) is given back, and why not."""
         try:
             fresh = image_folder(path.basename, self._files.subfolders(ds, path))
         except FileNotFound:
@@ -253,7 +253,7 @@ class ImageCacheManager:
         except ImageCacheError:
             self._settle(ds, path, mark, claim)
             raise
-        reason = planner.claimed_alone(fresh, claim.basename)
+        reason = planner.claim_wins(fresh, claim.basename)
         if fresh is not None and claim.basename in fresh.claims and reason is not None:
             self._give_back(ds, mark, claim)
         return reason

@@ -77,6 +77,12 @@ def is_claim(name: str) -> bool:
     return name.startswith(CLAIM_PREFIX)
 
 
+def claimed_mark(name: str) -> datetime | None:
+    """The time of the mark a claim was made of; None if it names none."""
+    mark, _, _token = name.removeprefix(CLAIM_PREFIX).rpartition("-")
+    return parse_mark(mark) if is_claim(name) else None
+
+
 def parse_mark(name: str) -> datetime | None:
     """The UTC time of a well-formed mark, None for anything else."""
     match = _MARK.fullmatch(name)

@@ -3,8 +3,8 @@
 The pass is planned from one listing; each delete is then re-checked
 under the image's lock against a fresh read of that image's folder
 (``recheck_delete``), so a spawn that enlisted the image in between wins,
-and the pass deletes only while its claim is the image's only one
-(``claimed_alone``), so two hosts' passes never both delete it.
+and of two passes that claimed two of its marks only one deletes it
+(``claim_wins``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Set
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from .naming import mark_name
+from .naming import claimed_mark, mark_name
 from .snapshot import CacheSnapshot, ImageFolder
 
 
@@ -97,20 +97,23 @@ def recheck_delete(folder: ImageFolder | None, now: datetime, age_seconds: int) 
     return None
 
 
-def claimed_alone(folder: ImageFolder | None, claim: str) -> str | None:
-    """None if ``claim`` is the only claim in a fresh read of the image's
-    folder, taken after making it; otherwise why the pass must not delete.
+def claim_wins(folder: ImageFolder | None, claim: str) -> str | None:
+    """None if the pass holding ``claim`` may delete the image, judged on a
+    fresh read of its folder taken after the claim was made; otherwise why not.
 
-    Two passes that claimed two marks of one image would both delete it;
-    the later of a delete by path can then remove the image fetched again
-    in between. Whichever of them reads second sees both claims and backs
-    off, so at most one deletes. A claim that stays (its host died) keeps
-    the image until someone removes it, as it keeps enlists waiting."""
+    Two passes that claimed two marks of one image must not both delete it:
+    the later delete, by path, could remove the image fetched again in
+    between. The second to claim read the folder after the first's rename,
+    so it took an older mark; the claim of the newest mark wins. A claim of
+    the same mark is one being given back, or left by a pass that died:
+    neither deletes any more, so it does not stop this one."""
     if folder is None:
         return "image folder already gone (deleted by another pass)"
-    others = [name for name in folder.claims if name != claim]
-    if others:
-        return f"another pass is deleting it (claim {others[0]})"
     if claim not in folder.claims:
-        return f"its claim {claim} is gone"
+        return f"its claim {claim} is gone (the folder is a new one)"
+    ours = claimed_mark(claim)
+    for other in folder.claims:
+        when = claimed_mark(other)
+        if ours is not None and when is not None and when > ours:
+            return f"another pass claimed a newer mark ({other}) and deletes it"
     return None

@@ -320,18 +320,31 @@ def test_a_failed_delete_gives_the_claim_back(manager, cache, clock, vcsim, base
     assert cache.tree() == {"img1": ["img1.vmdk", MARK0 + "/"]}
 
 
-def test_a_pass_that_finds_another_claim_after_its_own_gives_its_own_back(
-        manager, cache, clock):
-    # Two hosts' passes claimed two marks of one image: only one may delete,
-    # or the later delete by path can remove the image fetched again meanwhile.
+def test_of_two_passes_claiming_two_marks_the_older_claim_gives_way(manager, cache, clock):
+    # Another host's pass claimed the newest mark; this one claims the next:
+    # only one may delete, or the later delete by path can remove the image
+    # fetched again meanwhile.
     older = mark_name(START - timedelta(seconds=10))
-    cache.image("img1", MARK0, older, CLAIM, files=("img1.vmdk",))
+    newer_claim = f"deleting-{mark_name(START + timedelta(seconds=5))}-0123abcd"
+    cache.image("img1", MARK0, older, newer_claim, files=("img1.vmdk",))
     clock.advance(61)
     summary = manager(age=60).update([], [DS0])
     assert summary.deleted == []
     assert [s.reason for s in summary.skipped] == [
-        f"not deleted: another pass is deleting it (claim {CLAIM})"]
-    assert cache.tree() == {"img1": sorted([CLAIM + "/", MARK0 + "/", older + "/", "img1.vmdk"])}
+        f"not deleted: another pass claimed a newer mark ({newer_claim}) and deletes it"]
+    assert cache.tree() == {
+        "img1": sorted([newer_claim + "/", MARK0 + "/", older + "/", "img1.vmdk"])}
+
+
+@pytest.mark.parametrize("seconds", [0, -10], ids=["same-mark", "older-mark"])
+def test_a_claim_left_behind_does_not_keep_the_image(manager, cache, clock, seconds):
+    # A claim of the same or an older mark is being given back, or its pass
+    # died: it deletes nothing any more, so the image ages away.
+    stale = f"deleting-{mark_name(START + timedelta(seconds=seconds))}-0123abcd"
+    cache.image("img1", MARK0, stale, files=("img1.vmdk",))
+    clock.advance(61)
+    assert manager(age=60).update([], [DS0]).deleted == [(DS0, "img1")]
+    assert cache.tree() == {}
 
 
 def test_enlist_gives_up_on_a_claim_that_stays_and_names_it(manager, cache):

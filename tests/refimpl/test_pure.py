@@ -10,7 +10,17 @@ from pyVmomi import vim, vmodl
 from refimpl import DatastorePath, InvalidArgument, base_folder, mark_name, parse_mark
 from refimpl import errors as E
 from refimpl.instances import Instance, used_images
-from refimpl.planner import Clear, Delete, Mark, Note, expired, plan_pass, recheck_delete
+from refimpl.naming import claimed_mark
+from refimpl.planner import (
+    Clear,
+    Delete,
+    Mark,
+    Note,
+    claim_wins,
+    expired,
+    plan_pass,
+    recheck_delete,
+)
 from refimpl.snapshot import CacheSnapshot, image_folder
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
@@ -118,6 +128,25 @@ def test_recheck_delete():
     assert recheck_delete(image_folder("a", ["ts-2026-03-01-11-59-30"]), T0, 60).startswith(
         "newest mark 2026-03-01 11:59:30 is not older")
     assert recheck_delete(image_folder("a", ["ts-2026-03-01-11-00-00"]), T0, 60) is None
+
+
+def test_claim_wins():
+    ours, same, older, newer = ("deleting-ts-2026-03-01-11-00-00-aaaa", "deleting-ts-2026-03-01"
+                                "-11-00-00-bbbb", "deleting-ts-2026-03-01-10-00-00-cccc",
+                                "deleting-ts-2026-03-01-11-00-01-dddd")
+    assert claim_wins(None, ours).startswith("image folder already gone")
+    assert claim_wins(image_folder("a", [newer]), ours).startswith(f"its claim {ours} is gone")
+    assert claim_wins(image_folder("a", [ours, newer, older]), ours) == \
+        f"another pass claimed a newer mark ({newer}) and deletes it"
+    for others in ([], [same], [older], [same, older, "deleting-junk"]):
+        assert claim_wins(image_folder("a", [ours, *others, "ts-2026-03-01-12-00-00"]),
+                          ours) is None
+
+
+def test_claimed_mark():
+    assert claimed_mark("deleting-ts-2026-03-01-11-00-00-0a1b") == T0 - timedelta(hours=1)
+    for name in ("deleting-junk", "deleting-ts-2026-03-01-11-00-00", "ts-2026-03-01-11-00-00"):
+        assert claimed_mark(name) is None
 
 
 def test_used_images_counts_every_reference_including_empty():
