@@ -51,6 +51,9 @@ class Site:
     method: str
     path: str  # relative to the run folder; "" for a call without one
     occurrence: int  # of the calls the rule matches (this method, and this path if any)
+    # What kind of call it is, for the order of a sweep (not for the rule):
+    # see call_sites.
+    kind: str = field(default="", compare=False)
 
     def rule(self, fault: str) -> dict[str, Any]:
         return {"fault": fault, "method": self.method,
@@ -87,17 +90,36 @@ def call_sites(calls: Iterable[Call], root: str, bases: Iterable[str] = ()) -> l
     folder). A call on an entry of an image folder below one of ``bases`` (a
     mark, a claim, a file) is named by a glob over that image's entries: mark
     names follow the run's clock and claim names are the implementation's
-    own, often random, while the k-th such call is the same call in every run."""
+    own, often random, while the k-th such call is the same call in every run.
+
+    Each site also gets a kind: which session made it (numbered as they
+    appear), the method, and the shape of its path with the datastore and
+    the image left out; a call without a path is of the kind of the call its
+    session made before it, which for a task's poll is the task."""
     sites, seen = [], []
     bases = tuple(bases)
+    sessions: dict[str, int] = {}
+    last: dict[str, str] = {}  # session -> the shape of its last call with a path
     for call in calls:
         if call.exempt:
             continue
         path = entries_glob(unscoped(call.path, root), bases)
         occurrence = sum(1 for m, p in seen if m == call.method and (not path or p == path))
-        sites.append(Site(call.method, path, occurrence))
+        number = sessions.setdefault(call.session, len(sessions))
+        if path:
+            last[call.session] = f"{call.method} {path_shape(path)}"
+        where = path_shape(path) if path else f"after {last.get(call.session, 'nothing')}"
+        sites.append(Site(call.method, path, occurrence, f"{number}: {call.method} {where}"))
         seen.append((call.method, path))
     return sites
+
+
+def path_shape(path: str) -> str:
+    """``[ds] a/b/*`` as ``[] ?/?/*``: how deep, not which datastore or image."""
+    _head, sep, rest = path.partition("] ")
+    if not sep:
+        return path
+    return "[] " + "/".join(part if part == "*" else "?" for part in rest.split("/"))
 
 
 def unscoped(path: str, root: str) -> str:
@@ -322,13 +344,18 @@ def with_rule(scenario: Any, rule: dict[str, Any]) -> Any:
 
 def pairs_in_order(sites: list[Site], shuffle: random.Random | None = None,
                    kinds: tuple[str, ...] = FAULTS) -> list[tuple[Site, str]]:
-    """Every site with every fault kind, the first call of each distinct
-    (method, path) first: a budget that stops early has covered each kind of
-    call once. ``shuffle``: in a random order within each of the two parts."""
-    first = {(site.method, site.path): site for site in reversed(sites)}
+    """Every site with every fault kind, the first call of each kind first
+    (``Site.kind``; a site without one is of the kind of its method and path):
+    a budget that stops early has covered each kind of call once, a task's
+    poll after each kind of task among them. ``shuffle``: in a random order
+    within each of the two parts."""
+    def kind(site: Site) -> str:
+        return site.kind or f"{site.method} {site.path}"
+
+    first = {kind(site): site for site in reversed(sites)}
     parts: tuple[list[tuple[Site, str]], list[tuple[Site, str]]] = ([], [])
     for site in sites:
-        parts[first[(site.method, site.path)] is not site].extend((site, f) for f in kinds)
+        parts[first[kind(site)] is not site].extend((site, f) for f in kinds)
     if shuffle is not None:
         for part in parts:
             shuffle.shuffle(part)

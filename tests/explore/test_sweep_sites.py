@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import pytest
 
@@ -80,3 +81,27 @@ def test_each_kind_of_call_comes_first_then_repeats_every_fault():
     shuffled = pairs_in_order(sites, random.Random(3))
     assert sorted(map(str, shuffled)) == sorted(map(str, order)) and shuffled != order
     assert {s for s, _ in shuffled[:2 * len(FAULTS)]} == {sites[0], sites[2]}
+
+
+def test_a_kind_of_call_is_its_session_method_and_path_shape():
+    def on(session: str, method: str, path: str = "") -> Call:
+        return replace(call(method, path and f"[{path[0]}] {ROOT}/{path[2:]}"), session=session)
+
+    calls = [on("a", "DeleteDatastoreFile_Task", "1 _base/img1"), on("a", "RetrievePropertiesEx"),
+             on("a", "RetrievePropertiesEx"),
+             on("a", "DeleteDatastoreFile_Task", "2 _base/img2"), on("a", "RetrievePropertiesEx"),
+             on("a", "MoveDatastoreFile_Task", "1 _base/img1/ts-x"),
+             on("b", "RetrievePropertiesEx"),
+             on("a", "RetrievePropertiesEx")]
+    sites = call_sites(calls, ROOT, ["_base"])
+    assert [s.kind for s in sites] == [
+        "0: DeleteDatastoreFile_Task [] ?/?",
+        "0: RetrievePropertiesEx after DeleteDatastoreFile_Task [] ?/?",
+        "0: RetrievePropertiesEx after DeleteDatastoreFile_Task [] ?/?",
+        "0: DeleteDatastoreFile_Task [] ?/?",  # another image, another datastore: same kind
+        "0: RetrievePropertiesEx after DeleteDatastoreFile_Task [] ?/?",
+        "0: MoveDatastoreFile_Task [] ?/?/*",
+        "1: RetrievePropertiesEx after nothing",  # another session
+        "0: RetrievePropertiesEx after MoveDatastoreFile_Task [] ?/?/*"]  # the rename's poll
+    first = [s for s, _ in pairs_in_order(sites, kinds=("drop",))]
+    assert first == [sites[i] for i in (0, 1, 5, 6, 7, 2, 3, 4)]
