@@ -63,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     sweep.add_argument("--site", default=None, help="only this call site (a replay)")
     sweep.add_argument("--fault", default=None, help="only this fault kind (with --site)")
     sweep.add_argument("--seed", type=int, default=None, help="contention: the schedule's seed")
+    sweep.add_argument("--strict", action="store_true",
+                       help="a property broken without faults is a finding too")
     merge = sub.add_parser("merge", help="merge the summaries of several shards")
     merge.add_argument("summaries", type=Path, nargs="+")
     for command in (search, sweep, merge):
@@ -97,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
             parts = [searches.sweep(args.scenario, args.impl, endpoint, budget_s=args.budget,
                                     reports=args.reports, contract=contract, seed=args.seed,
                                     only=only, zones=zones, stop=args.exitfirst,
-                                    progress=progress)]
+                                    strict=args.strict, progress=progress)]
         else:
             modes = searches.MODES if args.mode == "all" else (args.mode,)
             share = args.budget / len(modes)

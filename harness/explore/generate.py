@@ -145,12 +145,12 @@ def workload(rng: random.Random) -> dict[str, Any]:
 
 
 def race_workload(rng: random.Random) -> dict[str, Any]:
-    """A small contention scenario for a fault sweep: a pass on one host and
-    a spawn of the same image on another sharing the cache (not the lock),
-    the spawn starting within a slow call of the pass (the sweep's delay),
-    sometimes a second pass on a third host after the spawn, sometimes the
-    pass's delete failing. The sweep then slows each call in turn: the
-    windows between a pass's calls open one at a time."""
+    """A small contention scenario for a fault sweep: a pass on one host and a spawn
+    of the same image on another sharing the cache (not the lock), the spawn
+    starting within a slow call of the pass (the sweep's delay), sometimes a second
+    pass on a third host after the spawn, sometimes the pass's delete failing (and
+    what recovers from it slow). The sweep then slows each call in turn: the windows
+    between a pass's calls open one at a time."""
     nodes: dict[str, Any] = {"n1": {"lock_path": "host1"}, "n2": {"lock_path": "host2"}}
     actors: list[dict[str, Any]] = [
         {"ager": {"node": "n1", "interval": "5s"}},
@@ -165,6 +165,9 @@ def race_workload(rng: random.Random) -> dict[str, Any]:
         faults.append({"method": "DeleteDatastoreFile_Task",
                        "path": "[LocalDS_0] shared-_base/img1",
                        "fault": rng.choice(["CannotDeleteFile", "FileLocked"]), "count": 1})
+        if rng.random() < 0.5:  # and its recovery (a mark made again) slow
+            faults.append({"method": "MakeDirectory", "path": "[LocalDS_0] shared-_base/img1/*",
+                           "fault": "delay", "delay_ms": 700, "count": 1})
     marks = rng.choice([["30s"], ["30s"], ["30s", "20s"], ["30s", "1s"]])
     return {"seed": rng.randint(0, 1000), "duration": "2s",
             "config": {"age": 2, "base_folder": {"cache_prefix": "shared-"}, "nodes": nodes},

@@ -126,10 +126,11 @@ def sweep(path: Path, impl: str, endpoint: Endpoint, *, budget_s: float, reports
           only: tuple[Site, str] | None = None,
           zones: Zones = ALL_ZONES, shard: tuple[int, int] = (0, 1), stop: bool = False,
           sample: random.Random | None = None, kinds: tuple[str, ...] = FAULTS,
-          progress: Progress | None = None) -> Part:
+          strict: bool = False, progress: Progress | None = None) -> Part:
     """Sweep one scenario file, sequential or contention (``shard``: its
     k-th of n parts, for xdist workers; ``kinds``: of a contention one, these
-    fault kinds only)."""
+    fault kinds only; ``strict``: a property broken without faults is a
+    finding too)."""
     started = time.monotonic()
     contract = contract or contract_for(model_for(impl))
 
@@ -143,12 +144,12 @@ def sweep(path: Path, impl: str, endpoint: Endpoint, *, budget_s: float, reports
         result = sweep_contention(scenario, impl, endpoint, contract, seed=run_seed,
                                   reports=reports, budget_s=budget_s, only=only, zones=zones,
                                   shard=shard, stop=stop, sample=sample, kinds=kinds,
-                                  on_progress=tick)
+                                  strict=strict, on_progress=tick)
     else:
         run_seed = 0
         result = sweep_scenario(load_scenario(path), impl, endpoint, contract,
                                 budget_s=budget_s, only=only, zones=zones, shard=shard,
-                                stop=stop, sample=sample, on_progress=tick)
+                                stop=stop, sample=sample, strict=strict, on_progress=tick)
     covered: dict[str, object] = {"call sites": len(result.sites), "pairs run": result.done,
                                   "pairs planned": result.planned, "contract": contract.name}
     if result.fault_free:
@@ -192,7 +193,7 @@ def sweeps(impl: str, endpoint: Endpoint, *, seed: int, budget_s: float, reports
         budget = min(deadline - time.monotonic(), WORKLOAD_SECONDS)
         result = sweep(path, impl, endpoint, budget_s=budget, reports=reports, zones=zones,
                        stop=stop, sample=rng, kinds=RACE_KINDS if racing else FAULTS,
-                       progress=tick)
+                       strict=True, progress=tick)
         part.runs += result.runs
         part.findings += result.findings
         if result.findings and first is None:

@@ -142,19 +142,24 @@ def entries_glob(path: str, bases: tuple[str, ...]) -> str:
 
 @dataclass
 class Finding:
-    site: Site | None  # None: the fault-free run, in another zone than the first
+    site: Site | None  # None: a fault-free run
     fault: str
     problems: list[str]
     zone: str | None = None
+    # The fault-free run of the first zone broke a property (a strict sweep);
+    # otherwise one without a site differs in its zone from the first zone's.
+    fault_free: bool = False
 
     def replay(self, scenario: Path, impl: str) -> str:
-        only = f" --site {shlex.quote(str(self.site))} --fault {self.fault}" if self.site else ""
+        only = f" --site {shlex.quote(str(self.site))} --fault {self.fault}" if self.site else \
+            " --budget 0 --strict" if self.fault_free else ""
         return (f"{replay_prefix(self.zone)}python -m harness.explore sweep "
                 f"{shlex.quote(str(scenario))} --impl {shlex.quote(impl)} --zones none{only}")
 
     @property
     def what(self) -> str:
-        where = f"{self.site} {self.fault}" if self.site else f"without faults, TZ={self.zone}"
+        where = f"{self.site} {self.fault}" if self.site else \
+            "without faults" + (f", TZ={self.zone}" if self.zone else "")
         return f"{where}: {self.problems[0]}"
 
 
@@ -295,11 +300,14 @@ def sweep_scenario(scenario: Scenario, impl: str, endpoint: Endpoint, contract: 
                    budget_s: float = float("inf"), only: tuple[Site, str] | None = None,
                    zones: tuple[str | None, ...] = (None,), shard: tuple[int, int] = (0, 1),
                    stop: bool = False, sample: random.Random | None = None,
+                   strict: bool = False,
                    on_progress: Callable[[Sweep], None] | None = None) -> Sweep:
     """Sweep a sequential scenario (``only``: that one site and fault). The
     fault-free run is made in every zone (any difference is a finding); the
     faulted runs take the zones in turn. ``sample``: take the pairs in this
-    random order instead (the explorer's many small sweeps)."""
+    random order instead (the explorer's many small sweeps). ``strict``: a
+    property the fault-free run breaks is a finding too (a generated
+    workload, of which no failure is known)."""
     sweep = Sweep(scenario.path, impl)
     deadline = time.monotonic() + budget_s
     fault_free: dict[str | None, properties.Run] = {}
@@ -317,6 +325,8 @@ def sweep_scenario(scenario: Scenario, impl: str, endpoint: Endpoint, contract: 
                                         scenario.config.age, contract)
             if found:
                 sweep.findings.append(Finding(None, "", found, zone))
+    if judged(sweep, strict, zones[0]) and stop:
+        return sweep
     # A shard (k, n) takes every n-th pair from the k-th: xdist workers share a sweep.
     pairs = [only] if only is not None else list(pairs_in_order(sweep.sites, sample)
                                                  )[shard[0]::shard[1]]
@@ -372,6 +382,14 @@ class Settled:
 
     after: CacheTree | None
     converged: CacheTree | None
+
+
+def judged(sweep: Sweep, strict: bool, zone: str | None) -> bool:
+    """Whether a strict sweep found its fault-free run broken (a finding)."""
+    if strict and sweep.fault_free:
+        sweep.findings.append(Finding(None, "", sweep.fault_free, zone, fault_free=True))
+        return True
+    return False
 
 
 def _settle(impl: str, config: Any) -> Callable[[RunFolder, str], Settled]:
@@ -442,11 +460,11 @@ def sweep_contention(scenario: Any, impl: str, endpoint: Endpoint, contract: Con
                      only: tuple[Site, str] | None = None,
                      zones: tuple[str | None, ...] = (None,), shard: tuple[int, int] = (0, 1),
                      stop: bool = False, sample: random.Random | None = None,
-                     kinds: tuple[str, ...] = FAULTS,
+                     kinds: tuple[str, ...] = FAULTS, strict: bool = False,
                      on_progress: Callable[[Sweep], None] | None = None) -> Sweep:
     """Sweep a contention scenario under its seeded schedule (``only``: that
-    one site and fault; ``kinds``: these fault kinds only), the zones and
-    ``sample`` as for a sequential one."""
+    one site and fault; ``kinds``: these fault kinds only), the zones,
+    ``sample`` and ``strict`` as for a sequential one."""
     sweep = Sweep(scenario.path, impl)
     deadline = time.monotonic() + budget_s
     epilogue = _settle(impl, scenario.config)
@@ -467,6 +485,8 @@ def sweep_contention(scenario: Any, impl: str, endpoint: Endpoint, contract: Con
         found = contention_findings(fault_free[zone], first, contract)
         if found:
             sweep.findings.append(Finding(None, "", found, zone))
+    if judged(sweep, strict, zones[0]) and stop:
+        return sweep
     # A shard (k, n) takes every n-th pair from the k-th: xdist workers share a sweep.
     pairs = [only] if only is not None else \
         pairs_in_order(sweep.sites, sample, kinds)[shard[0]::shard[1]]

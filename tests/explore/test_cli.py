@@ -52,6 +52,24 @@ def test_a_finding_replays_from_its_line(tmp_path, mode, mutant, budget):
     assert fixed.returncode == 0, fixed.stdout[-3000:] + fixed.stderr[-3000:]
 
 
+def test_a_strict_sweep_judges_the_run_without_faults(tmp_path):
+    """The original fails the late-delete race with no fault at all: a plain
+    sweep's verdict is about faults, a strict one (as of generated
+    workloads) reports it, with a line that replays only that run."""
+    scenario = "scenarios/contention/a-late-delete-meets-a-fetch.yaml"
+    plain, summary = explore(tmp_path / "plain", "sweep", scenario, "--impl", "original",
+                             "--budget", "0", "--zones", "UTC")
+    assert plain.returncode == 0 and summary["parts"][0]["findings"] == [], plain.stdout
+    done, summary = explore(tmp_path / "strict", "sweep", scenario, "--impl", "original",
+                            "--budget", "0", "--zones", "UTC", "--strict")
+    assert done.returncode == 1, done.stdout + done.stderr
+    [found] = summary["parts"][0]["findings"]
+    assert found["what"].startswith("without faults, TZ=UTC0: I1"), found
+    assert found["replay"].endswith("--zones none --budget 0 --strict")
+    assert shell(found["replay"]).returncode == 1
+    assert shell(found["replay"].replace("--impl original", "--impl refimpl")).returncode == 0
+
+
 def test_bad_usage_exits_2_naming_the_value(tmp_path):
     done = shell(f"python -m harness.explore search --impl nosuch --reports {tmp_path}")
     assert done.returncode == 2
