@@ -79,8 +79,11 @@ def main() -> None:
     for name in names:
         if name not in MUTANTS:
             parser.error(f"--mutants: no mutant {name!r} (known: {', '.join(MUTANTS)})")
-    searches = [Search(f"mutant:{name}", *FOUND_BY[name], seed, shrink=seed == 1)
-                for name in names for seed in range(1, args.seeds + 1)]
+    # Those the explorer does not find yet are the corpus's (FOUND_BY None).
+    kills = {name: kill for name in names if (kill := FOUND_BY[name]) is not None}
+    names = list(kills)
+    searches = [Search(f"mutant:{name}", *kill, seed, shrink=seed == 1)
+                for name, kill in kills.items() for seed in range(1, args.seeds + 1)]
     if args.rate:
         searches += [Search("refimpl", mode, args.rate, 1, shrink=True) for mode in MODES]
     with ThreadPoolExecutor(args.jobs) as pool:

@@ -173,7 +173,7 @@ def check(events: list[Event], calls: list[Call], *, datastore: str, base: str,
                 found.append(Violation(
                     "I1", op.image, op.start,
                     f"image folder {op.image!r} deleted while {span.actor} used it "
-                    f"(enlisted {_ms(span.start, op.start)} before the delete)",
+                    f"({_enlisted(span.start, op.start, op.end)})",
                     window(events, ops, op.image, min(since, span.enlist_invoke), op.end)))
         present = marks.at(op.image, op.start) | marks.claimed(op.image, op.session, op.start)
         now = datetime.fromtimestamp(op.start / 1e9, UTC)
@@ -243,6 +243,14 @@ def overlap(events: list[Event]) -> tuple[int, int]:
                and (image is None or o_image is None or image == o_image)
                for o_start, o_end, o_actor, o_image in ops))
     return overlapped, len(ops)
+
+
+def _enlisted(enlisted: int, asked: int, done: int) -> str:
+    """When the image was enlisted, against its delete (asked, taken effect)."""
+    if enlisted <= asked:
+        return f"enlisted {_ms(enlisted, asked)} before the delete"
+    return (f"enlisted {_ms(asked, enlisted)} after the delete was asked, "
+            f"{_ms(enlisted, done)} before it took effect")
 
 
 def _ms(a: int, b: int) -> str:

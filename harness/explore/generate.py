@@ -154,7 +154,8 @@ def race_workload(rng: random.Random) -> dict[str, Any]:
     nodes: dict[str, Any] = {"n1": {"lock_path": "host1"}, "n2": {"lock_path": "host2"}}
     actors: list[dict[str, Any]] = [
         {"ager": {"node": "n1", "interval": "5s"}},
-        {"spawner": {"node": "n2", "image": "img1", "start": f"{rng.choice([0, 100, 200])}ms",
+        {"spawner": {"node": "n2", "image": "img1",
+                     "start": f"{rng.choice([0, 100, 200, 300, 500])}ms",
                      "hold": f"{rng.choice([100, 200, 1000])}ms"}}]
     if rng.random() < 0.5:
         nodes["n3"] = {"lock_path": "host3"}

@@ -55,3 +55,16 @@ def test_a_slow_answer_to_a_delete_that_took_effect_before_the_spawn_is_not():
 def test_a_slow_answer_to_a_delete_inside_the_spawn_still_is():
     # After the enlist removed the mark: in use, and with no mark either.
     assert violations([delete(300, 1800, applied_ms=320)], spawn(200, 700)) == ["I1", "I2"]
+
+
+def test_the_message_says_when_the_spawn_enlisted_against_the_delete():
+    def message(call: Call) -> str:
+        found = check(spawn(200, 700), [call], datastore="LocalDS_0", base=BASE,
+                      initial_marks={"img1": set()}, age=timedelta(seconds=1),
+                      run_end=T0 + 5000 * MS)
+        return next(v.message for v in found if v.invariant == "I1")
+
+    assert message(delete(300, 400)).endswith("(enlisted 100 ms before the delete)")
+    # A slow delete asked before the enlist returned took effect while in use.
+    assert message(delete(100, 1600)).endswith(
+        "(enlisted 100 ms after the delete was asked, 1400 ms before it took effect)")
