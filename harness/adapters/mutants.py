@@ -214,7 +214,7 @@ FOUND_BY: dict[str, tuple[str, float] | None] = {
     "clear-skips-malformed": ("sequential", 60),
     "enlist-does-not-look-again": ("sweeps", 600),
     "enlist-ignores-claims": ("sweeps", 600),
-    "give-back-late": ("sweeps", 600),
+    "give-back-late": ("sweeps", 300),
     "recheck-ignores-age": None,
     "no-settle-after-lost-claim": ("sweeps", 90),
     "image-fault-ends-datastore": ("sweeps", 60),
