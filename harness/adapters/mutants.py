@@ -84,8 +84,9 @@ _M = "refimpl.manager:ImageCacheManager"
 _O = "harness.original.imagecache:OriginalImageCacheManager"
 CATALOGUE: tuple[Mutant, ...] = (
     # -- refimpl: the four the hand-written corpus catches ------------------
-    _refimpl("no-claim", "claim protocol: claim", "deletes without claiming the mark first",
-             f"{_M}._delete_if_still_expired", "self._files.move(ds, mark, claim)", "pass"),
+    _refimpl("no-claim", "claim protocol: claim", "deletes without claiming the mark first "
+             "(the re-read under the lock stays)", f"{_M}._delete_if_still_expired",
+             "if reason is None:", "if False:"),
     _refimpl("one-mark", "clearing marks", "enlist and cleanup remove one mark, not all",
              f"{_M}._remove_marks", "for name in names:", "for name in list(names)[:1]:"),
     _refimpl("no-recheck", "the re-check under the lock",
@@ -215,7 +216,7 @@ FOUND_BY: dict[str, tuple[str, float] | None] = {
     "enlist-does-not-look-again": ("sweeps", 600),
     "enlist-ignores-claims": ("sweeps", 600),
     "give-back-late": ("sweeps", 300),
-    "recheck-ignores-age": None,
+    "recheck-ignores-age": ("races", 600),
     "no-settle-after-lost-claim": ("sweeps", 90),
     "image-fault-ends-datastore": ("sweeps", 60),
     "listing-drop-ends-pass": ("sweeps", 90),

@@ -79,10 +79,10 @@ World = Mapping[tuple[str, str], Base]
 class ModelFault:
     """A fault the model knows: ``op`` on ``[datastore] base[/image]`` fails with ``kind``.
 
-    ``delete``: deleting the image folder (any fault but FileNotFound, which
-    refimpl takes for a delete done and so keeps its claim); ``mark``: making
-    a mark in it; ``list``: listing the base folder (``image`` None) or the
-    image folder.
+    ``delete``: deleting the image folder (the generator draws no
+    FileNotFound for it: an untrue answer, which the fault sweep tries);
+    ``mark``: making a mark in it; ``list``: listing the base folder
+    (``image`` None) or the image folder.
     """
 
     kind: str

@@ -37,7 +37,10 @@ MODES = ("sequential", "races", "sweeps")
 # What a race workload's sweep does at a call: slow it, slow its answer, or
 # fail it as a busy or locked file would (a change to undo).
 RACE_KINDS = ("delay", "delay_after", "CannotDeleteFile", "FileLocked")
-WORKLOAD_SECONDS = 30.0  # of random calls and faults, per generated workload
+# Pairs of random calls and faults per generated workload, by count (not by
+# time): a seed then runs the same pairs on a fast machine and a loaded one.
+WORKLOAD_PAIRS = 60
+RACE_WORKLOAD_PAIRS = 25  # a race's run takes several times longer
 Progress = Callable[[int, int], None]  # (runs, findings) so far
 
 
@@ -126,11 +129,12 @@ def sweep(path: Path, impl: str, endpoint: Endpoint, *, budget_s: float, reports
           only: tuple[Site, str] | None = None,
           zones: Zones = ALL_ZONES, shard: tuple[int, int] = (0, 1), stop: bool = False,
           sample: random.Random | None = None, kinds: tuple[str, ...] = FAULTS,
-          strict: bool = False, progress: Progress | None = None) -> Part:
+          strict: bool = False, limit: int | None = None,
+          progress: Progress | None = None) -> Part:
     """Sweep one scenario file, sequential or contention (``shard``: its
     k-th of n parts, for xdist workers; ``kinds``: of a contention one, these
     fault kinds only; ``strict``: a property broken without faults is a
-    finding too)."""
+    finding too; ``limit``: at most that many pairs)."""
     started = time.monotonic()
     contract = contract or contract_for(model_for(impl))
 
@@ -144,12 +148,13 @@ def sweep(path: Path, impl: str, endpoint: Endpoint, *, budget_s: float, reports
         result = sweep_contention(scenario, impl, endpoint, contract, seed=run_seed,
                                   reports=reports, budget_s=budget_s, only=only, zones=zones,
                                   shard=shard, stop=stop, sample=sample, kinds=kinds,
-                                  strict=strict, on_progress=tick)
+                                  strict=strict, limit=limit, on_progress=tick)
     else:
         run_seed = 0
         result = sweep_scenario(load_scenario(path), impl, endpoint, contract,
                                 budget_s=budget_s, only=only, zones=zones, shard=shard,
-                                stop=stop, sample=sample, strict=strict, on_progress=tick)
+                                stop=stop, sample=sample, strict=strict, limit=limit,
+                                on_progress=tick)
     covered: dict[str, object] = {"call sites": len(result.sites), "pairs run": result.done,
                                   "pairs planned": result.planned, "contract": contract.name}
     if result.fault_free:
@@ -190,10 +195,10 @@ def sweeps(impl: str, endpoint: Endpoint, *, seed: int, budget_s: float, reports
 
         # Each workload gets a slice of random calls and faults: many workloads,
         # not one swept through.
-        budget = min(deadline - time.monotonic(), WORKLOAD_SECONDS)
-        result = sweep(path, impl, endpoint, budget_s=budget, reports=reports, zones=zones,
-                       stop=stop, sample=rng, kinds=RACE_KINDS if racing else FAULTS,
-                       strict=True, progress=tick)
+        result = sweep(path, impl, endpoint, budget_s=deadline - time.monotonic(),
+                       reports=reports, zones=zones, stop=stop, sample=rng,
+                       kinds=RACE_KINDS if racing else FAULTS, strict=True,
+                       limit=RACE_WORKLOAD_PAIRS if racing else WORKLOAD_PAIRS, progress=tick)
         part.runs += result.runs
         part.findings += result.findings
         if result.findings and first is None:

@@ -300,14 +300,15 @@ def sweep_scenario(scenario: Scenario, impl: str, endpoint: Endpoint, contract: 
                    budget_s: float = float("inf"), only: tuple[Site, str] | None = None,
                    zones: tuple[str | None, ...] = (None,), shard: tuple[int, int] = (0, 1),
                    stop: bool = False, sample: random.Random | None = None,
-                   strict: bool = False,
+                   strict: bool = False, limit: int | None = None,
                    on_progress: Callable[[Sweep], None] | None = None) -> Sweep:
     """Sweep a sequential scenario (``only``: that one site and fault). The
     fault-free run is made in every zone (any difference is a finding); the
     faulted runs take the zones in turn. ``sample``: take the pairs in this
     random order instead (the explorer's many small sweeps). ``strict``: a
     property the fault-free run breaks is a finding too (a generated
-    workload, of which no failure is known)."""
+    workload, of which no failure is known). ``limit``: at most that many
+    pairs."""
     sweep = Sweep(scenario.path, impl)
     deadline = time.monotonic() + budget_s
     fault_free: dict[str | None, properties.Run] = {}
@@ -328,8 +329,8 @@ def sweep_scenario(scenario: Scenario, impl: str, endpoint: Endpoint, contract: 
     if judged(sweep, strict, zones[0]) and stop:
         return sweep
     # A shard (k, n) takes every n-th pair from the k-th: xdist workers share a sweep.
-    pairs = [only] if only is not None else list(pairs_in_order(sweep.sites, sample)
-                                                 )[shard[0]::shard[1]]
+    pairs = [only] if only is not None else \
+        pairs_in_order(sweep.sites, sample)[shard[0]::shard[1]][:limit]
     sweep.planned = len(pairs)
     for i, (site, fault) in enumerate(pairs):
         if time.monotonic() > deadline:
@@ -461,10 +462,11 @@ def sweep_contention(scenario: Any, impl: str, endpoint: Endpoint, contract: Con
                      zones: tuple[str | None, ...] = (None,), shard: tuple[int, int] = (0, 1),
                      stop: bool = False, sample: random.Random | None = None,
                      kinds: tuple[str, ...] = FAULTS, strict: bool = False,
+                     limit: int | None = None,
                      on_progress: Callable[[Sweep], None] | None = None) -> Sweep:
     """Sweep a contention scenario under its seeded schedule (``only``: that
     one site and fault; ``kinds``: these fault kinds only), the zones,
-    ``sample`` and ``strict`` as for a sequential one."""
+    ``sample``, ``strict`` and ``limit`` as for a sequential one."""
     sweep = Sweep(scenario.path, impl)
     deadline = time.monotonic() + budget_s
     epilogue = _settle(impl, scenario.config)
@@ -489,7 +491,7 @@ def sweep_contention(scenario: Any, impl: str, endpoint: Endpoint, contract: Con
         return sweep
     # A shard (k, n) takes every n-th pair from the k-th: xdist workers share a sweep.
     pairs = [only] if only is not None else \
-        pairs_in_order(sweep.sites, sample, kinds)[shard[0]::shard[1]]
+        pairs_in_order(sweep.sites, sample, kinds)[shard[0]::shard[1]][:limit]
     sweep.planned = len(pairs)
     for i, (site, fault) in enumerate(pairs):
         if time.monotonic() > deadline:
