@@ -1,11 +1,16 @@
 """A guard between the harness (and every implementation it runs) and a
-real vCenter: only reads, sessions, and file changes below the run's own
-folder get through.
+real vCenter: only the calls an image cache makes get through, file changes
+only below the run's own folder.
 
 Implementations talk to ``http://user:pass@127.0.0.1:<port>/sdk``; the guard
-forwards to the real endpoint over TLS (verified unless told otherwise) and
-answers anything else with a NoPermission fault. The check is the
-harness's, not left to the implementation under test.
+forwards to the real endpoint over TLS (verified unless told otherwise).
+Every request is checked on what it is, not on what it looks like: the
+HTTP method and URL by allow-list before the body is read, a SOAP body
+parsed strictly (``soap.py``) and checked against an allow-list of calls
+with the arguments each may carry, and forwarded as rebuilt from the
+parsed call. Anything else is answered with a NoPermission fault (SOAP) or
+403 (HTTP). The check is the harness's, not left to the implementation
+under test, which is treated as hostile.
 """
 
 from __future__ import annotations
@@ -13,52 +18,142 @@ from __future__ import annotations
 import html
 import http.client
 import logging
-import re
 import ssl
 import threading
-from dataclasses import replace
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from sim import Endpoint
 
+from .soap import Call, RequestRefused, parse_request
+
 log = logging.getLogger(__name__)
 
-# What an image cache implementation needs besides file changes: session,
-# property reads, and datastore searches. Anything else is refused.
-READ_METHODS = frozenset({
-    "RetrieveServiceContent", "Login", "Logout", "SessionIsActive", "CurrentTime",
-    "RetrieveProperties", "RetrievePropertiesEx", "ContinueRetrievePropertiesEx",
-    "CancelRetrievePropertiesEx", "Fetch", "CreateContainerView", "DestroyView",
-    "CreateFilter", "DestroyPropertyFilter", "WaitForUpdates", "WaitForUpdatesEx",
-    "CheckForUpdates", "CreatePropertyCollector", "DestroyPropertyCollector",
-    "SearchDatastore_Task", "SearchDatastoreSubFolders_Task",
-})
-# File changes, and the arguments naming the paths they touch.
-WRITE_METHODS = {
-    "MakeDirectory": ("name",),
-    "DeleteDatastoreFile_Task": ("name",),
-    "MoveDatastoreFile_Task": ("sourceName", "destinationName"),
-    "CopyDatastoreFile_Task": ("destinationName",),
-}
-_METHOD = re.compile(rb"<(?:[\w-]+:)?Body[^>]*>\s*<(?:[\w-]+:)?(\w+)[\s>/]")
+MAX_SOAP_BYTES = 1 << 20  # a call of an image cache is a few kB
+MAX_FILE_BYTES = 64 << 20  # a file put below the run folder
 _FORWARDED = ("content-type", "soapaction", "cookie", "user-agent", "accept", "vmware-api")
+# What pyVmomi reads before it logs in.
+_SDK_DOCUMENTS = frozenset({"/sdk/vimServiceVersions.xml", "/sdk/vimService.wsdl"})
 
 
-def _argument(body: bytes, name: str) -> list[str]:
-    pattern = rb"<(?:[\w-]+:)?" + name.encode() + rb"(?:\s[^>]*)?>([^<]*)<"
-    return [html.unescape(m.decode()) for m in re.findall(pattern, body)]
+@dataclass(frozen=True)
+class Allowed:
+    """A call the guard lets through: on which managed object types, with
+    which arguments (each at most once, or ``many``), and which of them
+    hold datastore paths that must lie below the run folder."""
+
+    this: frozenset[str] | None  # None: any (a property read)
+    once: frozenset[str] = frozenset()
+    many: frozenset[str] = frozenset()
+    paths: tuple[str, ...] = ()
 
 
-def inside(path: str, root: str) -> bool:
-    """Whether datastore path ``[ds] rel`` lies in (or is) ``root`` on any datastore."""
-    match = re.fullmatch(r"\[[^\]]+\] ?(.*)", path.strip())
-    if not match:
-        return False
-    rel = match.group(1).rstrip("/")
-    if ".." in rel.split("/"):
-        return False
-    return rel == root or rel.startswith(root + "/")
+def _allowed(this: str | set[str] | None, once: str = "", many: str = "",
+             paths: str = "") -> Allowed:
+    return Allowed(None if this is None else frozenset({this} if isinstance(this, str) else this),
+                   frozenset(once.split()), frozenset(many.split()), tuple(paths.split()))
+
+
+_COLLECTOR = "PropertyCollector"
+_FILES = "FileManager"
+# Sessions, property reads, views, datastore searches and file changes:
+# what an image cache implementation (and the harness) needs. Anything
+# else is refused.
+CALLS: Mapping[str, Allowed] = {
+    "RetrieveServiceContent": _allowed("ServiceInstance"),
+    "Fetch": _allowed(None, "prop"),  # pyVmomi reading one property of any object
+    "CurrentTime": _allowed("ServiceInstance"),
+    "Login": _allowed("SessionManager", "userName password locale"),
+    "Logout": _allowed("SessionManager"),
+    "SessionIsActive": _allowed("SessionManager", "sessionID userName"),
+    "RetrieveProperties": _allowed(_COLLECTOR, many="specSet"),
+    "RetrievePropertiesEx": _allowed(_COLLECTOR, "options", many="specSet"),
+    "ContinueRetrievePropertiesEx": _allowed(_COLLECTOR, "token"),
+    "CancelRetrievePropertiesEx": _allowed(_COLLECTOR, "token"),
+    "CreateFilter": _allowed(_COLLECTOR, "spec partialUpdates"),
+    "DestroyPropertyFilter": _allowed("PropertyFilter"),
+    "WaitForUpdates": _allowed(_COLLECTOR, "version"),
+    "WaitForUpdatesEx": _allowed(_COLLECTOR, "version options"),
+    "CheckForUpdates": _allowed(_COLLECTOR, "version"),
+    "CreatePropertyCollector": _allowed(_COLLECTOR),
+    "DestroyPropertyCollector": _allowed(_COLLECTOR),
+    "CreateContainerView": _allowed("ViewManager", "container recursive", many="type"),
+    "DestroyView": _allowed({"ContainerView", "ListView", "InventoryView", "View"}),
+    "SearchDatastore_Task": _allowed("HostDatastoreBrowser", "datastorePath searchSpec",
+                                     paths="datastorePath"),
+    "SearchDatastoreSubFolders_Task": _allowed("HostDatastoreBrowser",
+                                               "datastorePath searchSpec",
+                                               paths="datastorePath"),
+    "MakeDirectory": _allowed(_FILES, "name datacenter createParentDirectories", paths="name"),
+    "DeleteDatastoreFile_Task": _allowed(_FILES, "name datacenter", paths="name"),
+    "MoveDatastoreFile_Task": _allowed(
+        _FILES, "sourceName sourceDatacenter destinationName destinationDatacenter force",
+        paths="sourceName destinationName"),
+    "CopyDatastoreFile_Task": _allowed(
+        _FILES, "sourceName sourceDatacenter destinationName destinationDatacenter force",
+        paths="sourceName destinationName"),
+}
+
+
+def below(path: str, root: str) -> str | None:
+    """Why datastore path ``[ds] rel`` does not lie in (or is not) the run
+    folder ``root`` on some datastore, or None if it does. Segment by
+    segment: no empty, ``.`` or ``..`` segment, no backslash, ``%``,
+    control or non-ASCII character anywhere."""
+    if not path.startswith("["):
+        return "it does not start with [datastore]"
+    datastore, sep, rest = path[1:].partition("]")
+    if not sep or not datastore:
+        return "it names no datastore"
+    bad = next((c for c in path if not (" " <= c <= "~") or c in "\\%"), None)
+    if bad is not None:
+        return f"it holds the character {bad!r}"
+    segments = rest.removeprefix(" ").split("/")
+    if any(s in ("", ".", "..") for s in segments):
+        return "it has an empty, '.' or '..' segment"
+    if segments[0] != root:
+        return f"it is not below the run folder {root!r}"
+    return None
+
+
+def check_call(call: Call, root: str) -> str | None:
+    """Why ``call`` must not reach vCenter, or None."""
+    allowed = CALLS.get(call.method)
+    if allowed is None:
+        return f"{call.method} is not a call an image cache makes"
+    if allowed.this is not None and call.this_type not in allowed.this:
+        return f"{call.method} on a {call.this_type} is not a call an image cache makes"
+    seen: set[str] = set()
+    for argument in call.arguments:
+        name = argument.name
+        if name not in allowed.once | allowed.many:
+            return f"{call.method} has no argument {name!r}"
+        if name in seen and name not in allowed.many:
+            return f"{call.method}: argument {name!r} given twice"
+        seen.add(name)
+        if name in allowed.paths:
+            if argument.children:
+                return f"{call.method}: argument {name!r} is not a path"
+            why = below(argument.text, root)
+            if why is not None:
+                return f"{call.method} of {argument.text!r}: {why}"
+    return None
+
+
+def check_file_url(url: str, root: str) -> str | None:
+    """Why a request for ``/folder/<path>?dsName=...`` is refused, or None."""
+    parts = urlsplit(url)
+    if not parts.path.startswith("/folder/"):
+        return f"{parts.path!r} is not below /folder/"
+    query = parse_qs(parts.query, keep_blank_values=True)
+    if set(query) - {"dsName", "dcPath"} or any(len(v) != 1 for v in query.values()):
+        return f"the query {parts.query!r} is not one dsName and one dcPath"
+    datastore = query.get("dsName", [""])[0]
+    path = f"[{datastore}] {unquote(parts.path.removeprefix('/folder/'))}"
+    why = below(path, root)
+    return None if why is None else f"{path!r}: {why}"
 
 
 def refusal(method: str, message: str) -> bytes:
@@ -73,8 +168,9 @@ def refusal(method: str, message: str) -> bytes:
 
 
 class Guard:
-    """A loopback HTTP proxy to ``upstream`` that lets file changes through
-    only below ``root`` (a folder at the root of each datastore)."""
+    """A loopback HTTP proxy to ``upstream`` that lets the calls of an image
+    cache through, file changes only below ``root`` (a folder at the root of
+    each datastore)."""
 
     def __init__(self, upstream: Endpoint, root: str, *, verify_tls: bool = True) -> None:
         self.upstream, self.root, self.verify_tls = upstream, root.strip("/"), verify_tls
@@ -88,37 +184,87 @@ class Guard:
             protocol_version = "HTTP/1.1"
 
             def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                refused = guard.check_soap(body)
-                if refused:
-                    self._answer(500, {"Content-Type": "text/xml; charset=utf-8"},
-                                 refusal(*refused))
+                if urlsplit(self.path).path != "/sdk":
+                    self._refuse_http(f"POST to {self.path!r}: only /sdk takes calls")
                     return
-                self._forward(body)
+                body = self._body(MAX_SOAP_BYTES)
+                if body is None:
+                    return
+                try:
+                    call = parse_request(body)
+                except RequestRefused as exc:
+                    self._refuse_soap("?", f"the request is not one vSphere call: {exc}")
+                    return
+                why = check_call(call, guard.root)
+                if why is not None:
+                    self._refuse_soap(call.method, why)
+                    return
+                self._forward(call.to_xml())
 
             def do_GET(self) -> None:
+                if self.path in _SDK_DOCUMENTS:
+                    self._forward(None)
+                    return
+                why = check_file_url(self.path, guard.root)
+                if why is not None:
+                    self._refuse_http(f"reading {why}")
+                    return
                 self._forward(None)
 
             def do_PUT(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                refused = guard.check_file_url(self.path)
-                if refused:
-                    self._answer(403, {"Content-Type": "text/plain"}, refused.encode())
+                why = check_file_url(self.path, guard.root)
+                if why is not None:
+                    self._refuse_http(f"writing {why}")
                     return
-                self._forward(body)
+                body = self._body(MAX_FILE_BYTES)
+                if body is not None:
+                    self._forward(body)
 
-            do_DELETE = do_PUT
+            def _refuse_any(self) -> None:
+                self._refuse_http(f"{self.command} is not a request the guard forwards")
+
+            do_DELETE = do_HEAD = do_PATCH = do_OPTIONS = do_CONNECT = do_TRACE = _refuse_any
+
+            def _body(self, limit: int) -> bytes | None:
+                """The body, if its length is stated and within ``limit``."""
+                if self.headers.get("Transfer-Encoding") is not None:
+                    self._refuse_http("a chunked body: state its Content-Length", close=True)
+                    return None
+                try:
+                    length = int(self.headers.get("Content-Length", "0"))
+                except ValueError:
+                    length = -1
+                if not 0 <= length <= limit:
+                    self._refuse_http(f"a body of {self.headers.get('Content-Length')!r} "
+                                      f"bytes (at most {limit})", close=True)
+                    return None
+                return self.rfile.read(length)
+
+            def _refuse_soap(self, method: str, why: str) -> None:
+                message = guard.refuse(f"{why}; refused on a real vCenter")
+                self._answer(500, {"Content-Type": "text/xml; charset=utf-8"},
+                             refusal(method, message))
+
+            def _refuse_http(self, why: str, close: bool = False) -> None:
+                message = guard.refuse(f"{why}; refused")
+                if close:  # the unread body must not be taken for the next request
+                    self.close_connection = True
+                self._answer(403, {"Content-Type": "text/plain; charset=utf-8"},
+                             message.encode(), close=close)
 
             def _forward(self, body: bytes | None) -> None:
                 status, headers, data = guard.forward(self.command, self.path, self.headers,
                                                       body)
                 self._answer(status, headers, data)
 
-            def _answer(self, status: int, headers: dict[str, str], data: bytes) -> None:
+            def _answer(self, status: int, headers: dict[str, str], data: bytes,
+                        close: bool = False) -> None:
                 self.send_response(status)
                 for key, value in headers.items():
                     self.send_header(key, value)
                 self.send_header("Content-Length", str(len(data)))
+                if close:
+                    self.send_header("Connection", "close")
                 self.end_headers()
                 self.wfile.write(data)
 
@@ -136,39 +282,13 @@ class Guard:
             self._server.server_close()
             self._server = None
 
-    def check_soap(self, body: bytes) -> tuple[str, str] | None:
-        """(method, why) if the call must not reach vCenter, else None."""
-        match = _METHOD.search(body)
-        method = match.group(1).decode() if match else "?"
-        if method in READ_METHODS:
-            return None
-        if method not in WRITE_METHODS:
-            return self._refuse(method, f"imagecache-harness guard: {method} is not a call an "
-                                        "image cache makes; refused on a real vCenter")
-        for argument in WRITE_METHODS[method]:
-            for path in _argument(body, argument):
-                if not inside(path, self.root):
-                    return self._refuse(method, f"imagecache-harness guard: {method} of "
-                                                f"{path!r} is outside the run folder "
-                                                f"{self.root!r}; refused")
-        return None
-
-    def check_file_url(self, url: str) -> str | None:
-        """Why a PUT/DELETE on ``/folder/<path>?dsName=...`` is refused, or None."""
-        parts = urlsplit(url)
-        ds = parse_qs(parts.query).get("dsName", ["?"])[0]
-        path = f"[{ds}] {unquote(parts.path.removeprefix('/folder/'))}"
-        if parts.path.startswith("/folder/") and inside(path, self.root):
-            return None
-        return self._refuse("HTTP", f"imagecache-harness guard: writing {path!r} is outside "
-                                    f"the run folder {self.root!r}; refused")[1]
-
-    def _refuse(self, method: str, message: str) -> tuple[str, str]:
+    def refuse(self, why: str) -> str:
+        message = f"imagecache-harness guard: {why}"
         log.warning("%s", message)
         self.refused.append(message)
-        return method, message
+        return message
 
-    def forward(self, command: str, path: str, headers, body: bytes | None
+    def forward(self, command: str, path: str, headers: Mapping[str, str], body: bytes | None
                 ) -> tuple[int, dict[str, str], bytes]:
         up = self.upstream
         if up.scheme == "https":
@@ -180,6 +300,8 @@ class Guard:
         else:
             conn = http.client.HTTPConnection(up.host, up.port, timeout=300)
         sent = {k: v for k, v in headers.items() if k.lower() in _FORWARDED}
+        if body is not None:
+            sent["Content-Length"] = str(len(body))
         try:
             conn.request(command, path, body=body, headers=sent)
             response = conn.getresponse()

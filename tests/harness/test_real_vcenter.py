@@ -8,7 +8,7 @@ import pytest
 from pyVmomi import vim
 
 from harness.vsphere.datastore import DatastoreClient
-from harness.vsphere.guard import Guard, inside
+from harness.vsphere.guard import Guard, below
 from harness.vsphere.session import connect, disconnect, wait_for_task
 from sim import Simulator
 
@@ -77,12 +77,19 @@ def test_credentials_never_printed_on_failure(pytester, real):
     assert SECRET not in result.stdout.str() + result.stderr.str()
 
 
-@pytest.mark.parametrize(("path", "ok"), [
-    ("[ds] run-1", True), ("[ds] run-1/a/b", True), ("[ds1] run-1/x", True),
-    ("[ds] run-10/x", False), ("[ds] run-1/../x", False), ("[ds] other", False),
-    ("[ds]", False), ("run-1/x", False)])
-def test_inside_the_run_folder(path, ok):
-    assert inside(path, "run-1") is ok
+@pytest.mark.parametrize(("path", "why"), [
+    ("[ds] run-1", None), ("[ds] run-1/a/b", None), ("[ds1] run-1/x", None),
+    ("[ds]run-1/x", None),
+    ("[ds] run-10/x", "not below the run folder"), ("[ds] other", "not below"),
+    ("[ds] run-1/../x", "'..' segment"), ("[ds] run-1/./x", "'.' or"),
+    ("[ds] run-1//x", "empty"), ("[ds] run-1/x/", "empty"), ("[ds] /run-1/x", "empty"),
+    ("[ds] run-1/a\\..\\..\\x", "'\\\\'"), ("[ds] run-1/%2e%2e/x", "'%'"),
+    ("[ds] run-1/a\nb", "'\\n'"), ("[ds] run-1/\u00e9", "'\u00e9'"),
+    ("[ds]", "empty"), ("[] run-1/x", "no datastore"), ("run-1/x", "does not start"),
+    ("[ds run-1/x", "no datastore")])
+def test_below_the_run_folder(path, why):
+    found = below(path, "run-1")
+    assert found is None if why is None else why in found, found
 
 
 def test_guard_refuses_every_change_outside_the_run_folder(real):
@@ -93,9 +100,9 @@ def test_guard_refuses_every_change_outside_the_run_folder(real):
         fm, dc = si.content.fileManager, si.content.rootFolder.childEntity[0]
         fm.MakeDirectory(name="[LocalDS_0] run-folder-1/img1", datacenter=dc,
                          createParentDirectories=True)
-        with pytest.raises(vim.fault.NoPermission, match="outside the run folder"):
+        with pytest.raises(vim.fault.NoPermission, match="not below the run folder"):
             fm.MakeDirectory(name="[LocalDS_0] elsewhere", datacenter=dc)
-        with pytest.raises(vim.fault.NoPermission, match="outside the run folder"):
+        with pytest.raises(vim.fault.NoPermission, match=r"'\.\.' segment"):
             fm.DeleteDatastoreFile_Task(name="[LocalDS_0] run-folder-1/../vmfs", datacenter=dc)
         with pytest.raises(vim.fault.NoPermission, match="CreateFolder is not a call"):
             si.content.rootFolder.CreateFolder("x")
