@@ -59,7 +59,8 @@ var taskMethods = map[string]bool{
 }
 
 // registryHandler is the simulator's Registry.Handler, called before every
-// method: it fails calls synchronously and mends search specs.
+// method: it fails calls synchronously, mends search specs, and hands the
+// file objects' calls to their wrappers (objects.go).
 func (h *harness) registryHandler(ctx *simulator.Context, m *simulator.Method) (mo.Reference, types.BaseMethodFault) {
 	if d := h.pending.get(ctx.Header.ID); d != nil && (d.rule.Sync || !taskMethods[m.Name]) {
 		return nil, h.pending.take(ctx.Header.ID).fault
@@ -72,7 +73,13 @@ func (h *harness) registryHandler(ctx *simulator.Context, m *simulator.Method) (
 			req.SearchSpec = matchAll(req.SearchSpec)
 		}
 	}
-	return nil, nil
+	hook := h.hooks[m.This]
+	if hook != nil && ctx.Session != nil && ctx.Session.Registry.Get(m.This) == nil {
+		// A session looks in its own registry before the global one, and
+		// would otherwise take the simulator's object over the wrapper.
+		ctx.Session.Registry.Put(hook)
+	}
+	return hook, nil
 }
 
 // failTask starts a task for the SOAP method on the datastore of path that

@@ -4,6 +4,8 @@ import (
 	"sync/atomic"
 
 	"github.com/vmware/govmomi/simulator"
+	"github.com/vmware/govmomi/vim25/mo"
+	"github.com/vmware/govmomi/vim25/types"
 )
 
 // harness is the imagecache harness's layer around the simulator: fault
@@ -18,6 +20,7 @@ type harness struct {
 	sessions *sessionKiller
 	pending  *pending
 	schedule *schedule
+	hooks    map[types.ManagedObjectReference]mo.Reference // see objects.go
 }
 
 func newHarness(opts *options) *harness {

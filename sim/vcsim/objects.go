@@ -6,14 +6,17 @@ import (
 
 	"github.com/vmware/govmomi/simulator"
 	"github.com/vmware/govmomi/vim25/methods"
+	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/soap"
 	"github.com/vmware/govmomi/vim25/types"
 )
 
-// The FileManager and every HostDatastoreBrowser are replaced in the
-// registry by these wrappers (govmomi's way to extend a managed object):
-// they deliver injected faults through tasks and apply fidelity fixes,
-// and otherwise call the simulator's own methods.
+// Calls on the FileManager and every HostDatastoreBrowser go to these
+// wrappers: they deliver injected faults through tasks and apply fidelity
+// fixes, and otherwise call the simulator's own methods. The registry keeps
+// the simulator's objects: its own code asserts their types (a VM's
+// Destroy_Task reaches the FileManager), so the registry's Handler hands
+// the wrappers out per call instead.
 
 type fileManagerHook struct {
 	*simulator.FileManager
@@ -26,11 +29,12 @@ type browserHook struct {
 }
 
 func (h *harness) installObjects(registry *simulator.Registry) {
+	h.hooks = map[types.ManagedObjectReference]mo.Reference{}
 	for _, obj := range registry.AllReference("FileManager") {
-		registry.Put(&fileManagerHook{obj.(*simulator.FileManager), h})
+		h.hooks[obj.Reference()] = &fileManagerHook{obj.(*simulator.FileManager), h}
 	}
 	for _, obj := range registry.AllReference("HostDatastoreBrowser") {
-		registry.Put(&browserHook{obj.(*simulator.HostDatastoreBrowser), h})
+		h.hooks[obj.Reference()] = &browserHook{obj.(*simulator.HostDatastoreBrowser), h}
 	}
 }
 

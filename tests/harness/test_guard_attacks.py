@@ -1,0 +1,250 @@
+"""The guard under attack: requests written to get a change past it, each
+sent raw to a guard in front of a vCenter stand-in (the project's simulator
+without its control API), each followed by a look at the stand-in's
+datastore and inventory: nothing outside the run folder may change.
+
+Every attack carries a destructive call and a live session's cookie, so a
+request the guard let through would do its harm."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from pyVmomi import vim
+
+from harness.vsphere.datastore import DatastoreClient
+from harness.vsphere.guard import Guard
+from harness.vsphere.session import connect, cookie, disconnect
+from sim import Simulator
+
+ROOT = "run-folder-1"
+SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+
+
+@dataclass
+class Stand:
+    """The stand-in, a guard in front of it, ids of what an attack aims at."""
+
+    real: Simulator
+    guard: Guard
+    port: int
+    cookie: str
+    vm: str
+    folder: str
+    datacenter: str
+
+
+@pytest.fixture(scope="module")
+def stand() -> Iterator[Stand]:
+    with Simulator("process", username="administrator@vsphere.local", password="pw-G4RD",
+                   extra_args=["-control=false", "-vm=1"]) as real:
+        guard = Guard(real.endpoint, ROOT, verify_tls=False)
+        endpoint = guard.start()
+        si = connect(endpoint)
+        try:
+            content = si.content
+            view = content.viewManager.CreateContainerView(content.rootFolder,
+                                                           [vim.VirtualMachine], True)
+            vm = view.view[0]._moId
+            datacenter = content.rootFolder.childEntity[0]
+            yield Stand(real, guard, endpoint.port, cookie(si), vm,
+                        datacenter.vmFolder._moId, datacenter._moId)
+        finally:
+            disconnect(si)
+            guard.stop()
+
+
+def world(real: Simulator) -> tuple[list[str], list[tuple[str, str, str]]]:
+    """Every path on the first datastore outside the run folder, and every
+    entity of the inventory (type, name, parent), read past the guard."""
+    si = connect(real.endpoint)
+    try:
+        entries = DatastoreClient(si, real.endpoint).tree("LocalDS_0", "") or []
+        paths = sorted(e.path for e in entries if e.path.split("/")[0] != ROOT)
+        content = si.content
+        view = content.viewManager.CreateContainerView(content.rootFolder,
+                                                       [vim.ManagedEntity], True)
+        entities = sorted((type(e).__name__, e.name, getattr(e.parent, "_moId", ""))
+                          for e in view.view)
+        return paths, entities
+    finally:
+        disconnect(si)
+
+
+def envelope(body: str, header: str = "", before: str = "") -> str:
+    return (f'<?xml version="1.0" encoding="UTF-8"?>{before}<soapenv:Envelope '
+            f'xmlns:soapenv="{SOAP_ENV}" xmlns:xsi="{XSI}">{header}<soapenv:Body>{body}'
+            "</soapenv:Body></soapenv:Envelope>")
+
+
+def call(method: str, this_type: str, this: str, arguments: str = "", ns: str = "") -> str:
+    prefix = f"{ns}:" if ns else ""
+    xmlns = f'xmlns:{ns}="urn:vim25"' if ns else 'xmlns="urn:vim25"'
+    return (f"<{prefix}{method} {xmlns}><{prefix}_this type=\"{this_type}\">{this}"
+            f"</{prefix}_this>{arguments}</{prefix}{method}>")
+
+
+def http(method: str, path: str, body: bytes, cookie_: str, close: bool = True,
+         **headers: str) -> bytes:
+    """A request; ``close``: the last on its connection (the guard then
+    closes it, and ``send`` need not wait)."""
+    lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", f"Cookie: {cookie_}",
+             "Content-Type: text/xml; charset=utf-8", 'SOAPAction: "urn:vim25/8.0.1.0"',
+             f"Connection: {'close' if close else 'keep-alive'}"]
+    if "Content-Length" not in headers and "Transfer-Encoding" not in headers:
+        lines.append(f"Content-Length: {len(body)}")
+    lines += [f"{k.replace('_', '-')}: {v}" for k, v in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def send(port: int, raw: bytes) -> bytes:
+    """Write ``raw`` in one go; everything answered until the guard closes
+    or goes quiet."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(raw)
+        sock.settimeout(2)
+        answer = b""
+        try:
+            while chunk := sock.recv(65536):
+                answer += chunk
+        except TimeoutError:
+            pass
+        return answer
+
+
+# Filled in per stand-in: what an attack aims at, and the session it uses.
+VM, FOLDER, DATACENTER, COOKIE = "@VM@", "@FOLDER@", "@DATACENTER@", "@COOKIE@"
+
+
+def attacks() -> dict[str, bytes]:
+    """Label -> the raw request (with the placeholders above)."""
+    fm = ("FileManager", "FileManager")
+    dc = f'<datacenter type="Datacenter">{DATACENTER}</datacenter>'
+    rename = call("Rename_Task", "VirtualMachine", VM, "<newName>pwned</newName>")
+    destroy = call("Destroy_Task", "Folder", FOLDER)
+    unregister = call("UnregisterVM", "VirtualMachine", VM)
+    read = call("RetrieveServiceContent", "ServiceInstance", "ServiceInstance")
+
+    def delete(name: str, ns: str = "") -> str:
+        p = f"{ns}:" if ns else ""
+        return call("DeleteDatastoreFile_Task", *fm, f"<{p}name>{name}</{p}name>{dc}", ns)
+
+    def mkdir(name: str) -> str:
+        return call("MakeDirectory", *fm, f"<name>{name}</name>{dc}")
+
+    def soap(body: str, close: bool = True, **kw: str) -> bytes:
+        return http("POST", "/sdk", envelope(body, **kw).encode(), COOKIE, close)
+
+    inside, outside = f"[LocalDS_0] {ROOT}/x", "[LocalDS_0] vmfs"
+    laughs = ('<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa">'
+              '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+              '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>')
+    return {
+        # Decoys: a read where a text matcher would look, the harm elsewhere.
+        "decoy in a comment before the envelope": soap(
+            rename, before=f"<!--<soapenv:Body>{read}</soapenv:Body>-->"),
+        "decoy in the header": soap(rename, header=f"<soapenv:Header>{read}</soapenv:Header>"),
+        "decoy as a first body": http("POST", "/sdk", envelope(read).replace(
+            "</soapenv:Envelope>", f"<soapenv:Body>{destroy}</soapenv:Body></soapenv:Envelope>")
+            .encode(), COOKIE),
+        "decoy body in another namespace": http("POST", "/sdk", envelope(unregister).replace(
+            "<soapenv:Body>", f'<x:Body xmlns:x="urn:decoy">{read}</x:Body><soapenv:Body>')
+            .encode(), COOKIE),
+        "decoy as the first of two calls": soap(read + destroy),
+        "decoy in a CDATA section": soap(f"<![CDATA[{read}]]>{destroy}"),
+        "decoy in a processing instruction": soap(f"<?x {read}?>{destroy}"),
+        "the harm with a prefixed method": soap(call("Destroy_Task", "Folder", FOLDER,
+                                                     ns="v.x")),
+        "the harm in no namespace": soap(destroy.replace(' xmlns="urn:vim25"', "")),
+        "the harm in a lookalike namespace": soap(destroy.replace("urn:vim25", "urn:vim25 ")),
+        # Hidden or doubled arguments.
+        "a prefixed path argument": soap(delete(outside, ns="v.x")),
+        "a comment inside the path": soap(delete(f"[LocalDS_0] {ROOT}<!---->/../vmfs")),
+        "a CDATA section inside the path": soap(delete(f"[LocalDS_0] {ROOT}<![CDATA[/../vmfs]]>")),
+        "a path inside, then one outside": soap(call(
+            "DeleteDatastoreFile_Task", *fm, f"<name>{inside}</name><name>{outside}</name>{dc}")),
+        "a path outside, then one inside": soap(call(
+            "DeleteDatastoreFile_Task", *fm, f"<name>{outside}</name><name>{inside}</name>{dc}")),
+        "dots as character references": soap(delete(f"[LocalDS_0] {ROOT}/&#46;&#46;/vmfs")),
+        "backslashes": soap(delete(f"[LocalDS_0] {ROOT}\\..\\vmfs")),
+        "percent-encoded dots": soap(delete(f"[LocalDS_0] {ROOT}/%2e%2e/vmfs")),
+        "a NUL by reference": soap(delete(f"[LocalDS_0] {ROOT}&#0;/../vmfs")),
+        "lookalike dots": soap(delete(f"[LocalDS_0] {ROOT}/\u2024\u2024/vmfs")),
+        "a path as an element": soap(call("DeleteDatastoreFile_Task", *fm,
+                                          f"<name><x>{outside}</x></name>{dc}")),
+        "a run folder's namesake": soap(mkdir(f"[LocalDS_0] {ROOT}0/x")),
+        "no space after the datastore": soap(mkdir(f"[LocalDS_0]{ROOT}/../x")),
+        "an empty segment": soap(mkdir(f"[LocalDS_0] {ROOT}//../x")),
+        "a leading slash": soap(mkdir(f"[LocalDS_0] /{ROOT}/../x")),
+        "a move from outside in": soap(call(
+            "MoveDatastoreFile_Task", *fm, f"<sourceName>{outside}</sourceName>{dc}"
+            f"<destinationName>{inside}</destinationName>")),
+        "a copy to outside": soap(call(
+            "CopyDatastoreFile_Task", *fm, f"<sourceName>{inside}</sourceName>"
+            f"<destinationName>[LocalDS_0] copied</destinationName>")),
+        "a foreign xsi:type on the path": soap(delete(outside).replace(
+            "<name>", '<name xsi:type="e:T" xmlns:e="urn:evil">')),
+        "an argument the call does not have": soap(call(
+            "MakeDirectory", *fm, f"<name>{inside}</name><other>{outside}</other>")),
+        "a file call on another object": soap(call(
+            "MakeDirectory", "Folder", FOLDER, f"<name>{inside}</name>")),
+        "a UTF-16 body": http("POST", "/sdk", envelope(destroy).encode("utf-16"), COOKIE),
+        "a UTF-16 body without a mark": http("POST", "/sdk", envelope(destroy)
+                                             .replace('encoding="UTF-8"', 'encoding="UTF-16"')
+                                             .encode("utf-16-le"), COOKIE),
+        "entity expansion": http("POST", "/sdk", (laughs + envelope(mkdir(
+            "[LocalDS_0] &c;"))[38:]).encode(), COOKIE),
+        # HTTP.
+        "a SOAP call posted to /folder": http("POST", "/folder/x?dsName=LocalDS_0",
+                                              envelope(destroy).encode(), COOKIE),
+        "the control API, read": http("GET", "/harness/info", b"", COOKIE),
+        "the control API, changed": http("DELETE", "/harness/faults", b"", COOKIE),
+        "a file written outside": http("PUT", "/folder/outside.txt?dsName=LocalDS_0", b"x",
+                                       COOKIE),
+        "a file written through ..": http(
+            "PUT", f"/folder/{ROOT}/../outside.txt?dsName=LocalDS_0", b"x", COOKIE),
+        "a file written through %2e%2e": http(
+            "PUT", f"/folder/{ROOT}/%2e%2e/outside.txt?dsName=LocalDS_0", b"x", COOKIE),
+        "a file written through an encoded slash": http(
+            "PUT", f"/folder/{ROOT}%2f..%2foutside.txt?dsName=LocalDS_0", b"x", COOKIE),
+        "two datastores in the query": http(
+            "PUT", f"/folder/{ROOT}/x.txt?dsName=LocalDS_0&dsName=LocalDS_0&dcPath=x", b"x",
+            COOKIE),
+        "a file read outside": http("GET", "/folder/vmfs?dsName=LocalDS_0", b"", COOKIE),
+        "a huge stated length": http("POST", "/sdk", b"", COOKIE,
+                                     Content_Length=str(10**15)),
+        "a chunked body": http("POST", "/sdk", f"{len(destroy):x}\r\n{destroy}\r\n0\r\n\r\n"
+                               .encode(), COOKIE, Transfer_Encoding="chunked"),
+        "a file deleted by HTTP": http("DELETE", "/folder/vmfs?dsName=LocalDS_0", b"",
+                                       COOKIE),
+        "pipelined behind a read": soap(read, close=False) + soap(rename),
+        "smuggled in a body's tail": http("POST", "/sdk", soap(unregister), COOKIE,
+                                          close=False, Content_Length="0"),
+        "a SOAPAction naming a read": http("POST", "/sdk", envelope(destroy).encode(),
+                                           COOKIE).replace(b'"urn:vim25/8.0.1.0"',
+                                                             b'"urn:vim25/RetrieveServiceContent"'),
+    }
+
+
+ATTACKS = attacks()
+
+
+def test_the_corpus_covers_every_class_the_guard_must_stop():
+    assert len(ATTACKS) >= 40
+
+
+@pytest.mark.parametrize("label", list(ATTACKS))
+def test_an_attack_changes_nothing_outside_the_run_folder(stand, label):
+    raw = ATTACKS[label]
+    for placeholder, value in ((VM, stand.vm), (FOLDER, stand.folder),
+                               (DATACENTER, stand.datacenter), (COOKIE, stand.cookie)):
+        raw = raw.replace(placeholder.encode(), value.encode())
+    before = world(stand.real)
+    refused = len(stand.guard.refused)
+    answer = send(stand.port, raw)
+    assert world(stand.real) == before, label
+    assert len(stand.guard.refused) > refused, f"{label}: not refused\n{answer[:2000]!r}"
