@@ -27,21 +27,27 @@ class Endpoint:
     @classmethod
     def from_url(cls, url: str, *, insecure: bool = True) -> Endpoint:
         """Parse ``https://user:pass@host:port/sdk``; the path defaults to ``/sdk``."""
+        # A malformed URL is named by the part that is wrong, never echoed:
+        # where its password ends cannot be told (a raw "@" or "/" in it).
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https"):
-            raise EndpointError(f"{url!r}: scheme must be http or https")
-        if not parts.hostname:
-            raise EndpointError(f"{url!r}: no host")
+            raise EndpointError(f"the vSphere URL's scheme must be http or https, not "
+                                f"{parts.scheme!r} (https://user:pass@host:port/sdk)")
+        try:
+            hostname, port = parts.hostname, parts.port
+        except ValueError:
+            raise EndpointError("the vSphere URL's port is not a number from 0 to 65535 "
+                                "(a raw '@' or ':' in the user or password must be written "
+                                "%40 or %3A)") from None
+        if not hostname:
+            raise EndpointError("the vSphere URL names no host (https://user:pass@host:port/sdk)")
         if parts.username is None or parts.password is None:
             raise EndpointError(
                 f"{_redact(url)!r}: credentials missing; use https://user:pass@host:port/sdk"
             )
-        try:
-            port = parts.port or (443 if parts.scheme == "https" else 80)
-        except ValueError as exc:
-            raise EndpointError(f"{_redact(url)!r}: {exc}") from None
+        port = port or (443 if parts.scheme == "https" else 80)
         return cls(
-            host=parts.hostname,
+            host=hostname,
             port=port,
             username=unquote(parts.username),
             password=unquote(parts.password),

@@ -26,14 +26,24 @@ def test_redacted_hides_the_password():
 
 
 @pytest.mark.parametrize(("url", "message"), [
-    ("ftp://u:p@h/sdk", "scheme must be http or https"),
+    ("ftp://u:p@h/sdk", "scheme must be http or https, not 'ftp'"),
     ("https://u:p@:8989/sdk", "no host"),
     ("https://127.0.0.1:8989/sdk", "credentials missing"),
-    ("https://u:p@h:99999/sdk", "out of range"),
+    ("https://u:p@h:99999/sdk", "port is not a number"),
 ])
 def test_bad_urls(url, message):
     with pytest.raises(EndpointError, match=message):
         Endpoint.from_url(url)
+
+
+@pytest.mark.parametrize("url", [
+    "htps://admin:S3CRET-pw@vc/sdk", "https//admin:S3CRET-pw@vc/sdk",
+    "https://admin:S3CRET-pw@/sdk", "https://adm@in:S3CRET-pw@vc:44x/sdk",
+    "https://admin@corp:S3CRET-pw@vc:44x/sdk", "https://admin:S3CRET-pw/x@vc:1234567/sdk"])
+def test_a_bad_url_never_echoes_its_password(url):
+    with pytest.raises(EndpointError) as caught:
+        Endpoint.from_url(url)
+    assert "S3CRET" not in str(caught.value)
 
 
 def test_from_output_reads_the_govc_url_line():
