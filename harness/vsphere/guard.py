@@ -2,8 +2,12 @@
 real vCenter: only the calls an image cache makes get through, file changes
 only below the run's own folder.
 
-Implementations talk to ``http://user:pass@127.0.0.1:<port>/sdk``; the guard
-forwards to the real endpoint over TLS (verified unless told otherwise).
+Implementations talk to ``http://user:pass@127.0.0.1:<port>/sdk`` with
+throw-away credentials only the guard accepts; the guard logs in upstream
+with the real ones, and hands clients a session token of its own in place
+of vCenter's session cookie, so neither the password nor a live vCenter
+session reaches them. It forwards to the real endpoint over TLS (verified
+unless told otherwise).
 Every request is checked on what it is, not on what it looks like: the
 HTTP method and URL by allow-list before the body is read, a SOAP body
 parsed strictly (``soap.py``) and checked against an allow-list of calls
@@ -18,10 +22,12 @@ from __future__ import annotations
 import html
 import http.client
 import logging
+import secrets
 import ssl
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from http.cookies import CookieError, SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -33,7 +39,9 @@ log = logging.getLogger(__name__)
 
 MAX_SOAP_BYTES = 1 << 20  # a call of an image cache is a few kB
 MAX_FILE_BYTES = 64 << 20  # a file put below the run folder
-_FORWARDED = ("content-type", "soapaction", "cookie", "user-agent", "accept", "vmware-api")
+_FORWARDED = ("content-type", "soapaction", "user-agent", "accept", "vmware-api")
+SESSION_COOKIE = "vmware_soap_session"
+GUARD_USER = "imagecache-harness-guard"
 # What pyVmomi reads before it logs in.
 _SDK_DOCUMENTS = frozenset({"/sdk/vimServiceVersions.xml", "/sdk/vimService.wsdl"})
 
@@ -176,6 +184,10 @@ class Guard:
         self.upstream, self.root, self.verify_tls = upstream, root.strip("/"), verify_tls
         self.refused: list[str] = []
         self._server: ThreadingHTTPServer | None = None
+        # What clients log in with, and their sessions: token -> vCenter's cookie.
+        self.password = secrets.token_urlsafe(18)
+        self._sessions: dict[str, str] = {}
+        self._lock = threading.Lock()
 
     def start(self) -> Endpoint:
         guard = self
@@ -196,6 +208,8 @@ class Guard:
                     self._refuse_soap("?", f"the request is not one vSphere call: {exc}")
                     return
                 why = check_call(call, guard.root)
+                if why is None and call.method == "Login":
+                    call, why = guard.login(call)
                 if why is not None:
                     self._refuse_soap(call.method, why)
                     return
@@ -274,7 +288,8 @@ class Guard:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=self._server.serve_forever, name="guard", daemon=True).start()
         return replace(self.upstream, scheme="http", host="127.0.0.1",
-                       port=self._server.server_address[1], insecure=True)
+                       port=self._server.server_address[1], insecure=True,
+                       username=GUARD_USER, password=self.password)
 
     def stop(self) -> None:
         if self._server is not None:
@@ -288,6 +303,40 @@ class Guard:
         self.refused.append(message)
         return message
 
+    def login(self, call: Call) -> tuple[Call, str | None]:
+        """A client's Login with the guard's credentials, made a Login with
+        the real ones; or why it is refused."""
+        if call.values("userName") != [GUARD_USER] or call.values("password") != [self.password]:
+            return call, "a Login with other credentials than the guard gave out"
+        return call.with_values(userName=self.upstream.username,
+                                password=self.upstream.password), None
+
+    def _upstream_cookie(self, header: str | None) -> str | None:
+        """The vCenter session a client's cookie (a guard token) stands for."""
+        jar: SimpleCookie = SimpleCookie()
+        try:
+            jar.load(header or "")
+        except CookieError:
+            return None
+        token = jar[SESSION_COOKIE].value if SESSION_COOKIE in jar else None
+        with self._lock:
+            upstream = self._sessions.get(token or "")
+        return f'{SESSION_COOKIE}="{upstream}"' if upstream else None
+
+    def _client_cookie(self, header: str) -> str | None:
+        """vCenter's Set-Cookie, with a guard token for the session in it."""
+        jar: SimpleCookie = SimpleCookie()
+        try:
+            jar.load(header)
+        except CookieError:
+            return None
+        if SESSION_COOKIE not in jar:
+            return None
+        token = secrets.token_urlsafe(24)
+        with self._lock:
+            self._sessions[token] = jar[SESSION_COOKIE].value
+        return f'{SESSION_COOKIE}="{token}"; Path=/; HttpOnly'
+
     def forward(self, command: str, path: str, headers: Mapping[str, str], body: bytes | None
                 ) -> tuple[int, dict[str, str], bytes]:
         up = self.upstream
@@ -300,6 +349,9 @@ class Guard:
         else:
             conn = http.client.HTTPConnection(up.host, up.port, timeout=300)
         sent = {k: v for k, v in headers.items() if k.lower() in _FORWARDED}
+        session = self._upstream_cookie(headers.get("Cookie"))
+        if session is not None:
+            sent["Cookie"] = session
         if body is not None:
             sent["Content-Length"] = str(len(body))
         try:
@@ -308,6 +360,8 @@ class Guard:
             data = response.read()
         finally:
             conn.close()
-        kept = {k: v for k, v in response.getheaders()
-                if k.lower() in ("content-type", "set-cookie")}
+        kept = {k: v for k, v in response.getheaders() if k.lower() == "content-type"}
+        for key, value in response.getheaders():
+            if key.lower() == "set-cookie" and (cookie := self._client_cookie(value)):
+                kept["Set-Cookie"] = cookie
         return response.status, kept, data

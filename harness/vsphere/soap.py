@@ -12,7 +12,7 @@ call never reaches vCenter.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from xml.parsers import expat
 from xml.sax.saxutils import escape, quoteattr
 
@@ -79,6 +79,11 @@ class Call:
     def values(self, name: str) -> list[str]:
         """The text of every top-level argument called ``name``."""
         return [a.text for a in self.arguments if a.name == name]
+
+    def with_values(self, **values: str) -> Call:
+        """The same call, these top-level arguments' text replaced."""
+        return replace(self, arguments=tuple(
+            replace(a, text=values[a.name]) if a.name in values else a for a in self.arguments))
 
     def to_xml(self) -> bytes:
         """The request as the guard forwards it, built from the parsed call only."""

@@ -9,7 +9,7 @@ from pyVmomi import vim
 
 from harness.vsphere.datastore import DatastoreClient
 from harness.vsphere.guard import Guard, below
-from harness.vsphere.session import connect, disconnect, wait_for_task
+from harness.vsphere.session import connect, cookie, disconnect, wait_for_task
 from sim import Simulator
 
 from .test_collection import PASSING, make
@@ -115,4 +115,33 @@ def test_guard_refuses_every_change_outside_the_run_folder(real):
         assert len(guard.refused) == 4
     finally:
         disconnect(si)
+        guard.stop()
+
+
+def test_the_guard_gives_out_credentials_and_sessions_of_its_own(real):
+    """What a client of the guard holds opens nothing on vCenter: the real
+    password is refused through the guard, the guard's session token is no
+    vCenter session."""
+    guard = Guard(real.endpoint, "run-folder-1", verify_tls=False)
+    endpoint = guard.start()
+    try:
+        assert SECRET not in endpoint.url and endpoint.username != real.endpoint.username
+        with pytest.raises(vim.fault.NoPermission, match="other credentials"):
+            connect(endpoint.with_credentials(real.endpoint.username, SECRET))
+        si = connect(endpoint)
+        try:
+            token = cookie(si)
+            assert si.content.rootFolder.childEntity  # the token works through the guard
+            direct = connect(real.endpoint)
+            own = cookie(direct)
+            try:
+                direct._stub.cookie = token  # and is nothing to vCenter itself
+                with pytest.raises(vim.fault.NotAuthenticated):
+                    direct.content.sessionManager.currentSession.key  # noqa: B018
+            finally:
+                direct._stub.cookie = own
+                disconnect(direct)
+        finally:
+            disconnect(si)
+    finally:
         guard.stop()
