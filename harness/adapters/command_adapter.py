@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .base import ImplementationBroken, ImplementationError, Instance, NodeSetup
+from .environment import child_environment
 from .protocol import PROTOCOL, ProtocolError, check, timestamp
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ class CommandNode:
             self._proc = subprocess.Popen(
                 self._argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE, text=True, bufsize=1, start_new_session=True,
-                env={**os.environ, **(env or {})})
+                env=child_environment(env))
         except OSError as exc:
             raise ImplementationBroken(f"cannot start {shlex.join(self._argv)}: {exc}") from exc
         threading.Thread(target=self._pump_stdout, daemon=True).start()

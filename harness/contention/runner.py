@@ -23,6 +23,7 @@ from sim import Call, Control, Endpoint, ScheduleStatus
 from sim.cleanup import temporary_directory
 
 from ..adapters import file_label, label_of
+from ..adapters.environment import child_environment
 from ..format.errors import display_path
 from ..vsphere.layout import lay_out
 from ..vsphere.marks import mark_name
@@ -209,7 +210,8 @@ def _run_actors(scenario: ContentionScenario, impl: str, endpoint: Endpoint, see
             # that is when this process ends, however it ends.
             procs.append(subprocess.Popen([sys.executable, "-m", "harness.contention.actor",
                                            str(spec_path)], stdin=subprocess.PIPE, stdout=log,
-                                          stderr=subprocess.STDOUT, start_new_session=True))
+                                          stderr=subprocess.STDOUT, start_new_session=True,
+                                          env=child_environment()))
             histories.append(tmp / f"{ident}.jsonl")
         last = max(((a.start_ms + (a.hold_ms + a.pause_ms + a.jitter_ms) * a.count) / 1000
                     for a in scenario.actors if a.kind == "spawner"), default=0)

@@ -6,13 +6,17 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 import refimpl.serve
 from harness.adapters import protocol
+from harness.adapters.base import NodeSetup
+from harness.adapters.command_adapter import CommandNode
 from harness.adapters.protocol import ProtocolError, check
+from sim import Endpoint
 
 from .test_collection import PASSING, make
 
@@ -155,3 +159,30 @@ def test_doc_examples_validate():
     for line in examples:
         message = json.loads(line)
         check("request" if "op" in message else "reply", message)
+
+
+# A peer that writes down what its process was given, and answers.
+SNOOP = """
+import json, os, sys
+for line in sys.stdin:
+    request = json.loads(line)
+    if request["op"] == "start":
+        with open(sys.argv[1], "w") as out:
+            json.dump({"env": dict(os.environ), "start": request}, out)
+    result = {"implementation": "snoop", "version": "1"} if request["op"] == "start" else None
+    print(json.dumps({"seq": request["seq"], "ok": True, "result": result}), flush=True)
+    if request["op"] == "stop":
+        break
+"""
+
+
+def test_an_implementation_is_not_given_the_harness_vsphere_url(tmp_path, monkeypatch):
+    monkeypatch.setenv("VCSIM_URL", "https://root:S3CRET-url@vc.example:443/sdk")
+    seen = tmp_path / "seen.json"
+    guarded = Endpoint.from_url("http://guard-user:throwaway@127.0.0.1:1/sdk")
+    node = CommandNode([sys.executable, "-c", SNOOP, str(seen)], NodeSetup(
+        "n1", guarded, "_base", tmp_path, 60, lambda: datetime.now(UTC)))
+    node.close()
+    snooped = seen.read_text()
+    assert "S3CRET" not in snooped and "VCSIM_URL" not in json.loads(snooped)["env"]
+    assert json.loads(snooped)["start"]["vsphere"]["url"] == guarded.url

@@ -1,0 +1,17 @@
+"""The environment an implementation's process starts with: the harness's
+own, less what would lead it past the guard."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+# The vSphere URL the harness was given carries the real credentials; an
+# implementation gets its (guarded) endpoint in the start message instead.
+WITHHELD = frozenset({"VCSIM_URL"})
+
+
+def child_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """This process's environment without ``WITHHELD``, plus ``extra``."""
+    kept = {key: value for key, value in os.environ.items() if key not in WITHHELD}
+    return {**kept, **(extra or {})}
