@@ -30,6 +30,7 @@ class Stand:
     """The stand-in, a guard in front of it, ids of what an attack aims at."""
 
     real: Simulator
+    direct: vim.ServiceInstance  # a session of the stand-in's own, past the guard
     guard: Guard
     port: int
     cookie: str
@@ -42,6 +43,9 @@ class Stand:
 def stand() -> Iterator[Stand]:
     with Simulator("process", username="administrator@vsphere.local", password="pw-G4RD",
                    extra_args=["-control=false", "-vm=1"]) as real:
+        # What the attacks on paths aim at: a folder outside the run folder.
+        direct = connect(real.endpoint)
+        DatastoreClient(direct, real.endpoint).put("LocalDS_0", "vmfs/keep.txt", b"keep")
         guard = Guard(real.endpoint, ROOT, verify_tls=False)
         endpoint = guard.start()
         si = connect(endpoint)
@@ -51,28 +55,28 @@ def stand() -> Iterator[Stand]:
                                                            [vim.VirtualMachine], True)
             vm = view.view[0]._moId
             datacenter = content.rootFolder.childEntity[0]
-            yield Stand(real, guard, endpoint.port, cookie(si), vm,
+            yield Stand(real, direct, guard, endpoint.port, cookie(si), vm,
                         datacenter.vmFolder._moId, datacenter._moId)
         finally:
             disconnect(si)
+            disconnect(direct)
             guard.stop()
 
 
-def world(real: Simulator) -> tuple[list[str], list[tuple[str, str, str]]]:
+def world(stand: Stand) -> tuple[list[str], list[tuple[str, str, str]]]:
     """Every path on the first datastore outside the run folder, and every
     entity of the inventory (type, name, parent), read past the guard."""
-    si = connect(real.endpoint)
+    si = stand.direct
+    entries = DatastoreClient(si, stand.real.endpoint).tree("LocalDS_0", "") or []
+    paths = sorted(e.path for e in entries if e.path.split("/")[0] != ROOT)
+    content = si.content
+    view = content.viewManager.CreateContainerView(content.rootFolder, [vim.ManagedEntity], True)
     try:
-        entries = DatastoreClient(si, real.endpoint).tree("LocalDS_0", "") or []
-        paths = sorted(e.path for e in entries if e.path.split("/")[0] != ROOT)
-        content = si.content
-        view = content.viewManager.CreateContainerView(content.rootFolder,
-                                                       [vim.ManagedEntity], True)
         entities = sorted((type(e).__name__, e.name, getattr(e.parent, "_moId", ""))
                           for e in view.view)
-        return paths, entities
     finally:
-        disconnect(si)
+        view.DestroyView()
+    return paths, entities
 
 
 def envelope(body: str, header: str = "", before: str = "") -> str:
@@ -116,17 +120,13 @@ def send(port: int, raw: bytes) -> bytes:
         return answer
 
 
-# Filled in per stand-in: what an attack aims at, and the session it uses.
-VM, FOLDER, DATACENTER, COOKIE = "@VM@", "@FOLDER@", "@DATACENTER@", "@COOKIE@"
-
-
-def attacks() -> dict[str, bytes]:
-    """Label -> the raw request (with the placeholders above)."""
+def attacks(vm: str, folder: str, datacenter: str, session: str) -> dict[str, bytes]:
+    """Label -> the raw request, aimed at these objects with this session."""
     fm = ("FileManager", "FileManager")
-    dc = f'<datacenter type="Datacenter">{DATACENTER}</datacenter>'
-    rename = call("Rename_Task", "VirtualMachine", VM, "<newName>pwned</newName>")
-    destroy = call("Destroy_Task", "Folder", FOLDER)
-    unregister = call("UnregisterVM", "VirtualMachine", VM)
+    dc = f'<datacenter type="Datacenter">{datacenter}</datacenter>'
+    rename = call("Rename_Task", "VirtualMachine", vm, "<newName>pwned</newName>")
+    destroy = call("Destroy_Task", "Folder", folder)
+    unregister = call("UnregisterVM", "VirtualMachine", vm)
     read = call("RetrieveServiceContent", "ServiceInstance", "ServiceInstance")
 
     def delete(name: str, ns: str = "") -> str:
@@ -137,7 +137,7 @@ def attacks() -> dict[str, bytes]:
         return call("MakeDirectory", *fm, f"<name>{name}</name>{dc}")
 
     def soap(body: str, close: bool = True, **kw: str) -> bytes:
-        return http("POST", "/sdk", envelope(body, **kw).encode(), COOKIE, close)
+        return http("POST", "/sdk", envelope(body, **kw).encode(), session, close)
 
     inside, outside = f"[LocalDS_0] {ROOT}/x", "[LocalDS_0] vmfs"
     laughs = ('<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa">'
@@ -150,14 +150,14 @@ def attacks() -> dict[str, bytes]:
         "decoy in the header": soap(rename, header=f"<soapenv:Header>{read}</soapenv:Header>"),
         "decoy as a first body": http("POST", "/sdk", envelope(read).replace(
             "</soapenv:Envelope>", f"<soapenv:Body>{destroy}</soapenv:Body></soapenv:Envelope>")
-            .encode(), COOKIE),
+            .encode(), session),
         "decoy body in another namespace": http("POST", "/sdk", envelope(unregister).replace(
             "<soapenv:Body>", f'<x:Body xmlns:x="urn:decoy">{read}</x:Body><soapenv:Body>')
-            .encode(), COOKIE),
+            .encode(), session),
         "decoy as the first of two calls": soap(read + destroy),
         "decoy in a CDATA section": soap(f"<![CDATA[{read}]]>{destroy}"),
         "decoy in a processing instruction": soap(f"<?x {read}?>{destroy}"),
-        "the harm with a prefixed method": soap(call("Destroy_Task", "Folder", FOLDER,
+        "the harm with a prefixed method": soap(call("Destroy_Task", "Folder", folder,
                                                      ns="v.x")),
         "the harm in no namespace": soap(destroy.replace(' xmlns="urn:vim25"', "")),
         "the harm in a lookalike namespace": soap(destroy.replace("urn:vim25", "urn:vim25 ")),
@@ -191,60 +191,57 @@ def attacks() -> dict[str, bytes]:
         "an argument the call does not have": soap(call(
             "MakeDirectory", *fm, f"<name>{inside}</name><other>{outside}</other>")),
         "a file call on another object": soap(call(
-            "MakeDirectory", "Folder", FOLDER, f"<name>{inside}</name>")),
-        "a UTF-16 body": http("POST", "/sdk", envelope(destroy).encode("utf-16"), COOKIE),
+            "MakeDirectory", "Folder", folder, f"<name>{inside}</name>")),
+        "a UTF-16 body": http("POST", "/sdk", envelope(destroy).encode("utf-16"), session),
         "a UTF-16 body without a mark": http("POST", "/sdk", envelope(destroy)
                                              .replace('encoding="UTF-8"', 'encoding="UTF-16"')
-                                             .encode("utf-16-le"), COOKIE),
+                                             .encode("utf-16-le"), session),
         "entity expansion": http("POST", "/sdk", (laughs + envelope(mkdir(
-            "[LocalDS_0] &c;"))[38:]).encode(), COOKIE),
+            "[LocalDS_0] &c;"))[38:]).encode(), session),
         # HTTP.
         "a SOAP call posted to /folder": http("POST", "/folder/x?dsName=LocalDS_0",
-                                              envelope(destroy).encode(), COOKIE),
-        "the control API, read": http("GET", "/harness/info", b"", COOKIE),
-        "the control API, changed": http("DELETE", "/harness/faults", b"", COOKIE),
+                                              envelope(destroy).encode(), session),
+        "the control API, read": http("GET", "/harness/info", b"", session),
+        "the control API, changed": http("DELETE", "/harness/faults", b"", session),
         "a file written outside": http("PUT", "/folder/outside.txt?dsName=LocalDS_0", b"x",
-                                       COOKIE),
+                                       session),
         "a file written through ..": http(
-            "PUT", f"/folder/{ROOT}/../outside.txt?dsName=LocalDS_0", b"x", COOKIE),
+            "PUT", f"/folder/{ROOT}/../outside.txt?dsName=LocalDS_0", b"x", session),
         "a file written through %2e%2e": http(
-            "PUT", f"/folder/{ROOT}/%2e%2e/outside.txt?dsName=LocalDS_0", b"x", COOKIE),
+            "PUT", f"/folder/{ROOT}/%2e%2e/outside.txt?dsName=LocalDS_0", b"x", session),
         "a file written through an encoded slash": http(
-            "PUT", f"/folder/{ROOT}%2f..%2foutside.txt?dsName=LocalDS_0", b"x", COOKIE),
+            "PUT", f"/folder/{ROOT}%2f..%2foutside.txt?dsName=LocalDS_0", b"x", session),
         "two datastores in the query": http(
             "PUT", f"/folder/{ROOT}/x.txt?dsName=LocalDS_0&dsName=LocalDS_0&dcPath=x", b"x",
-            COOKIE),
-        "a file read outside": http("GET", "/folder/vmfs?dsName=LocalDS_0", b"", COOKIE),
-        "a huge stated length": http("POST", "/sdk", b"", COOKIE,
+            session),
+        "a file read outside": http("GET", "/folder/vmfs?dsName=LocalDS_0", b"", session),
+        "a huge stated length": http("POST", "/sdk", b"", session,
                                      Content_Length=str(10**15)),
         "a chunked body": http("POST", "/sdk", f"{len(destroy):x}\r\n{destroy}\r\n0\r\n\r\n"
-                               .encode(), COOKIE, Transfer_Encoding="chunked"),
+                               .encode(), session, Transfer_Encoding="chunked"),
         "a file deleted by HTTP": http("DELETE", "/folder/vmfs?dsName=LocalDS_0", b"",
-                                       COOKIE),
+                                       session),
         "pipelined behind a read": soap(read, close=False) + soap(rename),
-        "smuggled in a body's tail": http("POST", "/sdk", soap(unregister), COOKIE,
+        "smuggled in a body's tail": http("POST", "/sdk", soap(unregister), session,
                                           close=False, Content_Length="0"),
         "a SOAPAction naming a read": http("POST", "/sdk", envelope(destroy).encode(),
-                                           COOKIE).replace(b'"urn:vim25/8.0.1.0"',
+                                           session).replace(b'"urn:vim25/8.0.1.0"',
                                                              b'"urn:vim25/RetrieveServiceContent"'),
     }
 
 
-ATTACKS = attacks()
+LABELS = list(attacks("vm", "folder", "datacenter", "cookie"))
 
 
 def test_the_corpus_covers_every_class_the_guard_must_stop():
-    assert len(ATTACKS) >= 40
+    assert len(LABELS) >= 40
 
 
-@pytest.mark.parametrize("label", list(ATTACKS))
+@pytest.mark.parametrize("label", LABELS)
 def test_an_attack_changes_nothing_outside_the_run_folder(stand, label):
-    raw = ATTACKS[label]
-    for placeholder, value in ((VM, stand.vm), (FOLDER, stand.folder),
-                               (DATACENTER, stand.datacenter), (COOKIE, stand.cookie)):
-        raw = raw.replace(placeholder.encode(), value.encode())
-    before = world(stand.real)
+    raw = attacks(stand.vm, stand.folder, stand.datacenter, stand.cookie)[label]
+    before = world(stand)
     refused = len(stand.guard.refused)
     answer = send(stand.port, raw)
-    assert world(stand.real) == before, label
+    assert world(stand) == before, label
     assert len(stand.guard.refused) > refused, f"{label}: not refused\n{answer[:2000]!r}"
