@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from sim import Control, ControlError, Endpoint, EndpointError, Simulator
+from sim import Control, Endpoint, EndpointError, Simulator
 from sim.backends import BACKENDS
 from sim.readiness import probe
 
@@ -68,11 +68,10 @@ class SimulatorChoice:
             endpoint = Endpoint.from_url(self.url or "", insecure=True)
         except EndpointError as exc:
             raise pytest.UsageError(str(exc)) from None
-        try:
-            Control(endpoint, timeout=10).info()
-            return False  # our own simulator (python -m sim up, or a vcsim URL of ours)
-        except ControlError:
-            pass
+        # A URL the user calls a real vCenter is guarded, whatever answers
+        # there; otherwise only the harness's own simulator goes unguarded.
+        if not self.allow_real and Control(endpoint, timeout=10).is_harness_simulator():
+            return False  # python -m sim up, or a vcsim URL of ours
         where = endpoint.redacted()
         if not self.allow_real:
             raise pytest.UsageError(

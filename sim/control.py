@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
+from . import build
 from .endpoint import Endpoint
 from .errors import SimulatorError
 from .transport import open_connection
@@ -108,12 +109,17 @@ class ScheduleStatus:
         return cls(**_known_fields(cls, data))
 
 
+# What GET /harness/info answers (sim/vcsim/control.go).
+INFO_KEYS = frozenset({"fidelity", "seed", "govmomi", "faults"})
+
+
 class Control:
     def __init__(self, endpoint: Endpoint, timeout: float = 30.0) -> None:
         self.endpoint = endpoint
         self.timeout = timeout
 
-    def _request(self, method: str, path: str, body: Any = None) -> Any:
+    def _request(self, method: str, path: str, body: Any = None, exact: bool = False) -> Any:
+        """The JSON answer; ``exact``: only a 200 will do (not a redirect, say)."""
         conn = open_connection(self.endpoint, self.timeout)
         try:
             conn.request(method, f"/harness/{path}",
@@ -132,13 +138,24 @@ class Control:
         if response.status == 404 and not isinstance(data, dict | list):
             raise ControlError(f"{self.endpoint.base_url} has no harness control API (upstream "
                                "vcsim or a real vCenter?); it needs the harness's simulator build")
-        if response.status >= 400:
+        if response.status >= 400 or (exact and response.status != 200):
             message = data.get("error") if isinstance(data, dict) else raw[:200]
             raise ControlError(f"{method} /harness/{path}: HTTP {response.status}: {message}")
         return data
 
     def info(self) -> dict[str, Any]:
         return self._request("GET", "info")
+
+    def is_harness_simulator(self) -> bool:
+        """Whether the endpoint answers ``GET /harness/info`` exactly as the
+        harness's simulator of this version does (200, those keys, this
+        govmomi): a server that merely answers is not taken for it."""
+        try:
+            info = self._request("GET", "info", exact=True)
+        except ControlError:
+            return False
+        return isinstance(info, dict) and set(info) == INFO_KEYS and \
+            info["govmomi"] == build.govmomi_version()
 
     # -- faults --------------------------------------------------------------
 

@@ -38,6 +38,17 @@ def test_url_reuses_a_running_simulator(vcsim, pytester, monkeypatch, via):
     _run(pytester, *args).stdout.fnmatch_lines([f"*BACKEND url PORT {vcsim.port} *"])
 
 
+def test_a_url_called_a_real_vcenter_is_guarded_even_if_it_is_ours(vcsim, pytester):
+    """--allow-real-vcenter: the user says it is a real vCenter, so the guard
+    stays, whatever answers at the URL."""
+    result = _run(pytester, f"--vcsim-url={vcsim.url}", "--allow-real-vcenter", "--insecure")
+    result.assert_outcomes(passed=1)
+    guarded = [line for line in result.stdout.lines if "BACKEND url PORT" in line]
+    assert guarded and f"PORT {vcsim.port} " not in guarded[0], result.stdout.str()
+    plain = _run(pytester, f"--vcsim-url={vcsim.url}")
+    plain.stdout.fnmatch_lines([f"*BACKEND url PORT {vcsim.port} *"])
+
+
 def test_bad_backend_in_env_is_a_usage_error(pytester, monkeypatch):
     monkeypatch.setenv("VCSIM_BACKEND", "esx")
     result = _run(pytester)
