@@ -216,7 +216,7 @@ FOUND_BY: dict[str, tuple[str, float] | None] = {
     "enlist-does-not-look-again": ("sweeps", 600),
     "enlist-ignores-claims": ("sweeps", 600),
     "give-back-late": ("sweeps", 300),
-    "recheck-ignores-age": ("races", 600),
+    "recheck-ignores-age": None,
     "no-settle-after-lost-claim": ("sweeps", 90),
     "image-fault-ends-datastore": ("sweeps", 60),
     "listing-drop-ends-pass": ("sweeps", 90),
