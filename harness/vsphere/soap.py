@@ -176,8 +176,6 @@ def _parse_xml(body: bytes) -> _Node:
         count[0] += 1
         if len(stack) >= MAX_DEPTH or count[0] > MAX_ELEMENTS:
             refuse("nesting this deep, or this many elements,")
-        if stack and done:
-            refuse("a second root element")
         uri, _, local = name.rpartition(" ")
         scope.append({**scope[-1], **pending})
         pending.clear()

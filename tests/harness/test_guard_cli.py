@@ -12,20 +12,13 @@ import pytest
 from pyVmomi import vim
 
 from harness.vsphere.session import connect, disconnect
-from sim import Endpoint, Simulator
+from sim import Endpoint
 
-SECRET = "pw-CL1-guard"
-
-
-@pytest.fixture(scope="module")
-def real():
-    with Simulator("process", username="administrator@vsphere.local", password=SECRET,
-                   extra_args=["-control=false"]) as sim:
-        yield sim
+from .test_real_vcenter import SECRET, real  # noqa: F401 - real is a fixture
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
-def test_the_guard_fences_any_client_until_told_to_stop(real, signum):
+def test_the_guard_fences_any_client_until_told_to_stop(real, signum):  # noqa: F811
     guard = subprocess.Popen(
         [sys.executable, "-m", "harness.guard", "--upstream", real.url, "--run-folder", "fenced",
          "--insecure"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -53,7 +46,7 @@ def test_the_guard_fences_any_client_until_told_to_stop(real, signum):
         guard.wait()
 
 
-def test_bad_arguments_exit_2_naming_them(real):
+def test_bad_arguments_exit_2_naming_them(real):  # noqa: F811
     for args, named in ((["--upstream", "htps://u:p@h/sdk", "--run-folder", "f"], "--upstream"),
                         (["--upstream", real.url, "--run-folder", "a/../b"], "--run-folder")):
         done = subprocess.run([sys.executable, "-m", "harness.guard", *args],

@@ -126,8 +126,11 @@ def test_the_guard_gives_out_credentials_and_sessions_of_its_own(real):
     endpoint = guard.start()
     try:
         assert SECRET not in endpoint.url and endpoint.username != real.endpoint.username
-        with pytest.raises(vim.fault.NoPermission, match="other credentials"):
-            connect(endpoint.with_credentials(real.endpoint.username, SECRET))
+        for username, password in ((real.endpoint.username, SECRET),
+                                   (endpoint.username, SECRET),
+                                   (real.endpoint.username, endpoint.password)):
+            with pytest.raises(vim.fault.NoPermission, match="other credentials"):
+                connect(endpoint.with_credentials(username, password))
         si = connect(endpoint)
         try:
             token = cookie(si)
