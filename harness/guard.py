@@ -1,7 +1,8 @@
 """The guard on its own, in front of any vSphere client (govc, a script,
 another test tool):
 
-    python -m harness.guard --upstream URL --run-folder NAME [--insecure]
+    python -m harness.guard --upstream https://USER@HOST/sdk --password-file FILE
+        --run-folder NAME [--insecure | --thumbprint SHA256]
 
 prints ``export GUARD_URL=...`` (a loopback URL with throw-away credentials
 that only this guard accepts) and fences every call made through it as the
@@ -19,6 +20,7 @@ import threading
 
 from sim import Endpoint, EndpointError
 
+from .vsphere.credentials import CredentialsError, carries_password, read_password_file
 from .vsphere.guard import Guard, below
 
 
@@ -26,14 +28,26 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m harness.guard",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--upstream", required=True, metavar="URL",
-                        help="the vCenter to fence: https://user:pass@host:port/sdk")
+                        help="the vCenter to fence: https://user@host:port/sdk")
+    parser.add_argument("--password-file", required=True, metavar="FILE",
+                        help="the user's password, in a file of mode 0600 (a command line is "
+                             "readable by every process of yours)")
+    parser.add_argument("--thumbprint", default=None, metavar="SHA256",
+                        help="verify TLS against this certificate thumbprint instead")
     parser.add_argument("--run-folder", required=True, metavar="NAME",
                         help="the folder at the root of each datastore that calls may change")
     parser.add_argument("--insecure", action="store_true",
                         help="do not verify the vCenter's TLS certificate")
     args = parser.parse_args(argv)
+    if carries_password(args.upstream):
+        parser.error("--upstream: give the URL without its password, which goes in "
+                     "--password-file (a command line is readable by every process of yours)")
     try:
-        upstream = Endpoint.from_url(args.upstream, insecure=args.insecure)
+        password = read_password_file(args.password_file)
+        upstream = Endpoint.from_url(args.upstream, insecure=args.insecure,
+                                     thumbprint=args.thumbprint, password=password)
+    except CredentialsError as exc:
+        parser.error(f"--password-file: {exc}")
     except EndpointError as exc:
         parser.error(f"--upstream: {exc}")
     if below(f"[ds] {args.run_folder}", args.run_folder) is not None or "/" in args.run_folder:
@@ -41,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    guard = Guard(upstream, args.run_folder, verify_tls=not args.insecure)
+    guard = Guard(upstream, args.run_folder)
     endpoint = guard.start()
     try:
         print(f"export GUARD_URL={shlex.quote(endpoint.url)}", flush=True)

@@ -8,8 +8,9 @@ controller reaps what crashed workers left behind.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from pyVmomi import vim
@@ -34,6 +35,9 @@ from .explore import searches
 from .manifest import MANIFEST_DIR
 from .report.plugin import ExploreReport, ScenarioReport
 from .vsphere import session as vsphere_session
+from .vsphere.credentials import redact
+
+ReportT = TypeVar("ReportT", pytest.TestReport, pytest.CollectReport)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -44,6 +48,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--vcsim-url", default=None, metavar="URL",
                     help="existing endpoint https://user:pass@host:port/sdk, e.g. a real "
                          "vCenter or `python -m sim up` (env VCSIM_URL); never stopped")
+    group.addoption("--vcsim-thumbprint", default=None, metavar="SHA256",
+                    help="the certificate thumbprint `python -m sim up` printed (env "
+                         "VCSIM_THUMBPRINT): proves --vcsim-url is the harness's simulator")
+    group.addoption("--vcsim-password-file", default=None, metavar="FILE",
+                    help="the password of --vcsim-url's user, in a file of mode 0600 (env "
+                         "VCSIM_PASSWORD_FILE); required for a real vCenter")
     group.addoption("--allow-real-vcenter", action="store_true",
                     help="accept a --vcsim-url that is not the harness's simulator (a real "
                          "vCenter); only a run folder on each datastore is ever changed")
@@ -139,6 +149,33 @@ def _named(config: pytest.Config, path: Path) -> bool:
     """Whether ``path`` itself is one of the command line's arguments."""
     here = config.invocation_params.dir
     return any((here / arg.split("::")[0]).resolve() == path.resolve() for arg in config.args)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo
+                              ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    return _redacted((yield))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector
+                               ) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
+    return _redacted((yield))
+
+
+def _redacted(report: ReportT) -> ReportT:
+    """``report`` without a real vCenter's password, before the terminal, JUnit,
+    xdist's controller or the harness's reports see it. Only a report that
+    quotes it changes (its traceback then becomes plain text)."""
+    text = str(report.longrepr) if report.longrepr is not None else ""
+    if redact(text) != text:
+        if isinstance(report.longrepr, tuple):  # a skip: (path, line, reason)
+            path, line, reason = report.longrepr
+            report.longrepr = (path, line, redact(reason))
+        else:
+            report.longrepr = redact(text)
+    report.sections = [(name, redact(content)) for name, content in report.sections]
+    return report
 
 
 @pytest.hookimpl(trylast=True)

@@ -22,6 +22,7 @@ from sim import Control, Endpoint, EndpointError, Simulator
 from sim.backends import BACKENDS
 from sim.readiness import probe
 
+from .vsphere.credentials import CredentialsError, carries_password, keep_out, read_password_file
 from .vsphere.guard import Guard
 from .vsphere.run_folder import RunFolder
 
@@ -36,15 +37,31 @@ class SimulatorChoice:
     """Which simulator the run uses, from options and environment."""
 
     backend: str
-    url: str | None = field(repr=False)  # carries credentials
+    url: str | None = field(repr=False)  # may carry credentials
     image: str | None
     allow_real: bool = False
     insecure: bool = False
     folder_prefix: str = "imagecache-harness"
+    thumbprint: str | None = None  # of the harness's simulator, as `sim up` printed it
+    password: str | None = field(default=None, repr=False)  # from a password file
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> SimulatorChoice:
         url = config.getoption("vcsim_url") or os.environ.get("VCSIM_URL") or None
+        allow_real = config.getoption("allow_real_vcenter")
+        if url and allow_real and carries_password(url):
+            raise pytest.UsageError(
+                "--allow-real-vcenter: the vCenter's password is in --vcsim-url (or VCSIM_URL), "
+                "on the harness's command line or in its environment, where every process of "
+                "yours can read it (/proc/<pid>/cmdline and environ), the implementations under "
+                "test included. Give the URL without it (https://user@host/sdk) and the password "
+                "in a file of mode 0600: --vcsim-password-file FILE.")
+        password_file = config.getoption("vcsim_password_file") or \
+            os.environ.get("VCSIM_PASSWORD_FILE") or None
+        try:
+            password = read_password_file(password_file) if password_file else None
+        except CredentialsError as exc:
+            raise pytest.UsageError(f"--vcsim-password-file: {exc}") from None
         backend = config.getoption("vcsim") or os.environ.get("VCSIM_BACKEND") or (
             "url" if url else "auto")
         if backend not in BACKENDS:
@@ -54,8 +71,18 @@ class SimulatorChoice:
             raise pytest.UsageError(
                 "--vcsim=url needs --vcsim-url (or VCSIM_URL) = https://user:pass@host:port/sdk")
         image = config.getoption("vcsim_image") or os.environ.get("VCSIM_IMAGE") or None
-        return cls(backend, url, image, config.getoption("allow_real_vcenter"),
-                   config.getoption("insecure"), config.getoption("real_vcenter_folder"))
+        thumbprint = config.getoption("vcsim_thumbprint") or \
+            os.environ.get("VCSIM_THUMBPRINT") or None
+        return cls(backend, url, image, allow_real, config.getoption("insecure"),
+                   config.getoption("real_vcenter_folder"), thumbprint, password)
+
+    def endpoint(self, *, insecure: bool) -> Endpoint:
+        """The url backend's endpoint, credentials and thumbprint included."""
+        try:
+            return Endpoint.from_url(self.url or "", insecure=insecure,
+                                     thumbprint=self.thumbprint, password=self.password)
+        except EndpointError as exc:
+            raise pytest.UsageError(str(exc)) from None
 
     def real_vcenter(self) -> bool:
         """Whether the url endpoint is something else than the harness's simulator.
@@ -64,23 +91,24 @@ class SimulatorChoice:
         """
         if self.backend != "url":
             return False
-        try:
-            endpoint = Endpoint.from_url(self.url or "", insecure=True)
-        except EndpointError as exc:
-            raise pytest.UsageError(str(exc)) from None
+        endpoint = self.endpoint(insecure=True)
         # A URL the user calls a real vCenter is guarded, whatever answers
         # there; otherwise only the harness's own simulator goes unguarded.
         if not self.allow_real and Control(endpoint, timeout=10).is_harness_simulator():
             return False  # python -m sim up, or a vcsim URL of ours
         where = endpoint.redacted()
         if not self.allow_real:
+            unproven = "no thumbprint was given" if not self.thumbprint else \
+                "it does not prove to be (its certificate, its control API)"
             raise pytest.UsageError(
-                f"{where} is not the harness's simulator (it has no control API): a real "
-                "vCenter? Running scenarios there creates and deletes datastore files. Pass "
-                "--allow-real-vcenter to accept; the harness then works only below "
+                f"{where} is not the harness's simulator ({unproven}): a real vCenter? Running "
+                "scenarios there creates and deletes datastore files. For a simulator of "
+                "`python -m sim up`, give the VCSIM_THUMBPRINT it printed (--vcsim-thumbprint). "
+                "For a real vCenter, pass --allow-real-vcenter; the harness then works only below "
                 f"'{self.folder_prefix}-<run id>/' on each datastore and removes it at the end.")
+        keep_out(endpoint.username, endpoint.password)
         try:
-            probe(Endpoint.from_url(self.url or "", insecure=self.insecure))
+            probe(self.endpoint(insecure=self.insecure))
         except EndpointError as exc:
             hint = "; pass --insecure to skip TLS verification" if not self.insecure else ""
             raise pytest.UsageError(f"{where} does not answer as a vSphere SDK: {exc}{hint}") \
@@ -101,10 +129,12 @@ class WorkerSimulator:
     def get(self) -> Simulator:
         if self._sim is None:
             c = self.choice
+            given = c.endpoint(insecure=c.insecure or not self.real) if c.backend == "url" \
+                else None
             sim = Simulator(c.backend, url=c.url, image=c.image, datastores=WORKER_DATASTORES,
-                            insecure=c.insecure or not self.real).start()
+                            endpoint=given).start()
             if self.real:
-                self._guard = Guard(sim.endpoint, self.root_prefix, verify_tls=not c.insecure)
+                self._guard = Guard(sim.endpoint, self.root_prefix)
                 sim = Simulator("url", url=self._guard.start().url).start()
             self._sim = sim
         return self._sim

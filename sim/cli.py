@@ -9,7 +9,7 @@ import logging
 import os
 import sys
 
-from . import backends, build, docker_engine, launched, reaper
+from . import backends, build, docker_engine, environment, launched, reaper
 from .control import FAULTS, Control
 from .endpoint import Endpoint
 from .errors import EndpointError, SimulatorError
@@ -83,8 +83,11 @@ def _parser() -> argparse.ArgumentParser:
 def _control_commands(sub, name_help: str) -> None:
     """fault / latency / trace / sessions: the simulator's control API."""
     target = argparse.ArgumentParser(add_help=False)
-    target.add_argument("--url", default=os.environ.get("VCSIM_URL"),
+    target.add_argument("--url", default=os.environ.get(environment.URL),
                         help="simulator URL (default: $VCSIM_URL, else the detached --name)")
+    target.add_argument("--thumbprint", default=os.environ.get(environment.THUMBPRINT) or None,
+                        help="its certificate's SHA-256, to verify TLS against (default: "
+                             "$VCSIM_THUMBPRINT)")
     target.add_argument("--name", default=DEFAULT_NAME, help=name_help)
 
     fault = sub.add_parser("fault", help="fault-injection rules").add_subparsers(
@@ -127,7 +130,7 @@ def _control_commands(sub, name_help: str) -> None:
 
 def _control(args: argparse.Namespace) -> Control:
     if args.url:
-        return Control(Endpoint.from_url(args.url))
+        return Control(Endpoint.from_url(args.url, thumbprint=args.thumbprint))
     running = [item for item in _detached(args.name) if item.running]
     endpoint = running[0].endpoint() if running else None
     if endpoint is None:
@@ -227,7 +230,9 @@ def _up(args: argparse.Namespace) -> int:
 
 
 def _print_env(endpoint: Endpoint) -> None:
-    print(f"export VCSIM_URL='{endpoint.url}'")
+    print(f"export {environment.URL}='{endpoint.url}'")
+    if endpoint.thumbprint:  # proves to the harness that this is its simulator
+        print(f"export {environment.THUMBPRINT}='{endpoint.thumbprint}'")
     print(f"export GOVC_URL='{endpoint.url}'")
     print("export GOVC_INSECURE=1")
 

@@ -147,9 +147,12 @@ class Control:
         return self._request("GET", "info")
 
     def is_harness_simulator(self) -> bool:
-        """Whether the endpoint answers ``GET /harness/info`` exactly as the
-        harness's simulator of this version does (200, those keys, this
-        govmomi): a server that merely answers is not taken for it."""
+        """Whether the endpoint proves to be the harness's simulator: TLS with
+        the certificate whose thumbprint it printed at its start (any server
+        can copy an answer, none the key behind it), and ``GET /harness/info``
+        answered exactly as this version does (200, those keys, this govmomi)."""
+        if self.endpoint.scheme != "https" or not self.endpoint.thumbprint:
+            return False
         try:
             info = self._request("GET", "info", exact=True)
         except ControlError:

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import re
+import shlex
 from dataclasses import dataclass, field, replace
 from urllib.parse import quote, unquote, urlsplit
 
 from .errors import EndpointError
-
-# Upstream vcsim and ours print this line once the SDK listens.
-_GOVC_URL_LINE = re.compile(r"GOVC_URL=(\S+)")
 
 
 @dataclass(frozen=True)
@@ -23,10 +20,15 @@ class Endpoint:
     scheme: str = "https"
     path: str = "/sdk"
     insecure: bool = True
+    # SHA-256 of the server's certificate (AB:CD:...): with one, TLS is
+    # verified against it rather than against certificate authorities.
+    thumbprint: str | None = None
 
     @classmethod
-    def from_url(cls, url: str, *, insecure: bool = True) -> Endpoint:
-        """Parse ``https://user:pass@host:port/sdk``; the path defaults to ``/sdk``."""
+    def from_url(cls, url: str, *, insecure: bool = True, thumbprint: str | None = None,
+                 password: str | None = None) -> Endpoint:
+        """Parse ``https://user:pass@host:port/sdk``; the path defaults to
+        ``/sdk``. ``password``: the user's, for a URL that carries none."""
         # A malformed URL is named by the part that is wrong, never echoed:
         # where its password ends cannot be told (a raw "@" or "/" in it).
         parts = urlsplit(url)
@@ -41,26 +43,41 @@ class Endpoint:
                                 "%40 or %3A)") from None
         if not hostname:
             raise EndpointError("the vSphere URL names no host (https://user:pass@host:port/sdk)")
-        if parts.username is None or parts.password is None:
-            raise EndpointError(
-                f"{_redact(url)!r}: credentials missing; use https://user:pass@host:port/sdk"
-            )
+        if parts.username is None:
+            raise EndpointError("the vSphere URL names no user (https://user:pass@host:port/sdk)")
+        secret = unquote(parts.password) if parts.password is not None else password
+        if secret is None:
+            raise EndpointError("the vSphere URL carries no password, and none was given "
+                                "apart (https://user:pass@host:port/sdk)")
         port = port or (443 if parts.scheme == "https" else 80)
         return cls(
             host=hostname,
             port=port,
             username=unquote(parts.username),
-            password=unquote(parts.password),
+            password=secret,
             scheme=parts.scheme,
             path=parts.path or "/sdk",
             insecure=insecure,
+            thumbprint=None if thumbprint is None else normal_thumbprint(thumbprint),
         )
 
     @classmethod
     def from_output(cls, output: str) -> Endpoint | None:
-        """The endpoint announced in a simulator's output, or None if not yet printed."""
-        match = _GOVC_URL_LINE.search(output)
-        return cls.from_url(match.group(1)) if match else None
+        """The endpoint announced in a simulator's output (``export GOVC_URL=…``,
+        upstream vcsim's line; ours adds ``VCSIM_THUMBPRINT=…``), or None if
+        not yet printed."""
+        for line in output.splitlines():
+            try:
+                words = shlex.split(line)
+            except ValueError:
+                continue  # a log line with a stray quote
+            if words[:1] != ["export"]:
+                continue
+            variables = dict(w.partition("=")[::2] for w in words[1:] if "=" in w)
+            if "GOVC_URL" in variables:
+                return cls.from_url(variables["GOVC_URL"],
+                                    thumbprint=variables.get("VCSIM_THUMBPRINT") or None)
+        return None
 
     @property
     def url(self) -> str:
@@ -80,11 +97,17 @@ class Endpoint:
 
     def redacted(self) -> str:
         """The URL with the password masked, for logs and error messages."""
-        return _redact(self.url)
+        return f"{self.scheme}://{quote(self.username, safe='')}:***@{self.netloc}{self.path}"
 
     def with_credentials(self, username: str, password: str) -> Endpoint:
         return replace(self, username=username, password=password)
 
 
-def _redact(url: str) -> str:
-    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+def normal_thumbprint(text: str) -> str:
+    """``text`` as 32 upper-case hex pairs joined by colons; the colons and
+    the case may differ in what a user pastes."""
+    digits = text.replace(":", "").strip().upper()
+    if len(digits) != 64 or any(c not in "0123456789ABCDEF" for c in digits):
+        raise EndpointError("a certificate thumbprint is its SHA-256: 32 hex pairs such as "
+                            "AB:CD:…, as `python -m sim up` prints it in VCSIM_THUMBPRINT")
+    return ":".join(digits[i:i + 2] for i in range(0, 64, 2))

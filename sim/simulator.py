@@ -24,7 +24,9 @@ class Simulator:
     ``backend`` is ``"process"`` (our vcsim build as a child process),
     ``"docker"`` (a container on the host network), ``"url"`` (an existing
     endpoint such as a real vCenter, given as ``url``; never stopped) or
-    ``"auto"`` (docker when an engine answers, else process).
+    ``"auto"`` (docker when an engine answers, else process). For ``url``,
+    ``endpoint`` may stand for ``url``: parsed already, with a password given
+    apart or the thumbprint TLS is verified against.
 
     ``fidelity="vcenter"`` (default) mends the simulator's gaps the way
     vCenter behaves; ``"stock"`` is exactly upstream vcsim. ``latency_ms``
@@ -59,6 +61,7 @@ class Simulator:
         latency_ms: Mapping[str, int] | None = None,
         latency_jitter: float = 0.0,
         insecure: bool = True,
+        endpoint: Endpoint | None = None,
         startup_timeout: float = 30.0,
         detached_name: str | None = None,
     ) -> None:
@@ -68,6 +71,7 @@ class Simulator:
         self._image = image
         self._binary = binary
         self._insecure = insecure
+        self._given = endpoint
         self._detached_name = detached_name
         self._options = SimulatorOptions(
             port=port, host=host, datacenters=datacenters, datastores=datastores, vms=vms, tls=tls,
@@ -78,7 +82,7 @@ class Simulator:
         if backend not in backends.BACKENDS:
             raise SimulatorError(
                 f"unknown simulator backend {backend!r}; choose one of {backends.BACKENDS}")
-        if backend == "url" and not url:
+        if backend == "url" and not url and endpoint is None:
             raise SimulatorError("the url backend needs url='https://user:pass@host:port/sdk'")
         self._backend: Backend | None = None
         self._endpoint: Endpoint | None = None
@@ -109,7 +113,8 @@ class Simulator:
 
     def _make_backend(self, name: str, owner: Owner) -> Backend:
         if name == "url":
-            return backends.UrlBackend(self._url or "", insecure=self._insecure)
+            return backends.UrlBackend(self._given or Endpoint.from_url(
+                self._url or "", insecure=self._insecure))
         if name == "docker":
             return backends.DockerBackend(self._options, owner, image=self._image,
                                           insecure=self._insecure)

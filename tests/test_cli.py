@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from harness.vsphere.session import connect, disconnect
-from sim import Endpoint, EndpointError
+from sim import Control, Endpoint, EndpointError
 from sim.readiness import probe
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,8 +37,9 @@ def test_up_status_down(backend, name):
     env = dict(re.findall(r"^export (\w+)='?([^'\n]*)'?$", up.stdout, re.MULTILINE))
     assert env["GOVC_INSECURE"] == "1"
     assert env["GOVC_URL"] == env["VCSIM_URL"]
-    endpoint = Endpoint.from_url(env["VCSIM_URL"])
+    endpoint = Endpoint.from_url(env["VCSIM_URL"], thumbprint=env["VCSIM_THUMBPRINT"])
     disconnect(connect(endpoint))  # usable after the CLI has exited
+    assert Control(endpoint).is_harness_simulator()  # the thumbprint printed proves it
 
     again = sim_cli("up", "--name", name, "--backend", backend)
     assert again.returncode == 1

@@ -32,20 +32,33 @@ def test_env_selects_the_backend(pytester, monkeypatch):
 def test_url_reuses_a_running_simulator(vcsim, pytester, monkeypatch, via):
     if via == "env":
         monkeypatch.setenv("VCSIM_URL", vcsim.url)
+        monkeypatch.setenv("VCSIM_THUMBPRINT", vcsim.endpoint.thumbprint)
         args = ()
     else:
-        args = (f"--vcsim-url={vcsim.url}",)
+        args = (f"--vcsim-url={vcsim.url}", f"--vcsim-thumbprint={vcsim.endpoint.thumbprint}")
     _run(pytester, *args).stdout.fnmatch_lines([f"*BACKEND url PORT {vcsim.port} *"])
+
+
+def test_without_its_thumbprint_even_our_simulator_is_not_taken_for_it(vcsim, pytester):
+    result = _run(pytester, f"--vcsim-url={vcsim.url}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*is not the harness's simulator (no thumbprint was given)*"])
+    assert f":{vcsim.endpoint.password}@" not in result.stderr.str()
 
 
 def test_a_url_called_a_real_vcenter_is_guarded_even_if_it_is_ours(vcsim, pytester):
     """--allow-real-vcenter: the user says it is a real vCenter, so the guard
     stays, whatever answers at the URL."""
-    result = _run(pytester, f"--vcsim-url={vcsim.url}", "--allow-real-vcenter", "--insecure")
+    secret = pytester.path / "vc.pw"
+    secret.write_text(vcsim.endpoint.password + "\n")
+    secret.chmod(0o600)
+    result = _run(pytester, f"--vcsim-url=https://{vcsim.endpoint.username}@{vcsim.endpoint.netloc}/sdk",
+                  f"--vcsim-password-file={secret}", "--allow-real-vcenter", "--insecure")
     result.assert_outcomes(passed=1)
     guarded = [line for line in result.stdout.lines if "BACKEND url PORT" in line]
     assert guarded and f"PORT {vcsim.port} " not in guarded[0], result.stdout.str()
-    plain = _run(pytester, f"--vcsim-url={vcsim.url}")
+    plain = _run(pytester, f"--vcsim-url={vcsim.url}",
+                 f"--vcsim-thumbprint={vcsim.endpoint.thumbprint}")
     plain.stdout.fnmatch_lines([f"*BACKEND url PORT {vcsim.port} *"])
 
 
@@ -85,10 +98,10 @@ def test_each_xdist_worker_gets_its_own_simulator(pytester):
 
 
 def test_one_url_simulator_is_not_shared_by_xdist_workers(vcsim, pytester):
+    ours = (f"--vcsim-url={vcsim.url}", f"--vcsim-thumbprint={vcsim.endpoint.thumbprint}")
     result = pytester.runpytest_subprocess("-p", "harness.plugin", "-p", "xdist", "-n", "2",
-                                           f"--vcsim-url={vcsim.url}")
+                                           *ours)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*xdist workers (-n) would share it*"])
-    one = pytester.runpytest_subprocess("-p", "harness.plugin", "-p", "xdist", "-n", "1",
-                                        f"--vcsim-url={vcsim.url}")
+    one = pytester.runpytest_subprocess("-p", "harness.plugin", "-p", "xdist", "-n", "1", *ours)
     assert one.ret == pytest.ExitCode.NO_TESTS_COLLECTED

@@ -9,10 +9,14 @@ from sim import EndpointError, Simulator
 from sim.readiness import probe
 
 
-def test_connects_to_a_running_simulator_and_never_stops_it(vcsim):
-    with Simulator("url", url=vcsim.url) as external:
+@pytest.mark.parametrize("given", ["url", "endpoint"])
+def test_connects_to_a_running_simulator_and_never_stops_it(vcsim, given):
+    options = {"url": vcsim.url} if given == "url" else {"endpoint": vcsim.endpoint}
+    with Simulator("url", **options) as external:
         assert external.backend == "url"
-        assert external.endpoint == vcsim.endpoint
+        assert external.endpoint.url == vcsim.endpoint.url
+        assert external.endpoint.thumbprint == (vcsim.endpoint.thumbprint
+                                                if given == "endpoint" else None)
         disconnect(connect(external.endpoint))
     probe(vcsim.endpoint)  # still up
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-# The vSphere URL the harness was given carries the real credentials; an
-# implementation gets its (guarded) endpoint in the start message instead.
-WITHHELD = frozenset({"VCSIM_URL"})
+# The vSphere URL the harness was given may carry the real credentials, and
+# the password file's path leads to them; an implementation gets its
+# (guarded) endpoint in the start message instead.
+WITHHELD = frozenset({"VCSIM_URL", "VCSIM_PASSWORD_FILE"})
 
 
 def child_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -12,13 +12,13 @@ seeds and reports the median number of seeds tried until the first find.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
 from pathlib import Path
 
-from sim import Simulator
+from sim import Simulator, SimulatorError
+from sim.environment import own_simulator
 
 from .loader import load_contention
 from .runner import SCHEDULES, run_contention
@@ -56,8 +56,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--schedule", choices=SCHEDULES, default=None,
                         help="default: the scenario's own")
     args = parser.parse_args(argv)
-    url = os.environ.get("VCSIM_URL")
-    with Simulator("url", url=url) if url else Simulator("process", datastores=2) as sim:
+    try:
+        sim = own_simulator(datastores=2)
+    except SimulatorError as exc:
+        parser.error(str(exc))
+    with sim:
         counts = []
         for i in range(args.searches):
             found, tried = search(args.scenario, args.impl, args.budget,

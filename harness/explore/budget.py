@@ -3,12 +3,16 @@ generation and, past a minimum, its shrinking."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol, TypeVar
 
+from hypothesis.errors import Flaky
 from hypothesis.internal.conjecture import engine
+
+logger = logging.getLogger(__name__)
 
 MIN_SHRINK_SECONDS = 20.0  # a failure found at the end of the budget still shrinks this long
 MAX_EXAMPLES = 100_000  # the budget ends a search, not a count
@@ -34,6 +38,23 @@ def shrink_time_limit(seconds: float) -> Iterator[None]:
         yield
     finally:
         engine.MAX_SHRINKING_SECONDS = previous
+
+
+@contextmanager
+def hypothesis_search(deadline: float, failure: type[BaseException]) -> Iterator[None]:
+    """Around one Hypothesis search that ends by raising: ``failure`` (the
+    search keeps its smallest case itself), BudgetSpent, or Flaky when the
+    implementation answered one generated case two ways. A failure that
+    comes and goes is still written if one was seen, and its replay says
+    whether it holds; the search of this seed ends, the next seed's begins."""
+    try:
+        with shrink_time_limit(max(deadline - time.monotonic(), MIN_SHRINK_SECONDS)):
+            yield
+    except (failure, BudgetSpent):
+        pass
+    except Flaky as exc:
+        logger.warning("the implementation ran one generated case two ways; this seed's "
+                       "search ends: %s", str(exc).splitlines()[0])
 
 
 class Searching(Protocol):

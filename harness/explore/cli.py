@@ -7,7 +7,8 @@
         [--contract reference|original] [--site 'METHOD PATH #N' --fault KIND]
     python -m harness.explore merge SUMMARY.json ... [--reports DIR]
 
-Each starts a simulator process of its own (or uses VCSIM_URL), shows one
+Each starts a simulator process of its own (or uses the harness's simulator
+that VCSIM_URL and VCSIM_THUMBPRINT name), shows one
 live progress line, writes summary.md and summary.json in the reports
 folder, and exits 1 when it found something, 0 when not, 2 on bad usage.
 """
@@ -16,13 +17,11 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-from sim import Endpoint, Simulator
+from sim import SimulatorError
+from sim.environment import own_simulator
 
 from ..adapters import UnknownImplementation
 from ..adapters import get as get_implementation
@@ -33,13 +32,6 @@ from .sweep import Site
 from .zones import ZONES
 
 REPORTS = Path("reports") / "explore"
-
-
-@contextmanager
-def simulator() -> Iterator[Endpoint]:
-    url = os.environ.get("VCSIM_URL")
-    with Simulator("url", url=url) if url else Simulator("process", datastores=2) as sim:
-        yield sim.endpoint
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -78,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
                              help="stop at the first finding (as pytest -x does)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.CRITICAL)  # implementations' own logs: not ours to show
+    logging.getLogger("harness.explore").setLevel(logging.WARNING)  # the explorer's own: shown
     if args.command == "merge":
         parts = report.merge(args.summaries)
         print(f"wrote {', '.join(map(str, report.write(parts, args.reports)))}")
@@ -92,7 +85,12 @@ def main(argv: list[str] | None = None) -> int:
                                      "none": (None,)}[args.zones]
     line = report.ProgressLine(args.budget)
     progress = lambda runs, found: line.show(runs, found)  # noqa: E731
-    with simulator() as endpoint:
+    try:
+        sim = own_simulator(datastores=2)
+    except SimulatorError as exc:
+        parser.error(str(exc))
+    with sim:
+        endpoint = sim.endpoint
         if args.command == "sweep":
             only = (Site.parse(args.site), args.fault) if args.site else None
             contract = CONTRACTS[args.contract] if args.contract else None

@@ -32,7 +32,7 @@ from ..contention.loader import load_contention
 from ..contention.runner import Outcome, run_contention
 from ..format.errors import display_path
 from ..format.source import dump
-from .budget import MAX_EXAMPLES, MIN_SHRINK_SECONDS, BudgetSpent, shrink_time_limit
+from .budget import MAX_EXAMPLES, MIN_SHRINK_SECONDS, BudgetSpent, hypothesis_search
 from .zones import process_zone, replay_prefix
 
 IMAGES = ("img1", "img2")
@@ -261,12 +261,8 @@ def search_seed(search: RaceSearch, seed: int) -> list[RaceFinding]:
                         verbosity=Verbosity.quiet, suppress_health_check=list(HealthCheck),
                         print_blob=False, report_multiple_bugs=False)(attempt)
         hypothesis_seed(seed)(test)
-        try:
-            with shrink_time_limit(max(search.deadline - time.monotonic(),
-                                       MIN_SHRINK_SECONDS)), process_zone(search.zone):
-                test()
-        except (AssertionError, BudgetSpent):
-            pass
+        with hypothesis_search(search.deadline, AssertionError), process_zone(search.zone):
+            test()
     if search.smallest is None:
         return []
     return [_write(search, seed)]

@@ -36,7 +36,7 @@ from ..scenario.steps import Loading, Step
 from ..vsphere import inspector
 from ..vsphere.marks import mark_time
 from . import generate as g
-from .budget import MAX_EXAMPLES, MIN_SHRINK_SECONDS, BudgetSpent, shrink_time_limit
+from .budget import MAX_EXAMPLES, MIN_SHRINK_SECONDS, BudgetSpent, hypothesis_search
 from .model import ORIGINAL, REFERENCE, Base, ModelFault, Outcome, Variant, World
 from .prediction import Prediction, Unpredictable, disagreements
 from .zones import process_zone, replay_prefix
@@ -383,17 +383,13 @@ def search_seed(search: Search, seed: int) -> list[Finding]:
     phases = [Phase.generate] + ([Phase.shrink] if search.shrink else [])
     search.first_failing_steps, search.shrink_until, search.smallest = None, 0.0, None
     search.zone = search.zones[seed % len(search.zones)] if search.zones else None
-    try:
-        with shrink_time_limit(max(search.deadline - time.monotonic(), MIN_SHRINK_SECONDS)), \
-                process_zone(search.zone):
-            run_state_machine_as_test(factory, settings=settings(
-                max_examples=MAX_EXAMPLES,
-                stateful_step_count=search.steps_per_run, deadline=None, database=None,
-                phases=phases, verbosity=Verbosity.quiet,
-                suppress_health_check=list(HealthCheck), print_blob=False,
-                report_multiple_bugs=False))
-    except (ScenarioFailure, BudgetSpent):
-        pass  # the smallest failure seen is the one to write
+    with hypothesis_search(search.deadline, ScenarioFailure), process_zone(search.zone):
+        run_state_machine_as_test(factory, settings=settings(
+            max_examples=MAX_EXAMPLES,
+            stateful_step_count=search.steps_per_run, deadline=None, database=None,
+            phases=phases, verbosity=Verbosity.quiet,
+            suppress_health_check=list(HealthCheck), print_blob=False,
+            report_multiple_bugs=False))
     if search.smallest is None:
         return []
     _, failure, doc = search.smallest

@@ -20,10 +20,8 @@ under test, which is treated as hostile.
 from __future__ import annotations
 
 import html
-import http.client
 import logging
 import secrets
-import ssl
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -32,6 +30,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from sim import Endpoint
+from sim.transport import open_connection
 
 from .soap import Call, RequestRefused, parse_request
 
@@ -178,10 +177,11 @@ def refusal(method: str, message: str) -> bytes:
 class Guard:
     """A loopback HTTP proxy to ``upstream`` that lets the calls of an image
     cache through, file changes only below ``root`` (a folder at the root of
-    each datastore)."""
+    each datastore). TLS to ``upstream`` is verified as the endpoint says
+    (its thumbprint, else authorities unless it is ``insecure``)."""
 
-    def __init__(self, upstream: Endpoint, root: str, *, verify_tls: bool = True) -> None:
-        self.upstream, self.root, self.verify_tls = upstream, root.strip("/"), verify_tls
+    def __init__(self, upstream: Endpoint, root: str) -> None:
+        self.upstream, self.root = upstream, root.strip("/")
         self.refused: list[str] = []
         self._server: ThreadingHTTPServer | None = None
         # What clients log in with, and their sessions: token -> vCenter's cookie.
@@ -339,15 +339,7 @@ class Guard:
 
     def forward(self, command: str, path: str, headers: Mapping[str, str], body: bytes | None
                 ) -> tuple[int, dict[str, str], bytes]:
-        up = self.upstream
-        if up.scheme == "https":
-            context = ssl.create_default_context()
-            if not self.verify_tls:
-                context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
-            conn: http.client.HTTPConnection = http.client.HTTPSConnection(
-                up.host, up.port, timeout=300, context=context)
-        else:
-            conn = http.client.HTTPConnection(up.host, up.port, timeout=300)
+        conn = open_connection(self.upstream, timeout=300)
         sent = {k: v for k, v in headers.items() if k.lower() in _FORWARDED}
         session = self._upstream_cookie(headers.get("Cookie"))
         if session is not None:

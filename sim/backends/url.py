@@ -8,12 +8,12 @@ from ..readiness import probe
 
 
 class UrlBackend:
-    """Connects to ``https://user:pass@host:port/sdk``; never stops it."""
+    """Connects to an endpoint; never stops it."""
 
     name = "url"
 
-    def __init__(self, url: str, *, insecure: bool = True) -> None:
-        self._endpoint = Endpoint.from_url(url, insecure=insecure)
+    def __init__(self, endpoint: Endpoint) -> None:
+        self._endpoint = endpoint
 
     def start(self, timeout: float) -> Endpoint:
         try:

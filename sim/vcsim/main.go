@@ -72,7 +72,7 @@ func run(opts *options) int {
 	// Registered first so that it runs last, after the server is closed.
 	defer model.Remove()
 
-	server, err := listen(model, opts)
+	server, thumb, err := listen(model, opts)
 	if err != nil {
 		log.Print(err)
 		return 1
@@ -83,8 +83,10 @@ func run(opts *options) int {
 	// Parked calls must go on, or closing the server would wait for them.
 	defer h.schedule.stop()
 
-	// Same line as upstream vcsim prints, so one parser serves both.
-	fmt.Printf("export GOVC_URL=%s GOVC_SIM_PID=%d\n", server.URL, os.Getpid())
+	// Same line as upstream vcsim prints, so one parser serves both; the
+	// thumbprint is ours (none without TLS).
+	fmt.Printf("export GOVC_URL=%s GOVC_SIM_PID=%d VCSIM_THUMBPRINT=%s\n", server.URL,
+		os.Getpid(), thumb)
 
 	if opts.stdinExit {
 		go exitOnStdin(stop)
@@ -94,9 +96,11 @@ func run(opts *options) int {
 	return 0
 }
 
-// listen starts the SOAP server. govmomi panics when the address cannot be
-// bound; that becomes an error here so the deferred model.Remove still runs.
-func listen(model *simulator.Model, opts *options) (server *simulator.Server, err error) {
+// listen starts the SOAP server, and says the thumbprint of its certificate.
+// govmomi panics when the address cannot be bound; that becomes an error
+// here so the deferred model.Remove still runs.
+func listen(model *simulator.Model, opts *options) (server *simulator.Server, thumb string,
+	err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("cannot listen on %s: %v", opts.listen, r)
@@ -107,9 +111,14 @@ func listen(model *simulator.Model, opts *options) (server *simulator.Server, er
 		model.Service.Listen.User = url.UserPassword(opts.username, opts.password)
 	}
 	if opts.tls {
-		model.Service.TLS = new(tls.Config)
+		cert, sum, err := freshCertificate()
+		if err != nil {
+			return nil, "", fmt.Errorf("making a certificate: %v", err)
+		}
+		model.Service.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+		thumb = sum
 	}
-	return model.Service.NewServer(), nil
+	return model.Service.NewServer(), thumb, nil
 }
 
 // useHome makes dir the parent of the model's datastore tree and removes it

@@ -46,7 +46,7 @@ def stand() -> Iterator[Stand]:
         # What the attacks on paths aim at: a folder outside the run folder.
         direct = connect(real.endpoint)
         DatastoreClient(direct, real.endpoint).put("LocalDS_0", "vmfs/keep.txt", b"keep")
-        guard = Guard(real.endpoint, ROOT, verify_tls=False)
+        guard = Guard(real.endpoint, ROOT)
         endpoint = guard.start()
         si = connect(endpoint)
         try:

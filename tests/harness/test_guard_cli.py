@@ -7,6 +7,7 @@ import shlex
 import signal
 import subprocess
 import sys
+from urllib.parse import quote
 
 import pytest
 from pyVmomi import vim
@@ -14,14 +15,20 @@ from pyVmomi import vim
 from harness.vsphere.session import connect, disconnect
 from sim import Endpoint
 
-from .test_real_vcenter import SECRET, real  # noqa: F401 - real is a fixture
+from .test_real_vcenter import SECRET, password_file, real  # noqa: F401 - real is a fixture
+
+
+def upstream(real, tmp_path) -> list[str]:  # noqa: F811
+    return ["--upstream", f"https://{quote(real.endpoint.username)}@{real.endpoint.netloc}/sdk",
+            "--password-file", str(password_file(tmp_path))]
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
-def test_the_guard_fences_any_client_until_told_to_stop(real, signum):  # noqa: F811
+def test_the_guard_fences_any_client_until_told_to_stop(real, signum, tmp_path):  # noqa: F811
     guard = subprocess.Popen(
-        [sys.executable, "-m", "harness.guard", "--upstream", real.url, "--run-folder", "fenced",
-         "--insecure"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-m", "harness.guard", *upstream(real, tmp_path),
+         "--run-folder", "fenced", "--thumbprint", real.endpoint.thumbprint],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         # The disposition this test relies on, whatever the test run inherited.
         preexec_fn=lambda: signal.signal(signum, signal.SIG_DFL))
     try:
@@ -46,9 +53,20 @@ def test_the_guard_fences_any_client_until_told_to_stop(real, signum):  # noqa: 
         guard.wait()
 
 
-def test_bad_arguments_exit_2_naming_them(real):  # noqa: F811
-    for args, named in ((["--upstream", "htps://u:p@h/sdk", "--run-folder", "f"], "--upstream"),
-                        (["--upstream", real.url, "--run-folder", "a/../b"], "--run-folder")):
+def test_bad_arguments_exit_2_naming_them(real, tmp_path):  # noqa: F811
+    fenced, secret = ["--run-folder", "f", "--insecure"], str(password_file(tmp_path))
+    for args, named in (
+            (["--upstream", "htps://u@h/sdk", "--password-file", secret, *fenced],
+             "--upstream: the vSphere URL's scheme"),
+            ([*upstream(real, tmp_path), "--run-folder", "a/../b"], "--run-folder"),
+            (["--upstream", real.url, "--password-file", secret, *fenced],
+             "--upstream: give the URL without its password"),
+            ([*upstream(real, tmp_path)[:2], "--password-file", str(tmp_path / "none"),
+              *fenced], "--password-file: password file"),
+            ([*upstream(real, tmp_path)[:2], "--password-file", "/dev/null", *fenced],
+             "not a regular file"),
+            ([*upstream(real, tmp_path), *fenced[:2], "--thumbprint", "AB:CD"],
+             "32 hex pairs")):
         done = subprocess.run([sys.executable, "-m", "harness.guard", *args],
                               capture_output=True, text=True, timeout=60)
         assert done.returncode == 2 and named in done.stderr, done.stderr

@@ -4,6 +4,11 @@ control API (``-control=false``) stands in for the real vCenter."""
 
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
+from urllib.parse import quote
+
 import pytest
 from pyVmomi import vim
 
@@ -34,29 +39,62 @@ def root_listing(real) -> list[str]:
         disconnect(si)
 
 
-def run(pytester, real, *args: str):
+def password_file(folder: Path, mode: int = 0o600) -> Path:
+    path = folder / "vcenter.password"
+    path.write_text(SECRET + "\n")
+    path.chmod(mode)
+    return path
+
+
+def real_vcenter(pytester, real) -> tuple[str, ...]:
+    """The options naming the stand-in as a real vCenter, its password apart."""
+    return (f"--vcsim-url=https://{quote(real.endpoint.username)}@{real.endpoint.netloc}/sdk",
+            f"--vcsim-password-file={password_file(pytester.path)}", "--allow-real-vcenter")
+
+
+def run(pytester, *args: str):
     make(pytester, one=PASSING.format(name="one", tier="must", tag="marking"),
          two=PASSING.format(name="two", tier="must", tag="marking"))
-    return pytester.runpytest_subprocess("-p", "harness.plugin", "scenarios",
-                                         f"--vcsim-url={real.url}", *args)
+    return pytester.runpytest_subprocess("-p", "harness.plugin", "scenarios", *args)
 
 
 def test_refused_without_allow_real_vcenter(pytester, real):
-    result = run(pytester, real)
+    result = run(pytester, f"--vcsim-url={real.url}")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*is not the harness's simulator (it has no control API)*"
-                                 "--allow-real-vcenter*"])
+    result.stderr.fnmatch_lines(["*is not the harness's simulator*--allow-real-vcenter*"])
+    assert SECRET not in result.stderr.str()
+
+
+def test_a_password_on_the_command_line_is_refused(pytester, real):
+    """Any process of the user's, and every user's for a command line, may read it."""
+    result = run(pytester, f"--vcsim-url={real.url}", "--allow-real-vcenter", "--insecure")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*password is in --vcsim-url*--vcsim-password-file FILE*"])
+    assert SECRET not in result.stderr.str()
+
+
+@pytest.mark.parametrize(("mode", "named"), [(0o644, "open to others (mode 0644)"),
+                                             (None, "No such file")])
+def test_an_unfit_password_file_is_named(pytester, real, mode, named):
+    options = real_vcenter(pytester, real)
+    if mode is None:
+        password_file(pytester.path).unlink()
+    else:
+        password_file(pytester.path, mode)
+    result = run(pytester, *options, "--insecure")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"*--vcsim-password-file: *vcenter.password*{named}*"])
 
 
 def test_tls_is_verified_by_default(pytester, real):
-    result = run(pytester, real, "--allow-real-vcenter")
+    result = run(pytester, *real_vcenter(pytester, real))
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*CERTIFICATE_VERIFY_FAILED*pass --insecure*"])
 
 
 def test_runs_below_a_run_folder_and_leaves_nothing(pytester, real):
     before = root_listing(real)
-    result = run(pytester, real, "--allow-real-vcenter", "--insecure", "-v")
+    result = run(pytester, *real_vcenter(pytester, real), "--insecure", "-v")
     result.assert_outcomes(passed=2)
     assert root_listing(real) == before
     output = result.stdout.str() + result.stderr.str()
@@ -69,7 +107,7 @@ def test_credentials_never_printed_on_failure(pytester, real):
         boom="name: boom\npurpose: p\ntier: must\nconfig: {datastores: [LocalDS_0, Nope]}\n"
              "cache: {Nope: {}}\nsteps: [{age: {}}]\n")
     result = pytester.runpytest_subprocess("-p", "harness.plugin", "scenarios",
-                                           f"--vcsim-url={real.url}", "--allow-real-vcenter",
+                                           *real_vcenter(pytester, real),
                                            "--insecure", "--impl", "serve=cmd:python -m nothing",
                                            "--impl", "refimpl", "-v", "--showlocals")
     result.assert_outcomes(failed=4)
@@ -93,7 +131,7 @@ def test_below_the_run_folder(path, why):
 
 
 def test_guard_refuses_every_change_outside_the_run_folder(real):
-    guard = Guard(real.endpoint, "run-folder-1", verify_tls=False)
+    guard = Guard(real.endpoint, "run-folder-1")
     endpoint = guard.start()
     si = connect(endpoint)
     try:
@@ -122,7 +160,7 @@ def test_the_guard_gives_out_credentials_and_sessions_of_its_own(real):
     """What a client of the guard holds opens nothing on vCenter: the real
     password is refused through the guard, the guard's session token is no
     vCenter session."""
-    guard = Guard(real.endpoint, "run-folder-1", verify_tls=False)
+    guard = Guard(real.endpoint, "run-folder-1")
     endpoint = guard.start()
     try:
         assert SECRET not in endpoint.url and endpoint.username != real.endpoint.username
@@ -148,3 +186,62 @@ def test_the_guard_gives_out_credentials_and_sessions_of_its_own(real):
             disconnect(si)
     finally:
         guard.stop()
+
+
+# A hostile implementation: at start it looks for the real password wherever
+# a process of the user may look (the start message, its environment, the
+# upstream vCenter itself. Then it quotes what it was told apart (argv[2],
+# standing for whatever else it may have found): in an error reply the first
+# time, on its stderr before it crashes the next. The harness's output must
+# mask it.
+HOSTILE = """
+import json, os, sys
+loot = {}
+def look(name, read):
+    try:
+        loot[name] = read()
+    except OSError as exc:
+        loot[name] = f"unreadable: {exc}"
+for line in sys.stdin:
+    request = json.loads(line)
+    if request["op"] != "start":
+        continue
+    told = open(sys.argv[2]).read().strip()
+    if os.path.exists(sys.argv[1]):
+        sys.stderr.write(f"connecting to https://administrator%40vsphere.local:{told}@vc\\n")
+        sys.exit(3)
+    ppid = os.getppid()
+    loot["start"] = line
+    loot["own environment"] = json.dumps(dict(os.environ))
+    look("parent command line", lambda: open(f"/proc/{ppid}/cmdline", "rb").read().decode())
+    look("parent environment", lambda: open(f"/proc/{ppid}/environ", "rb").read().decode())
+    with open(sys.argv[1], "w") as out:
+        json.dump(loot, out)
+    told = open(sys.argv[2]).read().strip()
+    sys.stderr.write(f"connecting with {told} to https://administrator%40vsphere.local:{told}@vc\\n")
+    print(json.dumps({"seq": request["seq"], "ok": False, "error": {
+        "kind": "vsphere_fault", "fault": None, "message": f"login {told} refused"}}), flush=True)
+    sys.exit(1)
+"""
+
+
+def test_a_hostile_implementation_finds_no_password_and_its_output_is_masked(pytester, real):
+    script, loot = pytester.path / "hostile.py", pytester.path / "loot.json"
+    script.write_text(HOSTILE)
+    told = password_file(pytester.path.parent)  # not the harness's: only the peer knows it
+    result = run(pytester, *real_vcenter(pytester, real), "--insecure",
+                 "--impl", f"hostile=cmd:{sys.executable} {script} {loot} {told}",
+                 "--junitxml", str(pytester.path / "junit.xml"),
+                 "--scenario-report", str(pytester.path / "report"), "-v")
+    result.assert_outcomes(failed=2)
+    found = json.loads(loot.read_text())
+    assert set(found) == {"start", "own environment", "parent command line",
+                          "parent environment"}
+    assert "vcenter.password" in found["parent command line"]  # it did look
+    for where, text in found.items():
+        assert SECRET not in text, where
+    written = [result.stdout.str(), result.stderr.str(),
+               (pytester.path / "junit.xml").read_text()]
+    written += [p.read_text() for p in (pytester.path / "report").rglob("*") if p.is_file()]
+    assert all(SECRET not in text for text in written)
+    assert "login *** refused" in written[0] and "https://***@vc" in written[2]
