@@ -13,6 +13,7 @@ from . import discovery, planner
 from .datastore_path import DatastorePath
 from .errors import (
     CannotDeleteFile,
+    ConnectionLost,
     FileAlreadyExists,
     FileFault,
     FileLocked,
@@ -20,6 +21,7 @@ from .errors import (
     ImageCacheError,
     InvalidArgument,
     MarkNotCleared,
+    TaskOutcomeUnknown,
     VSphereFault,
 )
 from .files import DatastoreFiles
@@ -35,6 +37,9 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 # Delete faults the original tolerates (and we report at warning level only).
 _TOLERATED_DELETE = (CannotDeleteFile, FileLocked, FileNotFound)
+# How long a delete whose answer was lost is given to land before the pass
+# gives its claim back.
+LOST_DELETE_WAIT_SECONDS = 5.0
 
 
 def utc_now() -> datetime:
@@ -233,14 +238,34 @@ class ImageCacheManager:
             return
         try:
             self._files.delete(ds, path)
-        except ImageCacheError:
+        except ImageCacheError as exc:
             # FileNotFound included: only a listing tells whether the image
             # is gone; if not, our claim must not stay behind.
+            if isinstance(exc, ConnectionLost | TaskOutcomeUnknown):
+                self._let_it_land(ds, path)
             if not self._settle(ds, path, mark, claim):
                 raise
             log.debug("%s: deleted, though the answer was lost", path)
         log.info("%s has been unused longer than %d s; deleted", path, self.age_seconds)
         summary.deleted.append((ds.name, action.image_id))
+
+    def _let_it_land(self, ds: discovery.Datastore, path: DatastorePath) -> None:
+        """After a lost answer our delete may still run. Giving the claim back
+        at once would let an enlist return on the restored mark while the
+        folder goes; deleting again by path could hit the folder a spawn
+        fetched anew once the first delete landed. So wait, the claim in
+        place (enlists wait on it), until the folder is gone or
+        ``LOST_DELETE_WAIT_SECONDS`` have passed."""
+        deadline, delay = time.monotonic() + LOST_DELETE_WAIT_SECONDS, 0.05
+        while time.monotonic() < deadline:
+            try:
+                self._files.subfolders(ds, path)
+            except FileNotFound:
+                return
+            except ImageCacheError:
+                return  # _settle's listing tells, or says it cannot
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
 
     def _check_claim(self, ds: discovery.Datastore, path: DatastorePath, mark: DatastorePath,
                      claim: DatastorePath) -> str | None:

@@ -17,6 +17,7 @@ from refimpl import (
     MarkNotCleared,
     mark_name,
 )
+from sim import Simulator
 
 from .conftest import DS0, DS1, START
 
@@ -417,6 +418,33 @@ def test_enlist_looks_again_when_a_mark_it_removes_was_claimed(manager, cache, b
     mgr.enlist_image("img1", DS0)
     assert interleaved
     assert cache.tree() == {"img1": ["img1.vmdk"]}
+
+
+class TestASlowDeleteWhoseAnswerIsLost:
+    """The delete's task runs 600 ms after its answer is lost: the claim must
+    stay until it lands. Given back at once, the restored mark would let an
+    enlist return while the folder goes."""
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def vcsim(cls):
+        # govmomi delays a task by its info.name, which in stock fidelity is
+        # not the method's name: the call answers at once, its task runs late.
+        with Simulator("process", datastores=2, fidelity="stock",
+                       method_delay={"DeleteDatastoreFile": 600, "LockHandoff": 0}) as sim:
+            yield sim
+
+    def test_the_pass_waits_for_it_and_never_gives_the_claim_back(self, manager, cache, clock,
+                                                                   vcsim):
+        cache.image("img1", MARK0, files=("img1.vmdk",))
+        clock.advance(61)
+        vcsim.control.add_fault("drop_after", method="DeleteDatastoreFile_Task", count=1)
+        vcsim.control.reset_trace()
+        summary = manager(age=60).update([], [DS0])
+        assert summary.deleted == [(DS0, "img1")] and summary.faults == []
+        assert cache.tree() == {}
+        # Giving back is MakeDirectory of the mark while the delete is pending.
+        assert vcsim.control.trace().counts.get("MakeDirectory", 0) == 0
 
 
 @pytest.mark.parametrize("method", ["MoveDatastoreFile_Task", "DeleteDatastoreFile_Task"])
