@@ -256,16 +256,16 @@ class ImageCacheManager:
         fetched anew once the first delete landed. So wait, the claim in
         place (enlists wait on it), until the folder is gone or
         ``LOST_DELETE_WAIT_SECONDS`` have passed."""
-        deadline, delay = time.monotonic() + LOST_DELETE_WAIT_SECONDS, 0.05
-        while time.monotonic() < deadline:
+        waited, delay = 0.0, 0.05
+        while waited < LOST_DELETE_WAIT_SECONDS:
             try:
                 self._files.subfolders(ds, path)
             except FileNotFound:
                 return
             except ImageCacheError:
                 return  # _settle's listing tells, or says it cannot
-            time.sleep(delay)
-            delay = min(delay * 2, 0.5)
+            time.sleep(delay)  # slept time: freezegun may be freezing the clocks
+            waited, delay = waited + delay, min(delay * 2, 0.5)
 
     def _check_claim(self, ds: discovery.Datastore, path: DatastorePath, mark: DatastorePath,
                      claim: DatastorePath) -> str | None:
