@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +20,9 @@ from .contention.runner import ContentionFailure, run_contention
 from .explore import searches
 from .explore.report import Part, ProgressBoard
 from .format.errors import ScenarioError, display_path
+from .format.shipped import corpus_folders
 from .format.source import YamlError, parse
-from .manifest import expected_failures
+from .manifest import Directories, expected_failures, manifest_directories
 from .scenario import Scenario, load_scenario
 from .scenario.runner import ScenarioFailure, run_scenario
 
@@ -28,13 +31,13 @@ _NAMES = pytest.StashKey[dict[str, str]]()  # scenario name -> file:line, for du
 
 
 def is_scenario_file(path: Path) -> bool:
-    folders = path.parts[:-1]
+    folders = corpus_folders(path)
     return (path.suffix in SUFFIXES and "scenarios" in folders
             and "expectations" not in folders and "contention" not in folders)
 
 
 def is_contention_file(path: Path) -> bool:
-    folders = path.parts[:-1]
+    folders = corpus_folders(path)
     return path.suffix in SUFFIXES and "scenarios" in folders and "contention" in folders
 
 
@@ -100,8 +103,7 @@ class ScenarioItem(pytest.Item):
         for marker in (self.kind, scenario.tier, *scenario.tags):
             _register_marker(self.config, marker)
             self.add_marker(marker)
-        manifests = Path(self.config.getoption("expectations"))
-        expected = expected_failures(self.label, manifests).get(scenario.name)
+        expected = expected_failures(self.label, manifests_of(self.config)).get(scenario.name)
         if expected is not None:
             # strict: an unexpected pass fails as loudly as an unexpected failure
             self.add_marker(pytest.mark.xfail(reason=expected.reason,
@@ -137,8 +139,7 @@ class ContentionItem(ScenarioItem):
         seed = self.config.getoption("seed")
         outcome = run_contention(self.scenario, self.impl, sim.endpoint,
                                  seed=self.scenario.seed if seed is None else seed,
-                                 reports=Path(self.config.getoption("scenario_report")
-                                              or "reports"),
+                                 reports=_timelines(self.config),
                                  root_prefix=worker_simulator.worker(self.config).root_prefix,
                                  schedule=self.config.getoption("schedule"))
         self.user_properties.append(("contention", outcome.summary()))
@@ -155,6 +156,33 @@ class ContentionItem(ScenarioItem):
         if isinstance(excinfo.value, ContentionFailure):
             return excinfo.value.render()
         return super().repr_failure(excinfo, style=style)
+
+
+def scenario_names(roots: Iterable[Path]) -> set[str]:
+    """The names of the scenario files in or below ``roots``."""
+    names = set()
+    for root in roots:
+        files = root.rglob("*") if root.is_dir() else [root]
+        for path in files:
+            if is_scenario_file(path) or is_contention_file(path):
+                with contextlib.suppress(YamlError, OSError):
+                    data = parse(path.read_text()).data
+                    if isinstance(data, dict) and isinstance(data.get("name"), str):
+                        names.add(data["name"])
+    return names
+
+
+def manifests_of(config: pytest.Config) -> Directories:
+    given = config.getoption("expectations")
+    return manifest_directories(Path(given) if given else None)
+
+
+def _timelines(config: pytest.Config) -> Path:
+    """Where contention timelines go: the --scenario-report folder, else this
+    run's temporary folder (pytest keeps the last three): never, unasked,
+    the folder the user runs in."""
+    given = config.getoption("scenario_report")
+    return Path(given) if given else config._tmp_path_factory.getbasetemp() / "timelines"
 
 
 def shards(config: pytest.Config) -> int:

@@ -24,8 +24,8 @@ from .vsphere.credentials import CredentialsError, carries_password, read_passwo
 from .vsphere.guard import Guard, below
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m harness.guard",
+def main(argv: list[str] | None = None, prog: str = "python -m harness.guard") -> int:
+    parser = argparse.ArgumentParser(prog=prog,
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--upstream", required=True, metavar="URL",
                         help="the vCenter to fence: https://user@host:port/sdk")

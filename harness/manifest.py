@@ -10,7 +10,9 @@ from pathlib import Path
 
 import yaml
 
-MANIFEST_DIR = Path(__file__).resolve().parents[1] / "scenarios" / "expectations"
+from .format.shipped import MANIFESTS
+
+MANIFEST_DIR = MANIFESTS
 
 
 class ManifestError(Exception):
@@ -26,23 +28,52 @@ class ExpectedFailure:
     sometimes: bool = False
 
 
+Directories = tuple[Path, ...]
+
+
+def manifest_directories(user: Path | None) -> Directories:
+    """Where manifests are looked up: a user's folder first, then the shipped one."""
+    return (MANIFEST_DIR,) if user is None or user.resolve() == MANIFEST_DIR else \
+        (user, MANIFEST_DIR)
+
+
+def _find(implementation: str, directories: Directories) -> Path | None:
+    return next((d / f"{implementation}.yaml" for d in directories
+                 if (d / f"{implementation}.yaml").is_file()), None)
+
+
 @cache
-def expected_failures(implementation: str, directory: Path = MANIFEST_DIR
-                      ) -> dict[str, ExpectedFailure]:
-    """The implementation's expected failures by scenario name (none if it has no manifest)."""
-    path = directory / f"{implementation}.yaml"
-    if not path.exists():
+def expected_failures(implementation: str, directories: Directories = (MANIFEST_DIR,),
+                      _chain: tuple[str, ...] = ()) -> dict[str, ExpectedFailure]:
+    """The implementation's expected failures by scenario name (none if it has
+    no manifest). Its manifest is the first of ``directories`` that has one
+    (a user's over the shipped), and so is each one it ``inherits``."""
+    path = _find(implementation, directories)
+    if path is None:
         return {}
     data = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(data, dict):
+        raise ManifestError(f"{path}: a manifest is a mapping (implementation, inherits, "
+                            "expected_failures)")
     unknown = set(data) - {"implementation", "inherits", "expected_failures"}
     if unknown:
-        raise ManifestError(f"{path}: unknown keys {sorted(unknown)}")
+        raise ManifestError(f"{path}: unknown key(s) {', '.join(sorted(map(str, unknown)))} "
+                            "(known: implementation, inherits, expected_failures)")
     if data.get("implementation") != implementation:
         raise ManifestError(f"{path}: implementation is {data.get('implementation')!r}, "
                             f"expected {implementation!r}")
     # inherits: another implementation's list, extended or overridden here;
     # "passes: true" (with the reason) takes an inherited entry out.
-    result = dict(expected_failures(data["inherits"], directory)) if data.get("inherits") else {}
+    parent = data.get("inherits")
+    result: dict[str, ExpectedFailure] = {}
+    if parent:
+        if parent in (*_chain, implementation):
+            raise ManifestError(f"{path}: inherits {parent!r} in a circle "
+                                f"({' -> '.join((*_chain, implementation, parent))})")
+        if _find(parent, directories) is None:
+            raise ManifestError(f"{path}: inherits {parent!r}, which has no manifest in "
+                                f"{' or '.join(str(d) for d in directories)}")
+        result = dict(expected_failures(parent, directories, (*_chain, implementation)))
     for name, entry in (data.get("expected_failures") or {}).items():
         if not isinstance(entry, dict) or not entry.get("reason") or \
                 set(entry) - {"reason", "edge_cases", "sometimes", "passes"}:
@@ -51,9 +82,15 @@ def expected_failures(implementation: str, directory: Path = MANIFEST_DIR
         if entry.get("passes"):
             if name not in result:
                 raise ManifestError(f"{path}: {name}: 'passes' takes out an inherited entry, "
-                                    f"and {data.get('inherits')!r} has none of that name")
+                                    f"and {parent!r} has none of that name")
             del result[name]
             continue
         result[name] = ExpectedFailure(name, entry["reason"], tuple(entry.get("edge_cases", ())),
                                        bool(entry.get("sometimes", False)))
     return result
+
+
+def unknown_scenarios(implementation: str, directories: Directories,
+                      known: set[str]) -> list[str]:
+    """Names in the implementation's manifests that are no scenario in ``known``."""
+    return sorted(set(expected_failures(implementation, directories)) - known)

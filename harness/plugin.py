@@ -8,6 +8,8 @@ controller reaps what crashed workers left behind.
 from __future__ import annotations
 
 import argparse
+import os
+import shlex
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import TypeVar
@@ -19,7 +21,7 @@ from sim import Simulator, reaper
 from sim.backends import BACKENDS
 
 from . import worker_simulator
-from .adapters import UnknownImplementation
+from .adapters import UnknownImplementation, label_of
 from .adapters import get as get_implementation
 from .collect import (
     ContentionFile,
@@ -27,12 +29,15 @@ from .collect import (
     explore_items,
     is_contention_file,
     is_scenario_file,
+    manifests_of,
     named_kind,
     reports_of,
+    scenario_names,
 )
 from .contention.runner import SCHEDULES
 from .explore import searches
-from .manifest import MANIFEST_DIR
+from .format.shipped import CORPUS
+from .manifest import ManifestError, unknown_scenarios
 from .report.plugin import ExploreReport, ScenarioReport
 from .vsphere import session as vsphere_session
 from .vsphere.credentials import redact
@@ -41,6 +46,9 @@ ReportT = TypeVar("ReportT", pytest.TestReport, pytest.CollectReport)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini("imagecache_harness", type="bool", default=False,
+                  help="act in this project: collect scenario files below folders named "
+                       "scenarios, start simulators (as -p harness.plugin or --impl do)")
     group = parser.getgroup("vcsim", "vCenter simulator")
     group.addoption("--vcsim", choices=BACKENDS, default=None,
                     help="simulator backend (env VCSIM_BACKEND; default: url when a URL is "
@@ -70,9 +78,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "...), module:factory, or 'cmd:<command line>' speaking the protocol; "
                          "LABEL=SPEC names it. Repeat to run each scenario against several "
                          "(default: refimpl)")
-    group.addoption("--expectations", default=str(MANIFEST_DIR), metavar="DIR",
-                    help="folder of <implementation>.yaml expectation manifests "
-                         "(default: scenarios/expectations)")
+    group.addoption("--expectations", default=None, metavar="DIR",
+                    help="folder of <implementation>.yaml expectation manifests of your own; "
+                         "they add to the shipped ones (scenarios/expectations), and yours "
+                         "win for an implementation both have")
     group.addoption("--seed", type=int, default=None, metavar="N",
                     help="seed of contention runs (default: each scenario's own)")
     group.addoption("--schedule", choices=SCHEDULES, default=None,
@@ -103,7 +112,30 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "harness.explore merge")
 
 
+_ACTIVE = pytest.StashKey[bool]()
+
+
+def _asked(config: pytest.Config) -> bool:
+    """Installed, the plugin loads into every pytest run (its pytest11 entry
+    point); it acts only where asked: ``-p harness.plugin``, an option of its
+    own, or ``imagecache_harness = true`` in the project's ini file."""
+    args = [*config.invocation_params.args,
+            *shlex.split(os.environ.get("PYTEST_ADDOPTS", ""))]
+    named = any(arg == "-pharness.plugin" or (before == "-p" and arg == "harness.plugin")
+                for before, arg in zip(["", *args], args, strict=False))
+    return named or bool(config.getini("imagecache_harness")) or any(
+        config.getoption(option) for option in ("impl", "explore", "sweep", "vcsim",
+                                                "vcsim_url", "scenario_report"))
+
+
+def active(config: pytest.Config) -> bool:
+    return config.stash.get(_ACTIVE, False)
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    config.stash[_ACTIVE] = _asked(config)
+    if not active(config):
+        return
     # Fails on a bad option or environment before any test runs.
     worker_simulator.install(config)
     for spec in (config.getoption("impl") or []) + (config.getoption("explore") or []):
@@ -111,6 +143,8 @@ def pytest_configure(config: pytest.Config) -> None:
             get_implementation(spec)
         except UnknownImplementation as exc:
             raise pytest.UsageError(str(exc)) from None
+    if config.getoption("expectations") is not None:
+        _check_manifests(config)
     report_dir = config.getoption("scenario_report")
     if report_dir and not hasattr(config, "workerinput"):
         config.pluginmanager.register(ScenarioReport(Path(report_dir)), "scenario-report")
@@ -119,6 +153,23 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(ExploreReport(reports_of(config),
                                                     config.getoption("explore_budget")),
                                       "explore-report")
+
+
+def _check_manifests(config: pytest.Config) -> None:
+    """A user's manifests name scenarios that exist (in the shipped corpus or
+    in what this run collects) and are well formed: a typo would otherwise
+    leave a failure unexpected, or an expected one silently listed."""
+    known = scenario_names([CORPUS, *(Path(a.split("::")[0]) for a in config.args)])
+    for spec in config.getoption("impl") or ["refimpl"]:
+        label = label_of(spec)
+        try:
+            unknown = unknown_scenarios(label, manifests_of(config), known)
+        except ManifestError as exc:
+            raise pytest.UsageError(f"--expectations: {exc}") from None
+        if unknown:
+            raise pytest.UsageError(
+                f"--expectations: the manifest of {label!r} names scenario(s) that do not "
+                f"exist: {', '.join(unknown)}")
 
 
 def _shard(text: str) -> tuple[int, int]:
@@ -130,11 +181,13 @@ def _shard(text: str) -> tuple[int, int]:
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
                                   items: list[pytest.Item]) -> None:
-    if config.getoption("explore"):
+    if active(config) and config.getoption("explore"):
         items[:] = explore_items(session)  # a search instead of the collected tests
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    if not active(parent.config):
+        return None
     kind = ("scenario" if is_scenario_file(file_path) else
             "contention" if is_contention_file(file_path) else
             named_kind(file_path) if _named(parent.config, file_path) else None)
@@ -180,6 +233,8 @@ def _redacted(report: ReportT) -> ReportT:
 
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
+    if not active(session.config):
+        return
     worker_simulator.stop(session.config)
     if not hasattr(session.config, "workerinput"):
         # Controller (or a plain run): workers that crashed left their
@@ -190,6 +245,9 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 @pytest.fixture(scope="session")
 def vcsim(pytestconfig: pytest.Config) -> Simulator:
     """This worker's simulator (or the external endpoint), started once."""
+    if not active(pytestconfig):
+        raise pytest.UsageError("the vcsim fixture needs the imagecache harness to act here: "
+                                "-p harness.plugin, or imagecache_harness = true in the ini")
     return worker_simulator.simulator(pytestconfig)
 
 

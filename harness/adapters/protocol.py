@@ -12,7 +12,7 @@ from typing import Any
 import jsonschema
 
 PROTOCOL = 1
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "docs" / "protocol.schema.json"
+SCHEMA_PATH = Path(__file__).resolve().parent / "protocol.schema.json"  # docs/ links here
 
 
 class ProtocolError(Exception):

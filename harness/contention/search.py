@@ -44,8 +44,9 @@ def search(scenario_path: Path, impl: str, budget: float, start: int, sim: Simul
     return None, tried
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m harness.contention.search",
+def main(argv: list[str] | None = None,
+         prog: str = "python -m harness.contention.search") -> int:
+    parser = argparse.ArgumentParser(prog=prog,
                                      description=__doc__.splitlines()[0])
     parser.add_argument("scenario", type=Path)
     parser.add_argument("--impl", default="original")

@@ -34,8 +34,8 @@ from .zones import ZONES
 REPORTS = Path("reports") / "explore"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m harness.explore",
+def main(argv: list[str] | None = None, prog: str = "python -m harness.explore") -> int:
+    parser = argparse.ArgumentParser(prog=prog,
                                      description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     search = sub.add_parser("search", help="generated sequential scenarios and races")

@@ -1,5 +1,6 @@
 """The two scenario schemas (``scenarios/schema.json``, and
-``scenarios/contention/schema.json`` which refers to it), and their
+``scenarios/contention/schema.json`` which refers to it; shipped with the
+corpus), and their
 violations told as ``file:line: key: what is wrong``."""
 
 from __future__ import annotations
@@ -14,15 +15,13 @@ import jsonschema
 from referencing import Registry, Resource
 
 from .errors import ScenarioError
+from .shipped import CONTENTION_SCHEMA, SCENARIO_SCHEMA
 from .source import Source
-
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "scenarios" / "schema.json"
-CONTENTION_SCHEMA_PATH = SCHEMA_PATH.parent / "contention" / "schema.json"
 
 
 @cache
 def schema() -> dict[str, Any]:
-    return json.loads(SCHEMA_PATH.read_text())
+    return json.loads(SCENARIO_SCHEMA.read_text())
 
 
 @cache
@@ -32,7 +31,7 @@ def scenario_validator() -> jsonschema.Draft202012Validator:
 
 @cache
 def contention_validator() -> jsonschema.Draft202012Validator:
-    own = json.loads(CONTENTION_SCHEMA_PATH.read_text())
+    own = json.loads(CONTENTION_SCHEMA.read_text())
     registry = Registry().with_resources([
         (s["$id"], Resource.from_contents(s)) for s in (own, schema())])
     return jsonschema.Draft202012Validator(own, registry=registry)

@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 
 from harness.format.config import Config
-from harness.format.schema import SCHEMA_PATH
+from harness.format.shipped import SCENARIO_SCHEMA
 from harness.format.times import format_duration, milliseconds, parse_duration
 from harness.scenario import ScenarioError, load_scenario
 from harness.scenario.checker import ErrorExpectation, ImageExpectation
@@ -68,7 +68,7 @@ def write(tmp_path: Path, text: str, name: str = "s.yaml") -> Path:
 
 
 def test_schema_is_a_valid_json_schema():
-    jsonschema.Draft202012Validator.check_schema(json.loads(SCHEMA_PATH.read_text()))
+    jsonschema.Draft202012Validator.check_schema(json.loads(SCENARIO_SCHEMA.read_text()))
 
 
 def test_a_complete_scenario_loads_with_defaults_and_lines(tmp_path):
@@ -96,7 +96,7 @@ def test_a_complete_scenario_loads_with_defaults_and_lines(tmp_path):
 
 
 def test_every_step_kind_has_a_schema_entry_and_a_class():
-    schema = json.loads(SCHEMA_PATH.read_text())
+    schema = json.loads(SCENARIO_SCHEMA.read_text())
     assert set(schema["$defs"]["step"]["properties"]) == set(STEPS)
     assert all(cls.key == key for key, cls in STEPS.items())
 
@@ -215,7 +215,7 @@ def test_what_is_not_a_duration(text):
 @pytest.mark.parametrize("text", ["", "5x", "10ms5s", "1h1d", "m", "-5s", "90", "90s", "10m",
                                   "1d2h3m4s", "250ms", "1m30s", "2m500ms", "5mss"])
 def test_the_schema_accepts_exactly_the_durations_the_code_parses(text):
-    pattern = json.loads(SCHEMA_PATH.read_text())["$defs"]["duration_text"]["pattern"]
+    pattern = json.loads(SCENARIO_SCHEMA.read_text())["$defs"]["duration_text"]["pattern"]
     try:
         parse_duration(text)
         parsed = True

@@ -8,7 +8,12 @@ import pytest
 
 from harness.collect import is_contention_file, is_scenario_file
 from harness.contention.loader import load_contention
-from harness.manifest import MANIFEST_DIR, ManifestError, expected_failures
+from harness.manifest import (
+    MANIFEST_DIR,
+    ManifestError,
+    expected_failures,
+    manifest_directories,
+)
 from harness.scenario import load_scenario
 
 from .test_collection import PASSING, make
@@ -35,10 +40,10 @@ def test_manifest_names_existing_reference_scenarios(manifest):
 def test_bad_manifest_is_an_error(tmp_path):
     (tmp_path / "x.yaml").write_text("implementation: x\nexpected_failures:\n  a: {}\n")
     with pytest.raises(ManifestError, match="a: needs a reason"):
-        expected_failures("x", tmp_path)
+        expected_failures("x", (tmp_path,))
     (tmp_path / "y.yaml").write_text("implementation: z\n")
     with pytest.raises(ManifestError, match="implementation is 'z', expected 'y'"):
-        expected_failures("y", tmp_path)
+        expected_failures("y", (tmp_path,))
 
 
 def test_an_inheriting_manifest_extends_overrides_and_takes_out(tmp_path):
@@ -57,14 +62,14 @@ def test_an_inheriting_manifest_extends_overrides_and_takes_out(tmp_path):
           dropped: {passes: true, reason: the child has not that bug}
           added: {reason: r5}
     """))
-    found = expected_failures("child", tmp_path)
+    found = expected_failures("child", (tmp_path,))
     assert {name: (e.reason, e.sometimes) for name, e in found.items()} == {
         "kept": ("r1", False), "changed": ("r4", True), "added": ("r5", False)}
     (tmp_path / "bad.yaml").write_text(
         "implementation: bad\ninherits: base\nexpected_failures:\n"
         "  nowhere: {passes: true, reason: r}\n")
     with pytest.raises(ManifestError, match="nowhere: 'passes' takes out an inherited entry"):
-        expected_failures("bad", tmp_path)
+        expected_failures("bad", (tmp_path,))
 
 
 def test_unexpected_pass_is_a_failure_and_expected_failure_is_not(pytester):
@@ -117,3 +122,45 @@ def test_conformance_report_cells_links_and_junit(pytester):
     assert '<a href="#mine-broken">UNEXPECTED FAIL</a>' in page and 'id="mine-broken"' in page
     junit = (rep / "junit-mine.xml").read_text()
     assert 'tests="4" failures="2" skipped="1"' in junit and 'name="broken"' in junit
+
+
+def test_a_users_manifests_add_to_the_shipped_ones(tmp_path):
+    """Theirs win for an implementation both have; the rest stay shipped."""
+    assert expected_failures("original", manifest_directories(tmp_path)) == \
+        expected_failures("original")
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    (theirs / "original.yaml").write_text(
+        "implementation: original\nexpected_failures:\n  x: {reason: mine}\n")
+    assert set(expected_failures("original", manifest_directories(theirs))) == {"x"}
+
+
+def test_inherits_resolves_in_the_users_folder_then_the_shipped_one(tmp_path):
+    (tmp_path / "mine.yaml").write_text(
+        "implementation: mine\ninherits: original\nexpected_failures:\n  x: {reason: r}\n")
+    found = expected_failures("mine", manifest_directories(tmp_path))
+    assert set(found) == set(expected_failures("original")) | {"x"}
+    (tmp_path / "other.yaml").write_text("implementation: other\ninherits: nobody\n")
+    with pytest.raises(ManifestError, match="inherits 'nobody', which has no manifest in "):
+        expected_failures("other", manifest_directories(tmp_path))
+    (tmp_path / "loop.yaml").write_text("implementation: loop\ninherits: loop\n")
+    with pytest.raises(ManifestError, match="in a circle"):
+        expected_failures("loop", manifest_directories(tmp_path))
+
+
+def test_unknown_keys_and_scenarios_are_named(pytester):
+    make(pytester, one=PASSING.format(name="one", tier="reference", tag="marking"))
+    manifests = pytester.path / "manifests"
+    manifests.mkdir()
+    (manifests / "refimpl.yaml").write_text(
+        "implementation: refimpl\nexpected_failures:\n  one: {reason: r}\n  nosuch: {reason: r}\n")
+    result = pytester.runpytest_subprocess("-p", "harness.plugin", "scenarios",
+                                           f"--expectations={manifests}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*manifest of 'refimpl' names scenario(s) that do not exist: "
+                                 "nosuch*"])
+    (manifests / "refimpl.yaml").write_text("implementation: refimpl\nexpected: {}\n")
+    result = pytester.runpytest_subprocess("-p", "harness.plugin", "scenarios",
+                                           f"--expectations={manifests}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*refimpl.yaml: unknown key(s) expected*"])

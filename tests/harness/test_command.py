@@ -1,0 +1,102 @@
+"""imagecache-harness, the one command a user's CI runs: from a wheel in an
+empty folder, its exit codes, its templates and its protocol check."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.contention.loader import load_contention
+from harness.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parents[2]
+COMMAND = str(Path(sys.executable).parent / "imagecache-harness")
+
+
+def harness(*args: str, cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([COMMAND, *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory) -> Path:
+    """A virtualenv outside the checkout with the wheel installed (its
+    dependencies from the package index, through pip's cache)."""
+    where = tmp_path_factory.mktemp("installed")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w",
+                    str(where / "dist"), str(ROOT)], check=True, timeout=300)
+    subprocess.run([sys.executable, "-m", "venv", str(where / "v")], check=True, timeout=120)
+    wheel = next((where / "dist").glob("*.whl"))
+    subprocess.run([str(where / "v" / "bin" / "pip"), "install", "-q", str(wheel)],
+                   check=True, timeout=600)
+    return where / "v" / "bin"
+
+
+def test_the_wheel_runs_the_shipped_corpus_from_an_empty_folder(installed, tmp_path):
+    done = subprocess.run([str(installed / "imagecache-harness"), "run", "--impl", "refimpl",
+                           "--impl", "original", "--tier", "must"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert " passed" in done.stdout and " failed" not in done.stdout
+    assert list(tmp_path.iterdir()) == []  # nothing written where it ran, unasked
+
+
+def test_the_installed_plugin_knows_its_options_and_stays_out_of_other_projects(installed,
+                                                                               tmp_path):
+    (tmp_path / "scenarios").mkdir()
+    (tmp_path / "scenarios" / "ci.yaml").write_text("jobs: {build: {}}\n")  # not ours
+    (tmp_path / "test_x.py").write_text("def test_x():\n    pass\n")
+    plain = subprocess.run([str(installed / "pytest"), "-q", "-p", "no:cacheprovider"],
+                           cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert plain.returncode == 0 and "1 passed" in plain.stdout, plain.stdout + plain.stderr
+    asked = subprocess.run([str(installed / "pytest"), "-q", "-p", "no:cacheprovider",
+                            "--impl", "refimpl", "--co", "scenarios"],
+                           cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert "unrecognized arguments" not in asked.stderr
+    assert "ci.yaml" in asked.stdout + asked.stderr  # asked: it reads the folder as scenarios
+
+
+def test_templates_validate_and_run(tmp_path):
+    for args in (["scenarios/mine.yaml"], ["scenarios/contention/race.yaml", "--contention"]):
+        done = harness("new-scenario", *args, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+    load_scenario(tmp_path / "scenarios" / "mine.yaml")
+    load_contention(tmp_path / "scenarios" / "contention" / "race.yaml")
+    again = harness("new-scenario", "scenarios/mine.yaml", cwd=tmp_path)
+    assert again.returncode == 2 and "exists" in again.stderr
+    done = harness("run", "--impl", "refimpl", "--no-corpus", "--scenarios", "scenarios",
+                   cwd=tmp_path)
+    assert done.returncode == 0 and "2 passed" in done.stdout, done.stdout + done.stderr
+
+
+def test_exit_codes_tell_results_from_usage(tmp_path):
+    harness("new-scenario", "scenarios/mine.yaml", cwd=tmp_path)
+    mine = tmp_path / "scenarios" / "mine.yaml"
+    mine.write_text(mine.read_text().replace("T12:00:00Z", "T13:00:00Z"))
+    failed = harness("run", "--impl", "refimpl", "--no-corpus", "--scenarios", "scenarios",
+                     cwd=tmp_path)
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    for args, said in ((["--scenarios", "nowhere"], "no such folder"),
+                       (["--scenarios", "scenarios", "--impl", "nosuch"], "nosuch")):
+        done = harness("run", "--impl", "refimpl", "--no-corpus", *args, cwd=tmp_path)
+        assert done.returncode == 2 and said in done.stdout + done.stderr, done.stderr
+    assert harness("frobnicate", cwd=tmp_path).returncode == 2
+
+
+def test_protocol_check_passes_refimpl_and_names_what_a_broken_peer_got_wrong(tmp_path):
+    good = harness("protocol-check", "--", sys.executable, "-m", "refimpl.serve", cwd=tmp_path)
+    assert good.returncode == 0 and "all ok" in good.stdout, good.stdout + good.stderr
+    peer = tmp_path / "deaf.py"
+    peer.write_text("import sys\nsys.stdin.readline()\nsys.stderr.write('no config\\n')\n")
+    bad = harness("protocol-check", "--", sys.executable, str(peer), cwd=tmp_path)
+    assert bad.returncode == 1
+    assert "FAILED start" in bad.stdout and "no config" in bad.stdout, bad.stdout
+
+
+def test_the_subcommands_carry_their_own_names(tmp_path):
+    for command in ("sim", "explore", "race", "guard"):
+        done = harness(command, "--help", cwd=tmp_path)
+        assert done.returncode == 0 and f"usage: imagecache-harness {command}" in done.stdout
