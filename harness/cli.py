@@ -101,6 +101,10 @@ def _run_parser(run_parser: argparse.ArgumentParser) -> None:
                             help="summary.md, summary.json, conformance.html and "
                                  "timelines")
     run_parser.add_argument("--junit", type=Path, default=None, metavar="FILE")
+    run_parser.add_argument("--peer-timeout", action="append", default=[],
+                            metavar="KIND=SECONDS",
+                            help="how long a peer may take to answer start, enlist, age, "
+                                 "cache_folder or stop (repeatable)")
 
 
 def run(args: argparse.Namespace, extra: list[str]) -> int:
@@ -128,6 +132,7 @@ def run(args: argparse.Namespace, extra: list[str]) -> int:
         pytest_args.append(f"--scenario-report={args.report}")
     if args.junit is not None:
         pytest_args.append(f"--junitxml={args.junit}")
+    pytest_args += [f"--peer-timeout={timeout}" for timeout in args.peer_timeout]
     pytest_args += extra[1:] if extra[:1] == ["--"] else extra
     # A process of its own: pytest then loads (and rewrites) its plugins first.
     done = subprocess.run([sys.executable, "-m", "pytest", *pytest_args], check=False)

@@ -23,6 +23,7 @@ from sim.backends import BACKENDS
 from . import worker_simulator
 from .adapters import UnknownImplementation, label_of
 from .adapters import get as get_implementation
+from .adapters.command_adapter import OPS, set_reply_timeout
 from .collect import (
     ContentionFile,
     ScenarioFile,
@@ -82,6 +83,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="folder of <implementation>.yaml expectation manifests of your own; "
                          "they add to the shipped ones (scenarios/expectations), and yours "
                          "win for an implementation both have")
+    group.addoption("--peer-timeout", action="append", default=[], type=_timeout,
+                    metavar="KIND=SECONDS",
+                    help="how long a cmd: peer may take to answer one kind of message "
+                         "(start 60, enlist 120, age 300, cache_folder 120, stop 10; env "
+                         "IMAGECACHE_HARNESS_REPLY_TIMEOUT sets all); repeatable")
     group.addoption("--seed", type=int, default=None, metavar="N",
                     help="seed of contention runs (default: each scenario's own)")
     group.addoption("--schedule", choices=SCHEDULES, default=None,
@@ -145,6 +151,8 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError(str(exc)) from None
     if config.getoption("expectations") is not None:
         _check_manifests(config)
+    for op, seconds in config.getoption("peer_timeout"):
+        set_reply_timeout(op, seconds)
     report_dir = config.getoption("scenario_report")
     if report_dir and not hasattr(config, "workerinput"):
         config.pluginmanager.register(ScenarioReport(Path(report_dir)), "scenario-report")
@@ -170,6 +178,18 @@ def _check_manifests(config: pytest.Config) -> None:
             raise pytest.UsageError(
                 f"--expectations: the manifest of {label!r} names scenario(s) that do not "
                 f"exist: {', '.join(unknown)}")
+
+
+def _timeout(text: str) -> tuple[str, float]:
+    op, sep, seconds = text.partition("=")
+    try:
+        value = float(seconds)
+    except ValueError:
+        value = 0.0
+    if not sep or op not in OPS or value <= 0:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: KIND=SECONDS, KIND one of {', '.join(OPS)}, SECONDS > 0")
+    return op, value
 
 
 def _shard(text: str) -> tuple[int, int]:

@@ -21,8 +21,24 @@ from .protocol import PROTOCOL, ProtocolError, check, timestamp
 
 log = logging.getLogger(__name__)
 
-REPLY_TIMEOUT = float(os.environ.get("IMAGECACHE_HARNESS_REPLY_TIMEOUT", "120"))
+# Seconds to wait for a reply, by message: a runtime may start slowly, and an
+# aging pass on a slow vCenter takes longer again. IMAGECACHE_HARNESS_REPLY_TIMEOUT
+# sets them all; --peer-timeout KIND=SECONDS one (set_reply_timeout).
+OPS = ("start", "enlist", "age", "cache_folder", "stop")
+_DEFAULTS = {"start": 60.0, "enlist": 120.0, "age": 300.0, "cache_folder": 120.0, "stop": 10.0}
+_ALL = os.environ.get("IMAGECACHE_HARNESS_REPLY_TIMEOUT")
+REPLY_TIMEOUTS = {op: float(_ALL) if _ALL else t for op, t in _DEFAULTS.items()}
 _STDERR_LINES = 30
+# Command lines whose start hung or crashed in this process, and how: their
+# other scenarios fail at once with that reason instead of waiting again.
+_BROKEN_AT_START: dict[tuple[str, ...], str] = {}
+
+
+def set_reply_timeout(op: str, seconds: float) -> None:
+    if op not in OPS or seconds <= 0:
+        raise ValueError(f"{op}={seconds}: a timeout is KIND=SECONDS with KIND one of "
+                         f"{', '.join(OPS)} and SECONDS > 0")
+    REPLY_TIMEOUTS[op] = seconds
 
 
 class CommandNode:
@@ -31,6 +47,7 @@ class CommandNode:
         self._argv = list(argv)
         self._setup = setup
         self._seq = 0
+        self._hung = False
         self._stderr: deque[str] = deque(maxlen=_STDERR_LINES)
         self._replies: queue.Queue[str | None] = queue.Queue()
         try:
@@ -44,10 +61,16 @@ class CommandNode:
         self._stderr_pump = threading.Thread(target=self._pump_stderr, daemon=True)
         self._stderr_pump.start()
         endpoint = setup.endpoint
-        self._request("start", protocol=PROTOCOL,
-                      vsphere={"url": endpoint.url, "insecure": endpoint.insecure},
-                      node={"name": setup.name, "base_folder": setup.base_folder,
-                            "lock_path": str(setup.lock_path), "age_seconds": setup.age_seconds})
+        try:
+            self._request("start", protocol=PROTOCOL,
+                          vsphere={"url": endpoint.url, "insecure": endpoint.insecure},
+                          node={"name": setup.name, "base_folder": setup.base_folder,
+                                "lock_path": str(setup.lock_path),
+                                "age_seconds": setup.age_seconds})
+        except ImplementationBroken as exc:
+            if self._hung or self._proc.poll() is not None:
+                _BROKEN_AT_START[tuple(self._argv)] = str(exc)
+            raise
 
     def _pump_stdout(self) -> None:
         for line in self._proc.stdout:
@@ -76,11 +99,14 @@ class CommandNode:
             self._proc.stdin.flush()
         except OSError:
             raise self._broken(f"exited (code {self._proc.wait()}) before {op!r}") from None
+        timeout = REPLY_TIMEOUTS[op]
         try:
-            line = self._replies.get(timeout=REPLY_TIMEOUT)
+            line = self._replies.get(timeout=timeout)
         except queue.Empty:
+            self._hung = True
             self._kill()
-            raise self._broken(f"hung: no reply to {op!r} within {REPLY_TIMEOUT:g} s") from None
+            raise self._broken(f"hung: no reply to {op!r} within {timeout:g} s (--peer-timeout "
+                               f"{op}=SECONDS)") from None
         if line is None:
             raise self._broken(f"crashed (exit code {self._proc.wait()}) during {op!r}")
         try:
@@ -139,6 +165,9 @@ class CommandImplementation:
         self.env = dict(env or {})
 
     def open_node(self, setup: NodeSetup) -> CommandNode:
+        earlier = _BROKEN_AT_START.get(tuple(self.argv))
+        if earlier is not None:
+            raise ImplementationBroken(f"not started again: at an earlier start, {earlier}")
         return CommandNode(self.argv, setup, self.env)
 
 

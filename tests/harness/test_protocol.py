@@ -111,6 +111,8 @@ BROKEN = {
 ])
 def test_broken_implementation_is_reported_and_the_run_goes_on(pytester, monkeypatch, kind,
                                                                expected):
+    """Broken at start, it is started once: the other scenarios fail at once
+    with that reason (a hung peer would cost a timeout each)."""
     monkeypatch.setenv("IMAGECACHE_HARNESS_REPLY_TIMEOUT", "2")
     make(pytester, one=PASSING.format(name="one", tier="must", tag="marking"),
          two=PASSING.format(name="two", tier="must", tag="marking"))
@@ -120,9 +122,28 @@ def test_broken_implementation_is_reported_and_the_run_goes_on(pytester, monkeyp
         "-p", "harness.plugin", "--vcsim=process", "scenarios",
         "--impl", f"broken=cmd:{sys.executable} {script}")
     result.assert_outcomes(failed=2)  # both scenarios ran and failed
-    result.stdout.fnmatch_lines([f"*the implementation broke: *{expected}*"])
+    result.stdout.fnmatch_lines([f"*the implementation broke: *{expected}*",
+                                 f"*the implementation broke: not started again: at an "
+                                 f"earlier start, *{expected}*"])
     if kind == "crash":
         result.stdout.fnmatch_lines(["*--- its stderr (tail) ---*", "*boom: no config"])
+
+
+def test_a_timeout_per_message_kind(pytester):
+    make(pytester, one=PASSING.format(name="one", tier="must", tag="marking"))
+    script = pytester.path / "slow.py"
+    script.write_text(BROKEN["hang"] + "\n")
+    result = pytester.runpytest_subprocess(
+        "-p", "harness.plugin", "--vcsim=process", "scenarios", "--peer-timeout", "start=1",
+        "--impl", f"slow=cmd:{sys.executable} {script}")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*hung: no reply to 'start' within 1 s (--peer-timeout "
+                                 "start=SECONDS)*"])
+    bad = pytester.runpytest_subprocess("-p", "harness.plugin", "scenarios",
+                                        "--peer-timeout", "begin=1")
+    assert bad.ret == pytest.ExitCode.USAGE_ERROR
+    bad.stderr.fnmatch_lines(["*'begin=1': KIND=SECONDS, KIND one of start, enlist, age, "
+                              "cache_folder, stop*"])
 
 
 def test_unknown_implementation_is_a_usage_error(pytester):
