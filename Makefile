@@ -10,9 +10,12 @@ STAMP       := $(VENV)/.installed
 WITH_DOCKER := tools/with-docker-engine
 # Extra pytest arguments, e.g. make test PYTEST_ARGS='-k teardown -x'
 PYTEST_ARGS ?=
-# Implementations the scenarios run against: make run IMPLS="refimpl original"
+# Implementations the scenarios run against, separated by ';' (a spec may
+# hold spaces): make run IMPLS="refimpl;mine=cmd:./my-impl --flag"
 IMPLS       ?= refimpl
-IMPL_ARGS    = $(foreach impl,$(IMPLS),--impl $(impl))
+# The recipes that wrap a make in the engine call it by path, not as
+# $(MAKE): make -n would otherwise run that line, and start an engine.
+SUBMAKE     := $(MAKE)
 
 .PHONY: help setup nova-env vcsim image test run conformance race race-search explore sweep \
 	mutants \
@@ -65,7 +68,7 @@ lint: setup
 
 # The engine wrapper starts dockerd when none answers and stops it afterwards.
 test: lint vcsim nova-env
-	$(WITH_DOCKER) $(MAKE) --no-print-directory _test-in-engine
+	$(WITH_DOCKER) $(SUBMAKE) --no-print-directory _test-in-engine
 
 _test-in-engine:
 	@if [ -z "$$IMAGECACHE_DOCKER_ERROR" ]; then $(PY) -m sim image; fi
@@ -80,13 +83,14 @@ REPORTS := reports
 # The main job: every scenario against refimpl on the built-in simulator
 # (Docker when an engine answers, else a process), with a report.
 run: vcsim
-	$(WITH_DOCKER) $(MAKE) --no-print-directory _run-in-engine
+	$(WITH_DOCKER) $(SUBMAKE) --no-print-directory _run-in-engine
 
 _run-in-engine:
 	@if [ -z "$$IMAGECACHE_DOCKER_ERROR" ]; then $(PY) -m sim image; fi
 	@mkdir -p $(REPORTS)
-	$(PY) -m pytest scenarios -n auto -q $(IMPL_ARGS) --junitxml=$(REPORTS)/scenarios.xml \
-		--scenario-report=$(REPORTS) $(PYTEST_ARGS)
+	impls='$(IMPLS)'; IFS=';'; set --; for impl in $$impls; do set -- "$$@" --impl "$$impl"; \
+		done; unset IFS; $(PY) -m pytest scenarios -n auto -q "$$@" \
+		--junitxml=$(REPORTS)/scenarios.xml --scenario-report=$(REPORTS) $(PYTEST_ARGS)
 	$(PY) -m sim ps --check-leaks
 
 # Contention: replay one run, or search seeds for a violation.
@@ -127,7 +131,7 @@ mutants: vcsim
 
 # Every implementation side by side, with the report.
 conformance: vcsim nova-env
-	$(WITH_DOCKER) $(MAKE) --no-print-directory _run-in-engine IMPLS="refimpl original nova"
+	$(WITH_DOCKER) $(SUBMAKE) --no-print-directory _run-in-engine IMPLS="refimpl;original;nova"
 
 clean:
 	rm -rf $(VENV) $(NOVA_VENV) .pytest_cache .ruff_cache reports *.egg-info

@@ -110,7 +110,7 @@ class ScenarioItem(pytest.Item):
                                               strict=not expected.sometimes))
         self.user_properties += [("scenario", scenario.name), ("tier", scenario.tier),
                                  ("tags", ",".join(scenario.tags)), ("impl", self.label),
-                                 ("file", f"{scenario.path}:{scenario.line}")]
+                                 ("file", str(scenario.path)), ("line", scenario.line)]
 
     def runtest(self) -> None:
         sim = worker_simulator.simulator(self.config)
@@ -307,7 +307,7 @@ class InvalidScenario(pytest.Item):
         super().__init__(**kwargs)
         self.error = error
         self.user_properties += [("scenario", self.name), ("tier", "invalid"), ("tags", ""),
-                                 ("file", f"{error.path}:{error.line or '?'}")]
+                                 ("file", str(error.path)), ("line", error.line)]
 
     def runtest(self) -> None:
         raise self.error

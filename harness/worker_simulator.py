@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from sim import Control, Endpoint, EndpointError, Simulator
+from sim import Control, Endpoint, EndpointError, Simulator, SimulatorError, backends
 from sim.backends import BACKENDS
 from sim.readiness import probe
 
@@ -155,6 +155,11 @@ _WORKER = pytest.StashKey[WorkerSimulator]()
 
 def install(config: pytest.Config) -> None:
     choice = SimulatorChoice.from_config(config)
+    if choice.backend != "url":
+        try:
+            backends.preflight(choice.backend)
+        except SimulatorError as exc:
+            raise pytest.UsageError(str(exc)) from None
     real = choice.real_vcenter()
     if choice.backend == "url" and not real and _parallel(config):
         raise pytest.UsageError(

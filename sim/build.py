@@ -86,11 +86,22 @@ def ensure_binary() -> Path:
     return target
 
 
+NO_GO = ("the simulator is not built for these sources yet, and the Go toolchain is not on "
+         "PATH to build it (once per machine, into ~/.cache/imagecache-harness). Install Go "
+         ">= 1.21 (https://go.dev/dl/, or Debian's golang-go); or point at a simulator that "
+         "runs elsewhere: --vcsim-url URL --vcsim-thumbprint SHA256, as `imagecache-harness sim "
+         "up` prints them there; or use Docker with an image of it (--vcsim=docker).")
+
+
+def can_start() -> bool:
+    """Whether the process backend can start a simulator: built, or buildable."""
+    return binary_path().exists() or shutil.which("go") is not None
+
+
 def _go_build(target: Path) -> None:
     go = shutil.which("go")
     if go is None:
-        raise BuildError(
-            "the Go toolchain is not on PATH; install Go >= 1.21 to build the simulator")
+        raise BuildError(NO_GO)
     tmp = target.with_name(f".{BINARY_NAME}.{os.getpid()}.tmp")
     env = {**os.environ, "CGO_ENABLED": "0", "GOFLAGS": "-mod=readonly"}
     cmd = [go, "build", "-trimpath", "-ldflags=-s -w", "-o", str(tmp), "."]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 
 PROBE = """
@@ -105,3 +108,25 @@ def test_one_url_simulator_is_not_shared_by_xdist_workers(vcsim, pytester):
     result.stderr.fnmatch_lines(["*xdist workers (-n) would share it*"])
     one = pytester.runpytest_subprocess("-p", "harness.plugin", "-p", "xdist", "-n", "1", *ours)
     assert one.ret == pytest.ExitCode.NO_TESTS_COLLECTED
+
+
+def test_without_go_or_a_built_simulator_the_run_fails_once_saying_what_to_do(pytester,
+                                                                                monkeypatch):
+    monkeypatch.setenv("IMAGECACHE_HARNESS_CACHE", str(pytester.path / "empty-cache"))
+    monkeypatch.setenv("PATH", str(Path(sys.executable).parent))  # python, no go
+    pytester.makepyfile(test_two="def test_a(vcsim):\n    pass\n\n"
+                                 "def test_b(vcsim):\n    pass\n")
+    result = pytester.runpytest_subprocess("-p", "harness.plugin", "--vcsim=process")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*the Go toolchain is not on PATH*Install Go >= 1.21*"
+                                 "--vcsim-url URL --vcsim-thumbprint SHA256*"])
+    assert "test_a" not in result.stdout.str()  # not once per test: before any
+
+
+def test_docker_without_an_engine_fails_once_with_the_daemons_words(pytester, monkeypatch):
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{pytester.path}/no-engine.sock")
+    pytester.makepyfile(test_one="def test_a(vcsim):\n    pass\n")
+    result = pytester.runpytest_subprocess("-p", "harness.plugin", "--vcsim=docker")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--vcsim=docker: no Docker engine answers at unix://*"
+                                 "no-engine.sock*--vcsim=process*"])

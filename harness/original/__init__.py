@@ -1,5 +1,5 @@
 """The original scheme (Nova's VMware image cache as of nova 34.0.0), written
-again from ``seed-behaviour.md`` so that the harness can show its bugs.
+again from ``docs/spec.md`` so that the harness can show its bugs.
 
 It is a yardstick to measure against, not something to use: it reproduces
 the original's decisions on purpose, races and crashes included. Where the

@@ -1,4 +1,4 @@
-"""The original image cache manager's decisions (seed-behaviour.md)."""
+"""The original image cache manager's decisions (docs/spec.md)."""
 
 from __future__ import annotations
 

@@ -79,7 +79,7 @@ def markdown(results: list[Result], impls: list[str]) -> str:
         lines += ["## Details", ""]
     for r in detailed:
         lines += [f'<a id="{_anchor(r)}"></a>', f"### {r.scenario} [{r.impl}]: "
-                  f"{CELL[r.outcome]}", "", f"{r.file}", ""]
+                  f"{CELL[r.outcome]}", "", f"{r.where}", ""]
         if r.outcome == "xfailed":
             lines += [f"Expected because: {r.message}", ""]
         if r.details:
@@ -118,7 +118,7 @@ def page(results: list[Result], impls: list[str]) -> str:
             body = f"<p>Expected because: {e(r.message)}</p>" if r.outcome == "xfailed" else ""
             body += f"<pre>{e(r.details)}</pre>" if r.details else ""
             out.append(f'<h3 id="{_anchor(r)}">{e(r.scenario)} [{e(r.impl)}]: '
-                       f"{e(CELL[r.outcome])}</h3><p>{e(r.file)}</p>{body}")
+                       f"{e(CELL[r.outcome])}</h3><p>{e(r.where)}</p>{body}")
     return "\n".join(out) + "\n"
 
 
@@ -130,6 +130,8 @@ def junit(impl: str, results: list[Result]) -> str:
     for r in results:
         case = ET.SubElement(suite, "testcase", classname=f"{r.tier}.{impl}", name=r.scenario,
                              file=r.file, time=f"{r.seconds:.3f}")
+        if r.line:
+            case.set("line", str(r.line))
         if r.outcome in ("failed", "xpassed"):
             ET.SubElement(case, "failure", message=r.message).text = r.details
         elif r.outcome in ("xfailed", "skipped"):

@@ -37,6 +37,7 @@ class ScenarioReport:
             result = self.results[report.nodeid] = Result(
                 scenario=props["scenario"], impl=props.get("impl", "-"), tier=props["tier"],
                 tags=[t for t in props["tags"].split(",") if t], file=props["file"],
+                line=props.get("line"),
                 outcome="passed", seconds=0.0)
         result.seconds += report.duration
         if hasattr(report, "wasxfail") and report.skipped:

@@ -14,8 +14,13 @@ class Result:
     impl: str
     tier: str
     tags: list[str]
-    file: str
+    file: str  # the scenario file
+    line: int | None  # where the scenario begins in it
     outcome: str
     seconds: float
     message: str = ""  # the failure's first line
     details: str = ""  # the whole failure report (tree diff, steps run)
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}" if self.line else self.file

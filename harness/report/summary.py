@@ -35,7 +35,7 @@ def render(results: list[Result], seconds: float) -> str:
     failures = [r for r in results if r.outcome in ("failed", "xpassed")]
     lines += ["## Failures", ""]
     for r in failures:
-        lines += [f"### {r.scenario} [{r.impl}]", "", f"{r.file}: {r.message}", "", "```",
+        lines += [f"### {r.scenario} [{r.impl}]", "", f"{r.where}: {r.message}", "", "```",
                   r.details, "```", ""]
     lines += ["(none)", ""] if not failures else []
     expected = [r for r in results if r.outcome == "xfailed"]

@@ -76,13 +76,20 @@ class Run:
         return self.folder.path(override or self.config.base_folder_of(self.config.node(node)))
 
     def node(self, name: str) -> Node:
+        """The node, started at its first operation. A start that fails is no
+        outcome of that operation (not even an error a step expects)."""
         if name not in self.nodes:
             spec = self.config.node(name)
-            self.nodes[name] = self.impl.open_node(NodeSetup(
-                name=name, endpoint=self.folder.endpoint, base_folder=self.base_folder(node=name),
-                lock_path=self.lock_root / spec.lock_path,
-                age_seconds=int(self.config.age.total_seconds()),
-                clock=self.clock.reader(spec.clock_offset)))
+            try:
+                self.nodes[name] = self.impl.open_node(NodeSetup(
+                    name=name, endpoint=self.folder.endpoint,
+                    base_folder=self.base_folder(node=name),
+                    lock_path=self.lock_root / spec.lock_path,
+                    age_seconds=int(self.config.age.total_seconds()),
+                    clock=self.clock.reader(spec.clock_offset)))
+            except (ImplementationBroken, ImplementationError) as exc:
+                raise ImplementationBroken(f"starting node {name!r}, before the step's "
+                                           f"operation: {exc}") from exc
         return self.nodes[name]
 
     def run(self) -> list[StepRecord]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+import xml.etree.ElementTree as ET
 
 import pytest
 
@@ -122,6 +123,8 @@ def test_conformance_report_cells_links_and_junit(pytester):
     assert '<a href="#mine-broken">UNEXPECTED FAIL</a>' in page and 'id="mine-broken"' in page
     junit = (rep / "junit-mine.xml").read_text()
     assert 'tests="4" failures="2" skipped="1"' in junit and 'name="broken"' in junit
+    case = next(c for c in ET.fromstring(junit) if c.get("name") == "broken")
+    assert case.get("file").endswith("broken.yaml") and case.get("line").isdigit()
 
 
 def test_a_users_manifests_add_to_the_shipped_ones(tmp_path):
@@ -164,3 +167,32 @@ def test_unknown_keys_and_scenarios_are_named(pytester):
                                            f"--expectations={manifests}")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*refimpl.yaml: unknown key(s) expected*"])
+
+
+def test_the_spec_names_for_each_edge_case_the_scenarios_that_cover_it():
+    """docs/spec.md is what edge_cases numbers refer to; its 'Scenarios:'
+    lines stay true to the corpus, and every number used is in it."""
+    listed: dict[int, set[str]] = {}
+    case = None
+    for line in (MANIFEST_DIR.parents[2] / "docs" / "spec.md").read_text().splitlines():
+        number, dot, _ = line.partition(". **")
+        if dot and number.isdigit():
+            case = int(number)
+            listed[case] = set()
+        elif case is not None and line.strip().startswith("Scenarios:"):
+            names = line.strip().removeprefix("Scenarios:").strip()
+            listed[case] = set() if names == "none yet" else {
+                n.strip().strip("`") for n in names.split(",")}
+    assert sorted(listed) == list(range(1, len(listed) + 1)) and len(listed) >= 23
+    covered: dict[int, set[str]] = {n: set() for n in listed}
+    root = MANIFEST_DIR.parent
+    scenarios = [load_scenario(p) for p in root.rglob("*.yaml") if is_scenario_file(p)]
+    scenarios += [load_contention(p) for p in root.rglob("*.yaml") if is_contention_file(p)]
+    for scenario in scenarios:
+        for n in scenario.edge_cases:
+            assert n in covered, f"{scenario.name}: edge case {n} is not in docs/spec.md"
+            covered[n].add(scenario.name)
+    assert covered == listed
+    for manifest in MANIFEST_DIR.glob("*.yaml"):
+        for entry in expected_failures(manifest.stem).values():
+            assert set(entry.edge_cases) <= set(listed), entry

@@ -122,9 +122,11 @@ def test_broken_implementation_is_reported_and_the_run_goes_on(pytester, monkeyp
         "-p", "harness.plugin", "--vcsim=process", "scenarios",
         "--impl", f"broken=cmd:{sys.executable} {script}")
     result.assert_outcomes(failed=2)  # both scenarios ran and failed
-    result.stdout.fnmatch_lines([f"*the implementation broke: *{expected}*",
-                                 f"*the implementation broke: not started again: at an "
-                                 f"earlier start, *{expected}*"])
+    result.stdout.fnmatch_lines([f"*the implementation broke: starting node 'node1', before "
+                                 f"the step's operation: *{expected}*",
+                                 f"*the implementation broke: starting node 'node1', before "
+                                 f"the step's operation: not started again: at an earlier "
+                                 f"start, *{expected}*"])
     if kind == "crash":
         result.stdout.fnmatch_lines(["*--- its stderr (tail) ---*", "*boom: no config"])
 

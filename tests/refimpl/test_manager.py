@@ -1,5 +1,5 @@
 """refimpl against the simulator: the spec's edge cases (numbered as in
-seed-behaviour.md) and refimpl's departures from the original."""
+docs/spec.md) and refimpl's departures from the original."""
 
 from __future__ import annotations
 
