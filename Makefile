@@ -17,7 +17,7 @@ IMPLS       ?= refimpl
 # $(MAKE): make -n would otherwise run that line, and start an engine.
 SUBMAKE     := $(MAKE)
 
-.PHONY: help setup nova-env vcsim image test run conformance race race-search explore sweep \
+.PHONY: help setup nova-env browser vcsim image test run conformance race race-search explore sweep \
 	mutants \
 	lint clean \
 	_test-in-engine _run-in-engine
@@ -59,6 +59,15 @@ $(NOVA_STAMP):
 vcsim: setup
 	$(PY) -m sim build
 
+# The conformance page is checked in a real browser: Debian's chromium,
+# installed when missing (as root, or with password-less sudo).
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo -n)
+browser:
+	@command -v chromium >/dev/null || { \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1 || \
+		{ $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null 2>&1 && \
+		  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; }; }
+
 image: vcsim
 	$(WITH_DOCKER) $(PY) -m sim image
 
@@ -67,12 +76,12 @@ lint: setup
 	$(VENV)/bin/lint-imports --no-cache
 
 # The engine wrapper starts dockerd when none answers and stops it afterwards.
-test: lint vcsim nova-env
+test: lint vcsim nova-env browser
 	$(WITH_DOCKER) $(SUBMAKE) --no-print-directory _test-in-engine
 
 _test-in-engine:
 	@if [ -z "$$IMAGECACHE_DOCKER_ERROR" ]; then $(PY) -m sim image; fi
-	IMAGECACHE_REQUIRE_NOVA=1 $(PY) -m pytest -n auto --impl refimpl --impl original \
+	IMAGECACHE_REQUIRE_NOVA=1 IMAGECACHE_REQUIRE_BROWSER=1 $(PY) -m pytest -n auto --impl refimpl --impl original \
 		-m "not long_search" $(PYTEST_ARGS)
 	@# Marks are UTC whatever the host's zone: refimpl's own tests again in UTC+05:30.
 	TZ=IST-5:30 $(PY) -m pytest tests/refimpl -n auto -q -p no:cacheprovider --vcsim=process

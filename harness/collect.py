@@ -142,7 +142,8 @@ class ContentionItem(ScenarioItem):
                                  reports=_timelines(self.config),
                                  root_prefix=worker_simulator.worker(self.config).root_prefix,
                                  schedule=self.config.getoption("schedule"))
-        self.user_properties.append(("contention", outcome.summary()))
+        self.user_properties += [("contention", outcome.summary()),
+                                 ("timeline", str(outcome.timeline))]
         if outcome.violations:
             raise ContentionFailure(outcome, f"{len(outcome.violations)} invariant "
                                              "violation(s)")

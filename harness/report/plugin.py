@@ -37,9 +37,9 @@ class ScenarioReport:
             result = self.results[report.nodeid] = Result(
                 scenario=props["scenario"], impl=props.get("impl", "-"), tier=props["tier"],
                 tags=[t for t in props["tags"].split(",") if t], file=props["file"],
-                line=props.get("line"),
-                outcome="passed", seconds=0.0)
+                line=props.get("line"), outcome="passed", seconds=0.0)
         result.seconds += report.duration
+        result.timeline = props.get("timeline") or result.timeline  # set as the run ends
         if hasattr(report, "wasxfail") and report.skipped:
             result.outcome, result.message = "xfailed", report.wasxfail
             result.details = report.longreprtext.strip()  # how it failed, as expected

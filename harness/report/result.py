@@ -20,6 +20,7 @@ class Result:
     seconds: float
     message: str = ""  # the failure's first line
     details: str = ""  # the whole failure report (tree diff, steps run)
+    timeline: str | None = None  # a contention run's timeline page
 
     @property
     def where(self) -> str:
