@@ -111,7 +111,7 @@ SCHEDULE_ARG = $(if $(SCHEDULE),--schedule $(SCHEDULE))
 race: vcsim
 	@test -n "$(SCENARIO)" || { echo "usage: make race SCENARIO=scenarios/contention/x.yaml SEED=n IMPL=original" >&2; exit 2; }
 	$(PY) -m pytest $(SCENARIO) -p no:cacheprovider --vcsim=process --impl "$(IMPL)" \
-		--seed $(SEED) $(SCHEDULE_ARG) --expectations=/nonexistent --scenario-report=$(REPORTS) \
+		--seed $(SEED) $(SCHEDULE_ARG) --no-manifests --scenario-report=$(REPORTS) \
 		$(PYTEST_ARGS)
 
 race-search: vcsim

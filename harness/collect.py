@@ -174,6 +174,8 @@ def scenario_names(roots: Iterable[Path]) -> set[str]:
 
 
 def manifests_of(config: pytest.Config) -> Directories:
+    if config.getoption("no_manifests"):
+        return ()
     given = config.getoption("expectations")
     return manifest_directories(Path(given) if given else None)
 

@@ -83,6 +83,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="folder of <implementation>.yaml expectation manifests of your own; "
                          "they add to the shipped ones (scenarios/expectations), and yours "
                          "win for an implementation both have")
+    group.addoption("--no-manifests", action="store_true",
+                    help="no expectation manifest at all: every failure is a failure")
     group.addoption("--peer-timeout", action="append", default=[], type=_timeout,
                     metavar="KIND=SECONDS",
                     help="how long a cmd: peer may take to answer one kind of message "

@@ -14,6 +14,8 @@ from sim import build, docker_engine
 # pytester points HOME at a temp dir; pin the build cache so that inner
 # pytest runs find the simulator binary instead of rebuilding it.
 os.environ.setdefault("IMAGECACHE_HARNESS_CACHE", str(build.cache_dir()))
+# Likewise upstream Nova's venv: inner runs start in a temp dir.
+os.environ.setdefault("IMAGECACHE_NOVA_VENV", str(nova_venv()))
 
 
 @pytest.fixture(scope="session")

@@ -10,13 +10,13 @@ from pathlib import Path
 
 from .command_adapter import CommandImplementation
 
-ROOT = Path(__file__).resolve().parents[2]
-PEER = ROOT / "harness" / "peers" / "nova_serve.py"
+PEER = Path(__file__).resolve().parents[1] / "peers" / "nova_serve.py"
 
 
 def nova_venv() -> Path:
-    """``$IMAGECACHE_NOVA_VENV``, else ``.nova-venv`` in the repository."""
-    return Path(os.environ.get("IMAGECACHE_NOVA_VENV") or ROOT / ".nova-venv")
+    """``$IMAGECACHE_NOVA_VENV``, else ``.nova-venv`` where the run starts
+    (what ``make nova-env`` makes in a checkout)."""
+    return Path(os.environ.get("IMAGECACHE_NOVA_VENV") or Path.cwd() / ".nova-venv")
 
 
 class NovaImplementation(CommandImplementation):

@@ -76,8 +76,9 @@ class Run:
         return self.folder.path(override or self.config.base_folder_of(self.config.node(node)))
 
     def node(self, name: str) -> Node:
-        """The node, started at its first operation. A start that fails is no
-        outcome of that operation (not even an error a step expects)."""
+        """The node, started at its first operation. An error it answers the
+        start with (vSphere refused the login, say) is that operation's
+        outcome; a start that breaks (hangs, crashes) is said to be one."""
         if name not in self.nodes:
             spec = self.config.node(name)
             try:
@@ -87,7 +88,7 @@ class Run:
                     lock_path=self.lock_root / spec.lock_path,
                     age_seconds=int(self.config.age.total_seconds()),
                     clock=self.clock.reader(spec.clock_offset)))
-            except (ImplementationBroken, ImplementationError) as exc:
+            except ImplementationBroken as exc:
                 raise ImplementationBroken(f"starting node {name!r}, before the step's "
                                            f"operation: {exc}") from exc
         return self.nodes[name]

@@ -44,6 +44,22 @@ def test_the_wheel_runs_the_shipped_corpus_from_an_empty_folder(installed, tmp_p
     assert list(tmp_path.iterdir()) == []  # nothing written where it ran, unasked
 
 
+def test_without_go_the_wheel_runs_against_a_simulator_given_by_url(installed, tmp_path,
+                                                                    vcsim):
+    env = {"PATH": str(installed), "HOME": str(tmp_path),  # no go on it; an empty cache
+           "IMAGECACHE_HARNESS_CACHE": str(tmp_path / "cache")}
+    without = subprocess.run([str(installed / "imagecache-harness"), "run", "--impl", "refimpl",
+                              "--tier", "must"], cwd=tmp_path, env=env,
+                             capture_output=True, text=True, timeout=300)
+    assert without.returncode == 2 and "the Go toolchain is not on PATH" in without.stderr
+    done = subprocess.run([str(installed / "imagecache-harness"), "run", "--impl", "refimpl",
+                           "--tier", "must", "--", f"--vcsim-url={vcsim.url}",
+                           f"--vcsim-thumbprint={vcsim.endpoint.thumbprint}"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert " passed" in done.stdout and not (tmp_path / "cache").exists()
+
+
 def test_the_installed_plugin_knows_its_options_and_stays_out_of_other_projects(installed,
                                                                                tmp_path):
     (tmp_path / "scenarios").mkdir()
