@@ -1,0 +1,107 @@
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+	"unicode/utf8"
+)
+
+// Locks are Nova's: oslo.concurrency's external lock named after the image's
+// datastore path, "[ds] <base>/<image>", on the file
+// <lock_path>/nova-vmware-ts-<name with '/' -> '_'>, taken with a POSIX
+// record lock (fcntl F_SETLK, as fasteners' lockf), so Nova, refimpl and
+// this peer on one host exclude each other.
+const lockFilePrefix = "nova-vmware-ts"
+
+func lockFile(lockPath, name string) string {
+	file := lockFilePrefix + "-" + strings.ReplaceAll(name, string(os.PathSeparator), "_")
+	if len(file) > 255 { // too long for a file name: cut, and add a digest (as refimpl)
+		sum := sha256.Sum256([]byte(file))
+		digest := hex.EncodeToString(sum[:])
+		head := file[:255-len(digest)-1]
+		for !utf8.ValidString(head) {
+			head = head[:len(head)-1]
+		}
+		file = head + "-" + digest
+	}
+	return filepath.Join(lockPath, file)
+}
+
+// withLock runs fn holding the image's lock; it polls for the lock (with
+// the schedule's sleep in a seeded contention run).
+func withLock(lockPath, name string, fn func() error) error {
+	if err := os.MkdirAll(lockPath, 0o755); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(lockFile(lockPath, name), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	defer f.Close() // closing releases the lock
+	lk := syscall.Flock_t{Type: syscall.F_WRLCK, Whence: 0, Start: 0, Len: 0}
+	delay := time.Millisecond
+	for {
+		err := syscall.FcntlFlock(f.Fd(), syscall.F_SETLK, &lk)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, syscall.EAGAIN) && !errors.Is(err, syscall.EACCES) {
+			return fmt.Errorf("locking %s: %w", f.Name(), err)
+		}
+		sleep(delay)
+		delay = min(delay*2, 100*time.Millisecond)
+	}
+	return fn()
+}
+
+// Seeded contention runs (ICH_SCHEDULE, docs/protocol.md): name the actor in
+// every HTTP request to the simulator, and sleep on the simulator's clock.
+var (
+	actor        string
+	scheduleURL  string
+	scheduleHTTP = &http.Client{Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} // loopback, self-signed
+)
+
+func installSchedule() {
+	var spec struct{ URL, Actor string }
+	if raw := os.Getenv("ICH_SCHEDULE"); raw != "" && json.Unmarshal([]byte(raw), &spec) == nil {
+		scheduleURL, actor = strings.TrimRight(spec.URL, "/"), spec.Actor
+	}
+}
+
+type actorTransport struct{ base http.RoundTripper }
+
+func (t actorTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("X-Ich-Actor", actor)
+	return t.base.RoundTrip(r)
+}
+
+// sleep waits d: on the schedule's virtual clock when there is one and it
+// has us in a turn, else for real.
+func sleep(d time.Duration) {
+	if actor != "" {
+		body, _ := json.Marshal(map[string]any{"actor": actor, "ms": float64(d) / 1e6})
+		resp, err := scheduleHTTP.Post(scheduleURL+"/harness/schedule/sleep", "application/json",
+			bytes.NewReader(body))
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+	}
+	time.Sleep(d)
+}

@@ -1,0 +1,47 @@
+"""examples/go-peer, the protocol's example in another language: built with
+Go, it passes the must tier, and the whole corpus with its own manifest."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "go-peer"
+COMMAND = str(Path(sys.executable).parent / "imagecache-harness")
+
+
+@pytest.fixture(scope="module")
+def peer(tmp_path_factory) -> Path:
+    go = shutil.which("go")
+    assert go is not None, "make test needs Go (the simulator is built with it too)"
+    binary = tmp_path_factory.mktemp("go-peer") / "go-peer"
+    subprocess.run([go, "build", "-o", str(binary), "."], cwd=EXAMPLE, check=True,
+                   env={**os.environ, "CGO_ENABLED": "0"}, timeout=600)
+    return binary
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([COMMAND, *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=1200)
+
+
+def test_the_go_peer_speaks_the_protocol(peer, tmp_path):
+    done = run("protocol-check", "--", str(peer), cwd=tmp_path)
+    assert done.returncode == 0 and "all ok" in done.stdout, done.stdout + done.stderr
+
+
+def test_the_go_peer_passes_the_must_tier(peer, tmp_path):
+    done = run("run", "--impl", f"go=cmd:{peer}", "--tier", "must", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    assert " passed" in done.stdout and "failed" not in done.stdout
+
+
+def test_with_its_manifest_the_whole_corpus_is_as_expected(peer, tmp_path):
+    done = run("run", "--impl", f"go=cmd:{peer}", "--expectations",
+               str(EXAMPLE / "expectations"), cwd=tmp_path)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
