@@ -7,32 +7,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from harness.contention.loader import load_contention
 from harness.scenario import load_scenario
 
-ROOT = Path(__file__).resolve().parents[2]
 COMMAND = str(Path(sys.executable).parent / "imagecache-harness")
 
 
 def harness(*args: str, cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess[str]:
     return subprocess.run([COMMAND, *args], cwd=cwd, capture_output=True, text=True,
                           timeout=timeout)
-
-
-@pytest.fixture(scope="module")
-def installed(tmp_path_factory) -> Path:
-    """A virtualenv outside the checkout with the wheel installed (its
-    dependencies from the package index, through pip's cache)."""
-    where = tmp_path_factory.mktemp("installed")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w",
-                    str(where / "dist"), str(ROOT)], check=True, timeout=300)
-    subprocess.run([sys.executable, "-m", "venv", str(where / "v")], check=True, timeout=120)
-    wheel = next((where / "dist").glob("*.whl"))
-    subprocess.run([str(where / "v" / "bin" / "pip"), "install", "-q", str(wheel)],
-                   check=True, timeout=600)
-    return where / "v" / "bin"
 
 
 def test_the_wheel_runs_the_shipped_corpus_from_an_empty_folder(installed, tmp_path):
