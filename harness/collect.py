@@ -194,8 +194,20 @@ def shards(config: pytest.Config) -> int:
     return int(workerinput["workercount"]) if workerinput else 1
 
 
+EXPLORE_REPORTS = "imagecache_explore_reports"  # a key of xdist's workerinput
+
+
 def reports_of(config: pytest.Config) -> Path:
-    return Path(config.getoption("scenario_report") or "reports") / "explore"
+    """Where a search writes its findings and summary: the --scenario-report
+    folder, else this run's temporary folder (pytest keeps the last three;
+    the summary says where). xdist's workers get the controller's."""
+    given = config.getoption("scenario_report")
+    if given:
+        return Path(given) / "explore"
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None and EXPLORE_REPORTS in workerinput:
+        return Path(workerinput[EXPLORE_REPORTS])
+    return config._tmp_path_factory.getbasetemp() / "explore"
 
 
 class SearchFailure(AssertionError):

@@ -25,6 +25,7 @@ from .adapters import UnknownImplementation, label_of
 from .adapters import get as get_implementation
 from .adapters.command_adapter import OPS, set_reply_timeout
 from .collect import (
+    EXPLORE_REPORTS,
     ContentionFile,
     ScenarioFile,
     explore_items,
@@ -140,6 +141,7 @@ def active(config: pytest.Config) -> bool:
     return config.stash.get(_ACTIVE, False)
 
 
+@pytest.hookimpl(trylast=True)  # after pytest's own: the run's temporary folder is known
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[_ACTIVE] = _asked(config)
     if not active(config):
@@ -163,6 +165,14 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(ExploreReport(reports_of(config),
                                                     config.getoption("explore_budget")),
                                       "explore-report")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node) -> None:
+    """An xdist worker writes its findings where the controller's summary is."""
+    if active(node.config) and (node.config.getoption("explore") or
+                                node.config.getoption("sweep")):
+        node.workerinput[EXPLORE_REPORTS] = str(reports_of(node.config))
 
 
 def _check_manifests(config: pytest.Config) -> None:

@@ -2,7 +2,7 @@
 
     python -m harness.explore search --impl SPEC [--budget 120] [--seed 1]
         [--mode sequential|races|all] [--model original|nova|reference]
-        [--zones all|UTC] [--no-shrink] [-x] [--reports reports/explore]
+        [--zones all|UTC] [--no-shrink] [-x] [--reports DIR]
     python -m harness.explore sweep SCENARIO --impl SPEC [--budget S] [-x]
         [--contract reference|original] [--site 'METHOD PATH #N' --fault KIND]
     python -m harness.explore merge SUMMARY.json ... [--reports DIR]
@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import tempfile
 from pathlib import Path
 
 from sim import SimulatorError
@@ -30,8 +31,6 @@ from .model import VARIANTS
 from .properties import CONTRACTS
 from .sweep import Site
 from .zones import ZONES
-
-REPORTS = Path("reports") / "explore"
 
 
 def main(argv: list[str] | None = None, prog: str = "python -m harness.explore") -> int:
@@ -60,7 +59,9 @@ def main(argv: list[str] | None = None, prog: str = "python -m harness.explore")
     merge = sub.add_parser("merge", help="merge the summaries of several shards")
     merge.add_argument("summaries", type=Path, nargs="+")
     for command in (search, sweep, merge):
-        command.add_argument("--reports", type=Path, default=REPORTS)
+        command.add_argument("--reports", type=Path, default=None,
+                             help="where findings and the summary go (default: a new "
+                                  "folder in the system's temporary folder, printed)")
     for command in (search, sweep):
         command.add_argument("--zones", choices=("all", "UTC", "none"), default="all",
                              help="run the implementation in UTC, UTC+05:30 and UTC-08:00 in "
@@ -71,6 +72,8 @@ def main(argv: list[str] | None = None, prog: str = "python -m harness.explore")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.CRITICAL)  # implementations' own logs: not ours to show
     logging.getLogger("harness.explore").setLevel(logging.WARNING)  # the explorer's own: shown
+    if args.reports is None:  # never, unasked, the folder the user runs in
+        args.reports = Path(tempfile.mkdtemp(prefix="imagecache-explore-"))
     if args.command == "merge":
         parts = report.merge(args.summaries)
         print(f"wrote {', '.join(map(str, report.write(parts, args.reports)))}")

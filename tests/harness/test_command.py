@@ -32,7 +32,7 @@ def test_without_go_the_wheel_runs_against_a_simulator_given_by_url(installed, t
     env = {"PATH": str(installed), "HOME": str(tmp_path),  # no go on it; an empty cache
            "IMAGECACHE_HARNESS_CACHE": str(tmp_path / "cache")}
     without = subprocess.run([str(installed / "imagecache-harness"), "run", "--impl", "refimpl",
-                              "--tier", "must"], cwd=tmp_path, env=env,
+                              "--tier", "must", "--", "--vcsim=process"], cwd=tmp_path, env=env,
                              capture_output=True, text=True, timeout=300)
     assert without.returncode == 2 and "the Go toolchain is not on PATH" in without.stderr
     done = subprocess.run([str(installed / "imagecache-harness"), "run", "--impl", "refimpl",
