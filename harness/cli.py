@@ -9,6 +9,8 @@
     imagecache-harness explore search|sweep|merge ...    (python -m harness.explore)
     imagecache-harness race SCENARIO ...                 (python -m harness.contention.search)
     imagecache-harness guard --upstream URL ...          (python -m harness.guard)
+    imagecache-harness with-docker-engine CMD ...        (an engine for CMD, started if
+                                                          none answers, stopped after)
 
 Exit codes: 0 everything as expected, 1 unexpected results (a failure, a
 finding, a protocol check that failed), 2 usage or setup errors.
@@ -26,6 +28,7 @@ from pathlib import Path
 
 import pytest
 
+import sim
 from sim import Simulator, SimulatorError
 from sim.cli import main as sim_main
 
@@ -49,6 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "explore": lambda rest, prog: explore.main(rest, prog=prog),
         "race": lambda rest, prog: race.main(rest, prog=prog),
         "guard": lambda rest, prog: guard.main(rest, prog=prog),
+        "with-docker-engine": lambda rest, prog: _with_docker_engine(rest),
     }
     if argv and argv[0] in delegated:
         return delegated[argv[0]](argv[1:], f"imagecache-harness {argv[0]}")
@@ -60,7 +64,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name, help_text in (("sim", "the simulator (python -m sim)"),
                             ("explore", "search for bugs (python -m harness.explore)"),
                             ("race", "search seeds of a contention scenario"),
-                            ("guard", "fence any vSphere client to a run folder")):
+                            ("guard", "fence any vSphere client to a run folder"),
+                            ("with-docker-engine", "run a command with a Docker engine")):
         sub.add_parser(name, help=help_text, add_help=False)
     _run_parser(sub.add_parser("run", help="run the corpus against implementations"))
     check = sub.add_parser("protocol-check", help="a smoke test of a peer's protocol")
@@ -82,6 +87,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error("protocol-check: give the peer's command line after --")
         return protocol_check(command, args.vcsim_url)
     return new_scenario(args.file, args.contention)
+
+
+def _with_docker_engine(command: list[str]) -> int:
+    """The shipped engine wrapper (Debian's docker.io, dockerd started for
+    the command's length when none answers)."""
+    if not command:
+        print("with-docker-engine: give the command to run", file=sys.stderr)
+        return USAGE
+    script = Path(sim.__file__).parent / "with-docker-engine"
+    return subprocess.run(["bash", str(script), *command], check=False).returncode
 
 
 def _run_parser(run_parser: argparse.ArgumentParser) -> None:

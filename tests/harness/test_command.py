@@ -99,3 +99,11 @@ def test_the_subcommands_carry_their_own_names(tmp_path):
     for command in ("sim", "explore", "race", "guard"):
         done = harness(command, "--help", cwd=tmp_path)
         assert done.returncode == 0 and f"usage: imagecache-harness {command}" in done.stdout
+
+
+def test_the_engine_wrapper_ships_and_passes_the_commands_exit_code(installed, tmp_path):
+    wrapped = subprocess.run([str(installed / "imagecache-harness"), "with-docker-engine",
+                              "sh", "-c", "exit 3"], cwd=tmp_path, capture_output=True,
+                             text=True, timeout=600)
+    assert wrapped.returncode == 3, wrapped.stderr
+    assert harness("with-docker-engine", cwd=tmp_path).returncode == 2
