@@ -136,6 +136,7 @@ def run(args: argparse.Namespace, extra: list[str]) -> int:
         return USAGE
     pytest_args = ["-p", "harness.plugin", "-p", "no:cacheprovider", "-c", str(_no_ini()),
                    "--rootdir", str(Path.cwd()), *paths]
+    pytest_args += [f"--scenario-dir={p}" for p in args.scenarios]
     pytest_args += [f"--impl={spec}" for spec in args.impl]
     if args.expectations is not None:
         pytest_args.append(f"--expectations={args.expectations}")
@@ -278,7 +279,6 @@ def new_scenario(path: Path, contention: bool) -> int:
         return USAGE
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text((CONTENTION if contention else SCENARIO).format(name=path.stem))
-    where = "a folder named contention below" if contention else "a folder of"
-    print(f"wrote {path}; keep it in {where} your --scenarios folder and run it: "
-          f"imagecache-harness run --impl SPEC --no-corpus --scenarios DIR")
+    print(f"wrote {path}; run it: imagecache-harness run --impl SPEC --no-corpus "
+          f"--scenarios {path.parent}")
     return OK

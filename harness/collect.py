@@ -159,13 +159,25 @@ class ContentionItem(ScenarioItem):
         return super().repr_failure(excinfo, style=style)
 
 
-def scenario_names(roots: Iterable[Path]) -> set[str]:
-    """The names of the scenario files in or below ``roots``."""
+def in_scenario_dir(path: Path, dirs: Iterable[Path]) -> bool:
+    """Whether ``path`` is a YAML file below one of ``dirs`` (``--scenario-dir``:
+    a user's folder of scenarios, whatever its name), manifests aside."""
+    if path.suffix not in SUFFIXES or "expectations" in path.parts:
+        return False
+    resolved = path.resolve()
+    return any(resolved.is_relative_to(d.resolve()) for d in dirs)
+
+
+def scenario_names(roots: Iterable[Path], dirs: Iterable[Path] = ()) -> set[str]:
+    """The names of the scenario files in or below ``roots``, and of every
+    YAML file below ``dirs``."""
     names = set()
-    for root in roots:
+    dirs = list(dirs)
+    for root in [*roots, *dirs]:
         files = root.rglob("*") if root.is_dir() else [root]
         for path in files:
-            if is_scenario_file(path) or is_contention_file(path):
+            if is_scenario_file(path) or is_contention_file(path) or \
+                    in_scenario_dir(path, dirs):
                 with contextlib.suppress(YamlError, OSError):
                     data = parse(path.read_text()).data
                     if isinstance(data, dict) and isinstance(data.get("name"), str):

@@ -29,6 +29,7 @@ from .collect import (
     ContentionFile,
     ScenarioFile,
     explore_items,
+    in_scenario_dir,
     is_contention_file,
     is_scenario_file,
     manifests_of,
@@ -84,6 +85,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="folder of <implementation>.yaml expectation manifests of your own; "
                          "they add to the shipped ones (scenarios/expectations), and yours "
                          "win for an implementation both have")
+    group.addoption("--scenario-dir", action="append", default=[], type=Path, metavar="DIR",
+                    help="every YAML file below DIR is a scenario (a contention one if it has "
+                         "actors), whatever the folders are called; repeatable")
     group.addoption("--no-manifests", action="store_true",
                     help="no expectation manifest at all: every failure is a failure")
     group.addoption("--peer-timeout", action="append", default=[], type=_timeout,
@@ -179,7 +183,8 @@ def _check_manifests(config: pytest.Config) -> None:
     """A user's manifests name scenarios that exist (in the shipped corpus or
     in what this run collects) and are well formed: a typo would otherwise
     leave a failure unexpected, or an expected one silently listed."""
-    known = scenario_names([CORPUS, *(Path(a.split("::")[0]) for a in config.args)])
+    known = scenario_names([CORPUS, *(Path(a.split("::")[0]) for a in config.args)],
+                           config.getoption("scenario_dir"))
     for spec in config.getoption("impl") or ["refimpl"]:
         label = label_of(spec)
         try:
@@ -220,9 +225,11 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
     if not active(parent.config):
         return None
+    config = parent.config
     kind = ("scenario" if is_scenario_file(file_path) else
             "contention" if is_contention_file(file_path) else
-            named_kind(file_path) if _named(parent.config, file_path) else None)
+            named_kind(file_path) if _named(config, file_path) or
+            in_scenario_dir(file_path, config.getoption("scenario_dir")) else None)
     if kind == "scenario":
         return ScenarioFile.from_parent(parent, path=file_path)
     if kind == "contention":

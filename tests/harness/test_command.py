@@ -58,28 +58,36 @@ def test_the_installed_plugin_knows_its_options_and_stays_out_of_other_projects(
     assert "ci.yaml" in asked.stdout + asked.stderr  # asked: it reads the folder as scenarios
 
 
-def test_templates_validate_and_run(tmp_path):
-    for args in (["scenarios/mine.yaml"], ["scenarios/contention/race.yaml", "--contention"]):
+def test_templates_validate_and_run_from_a_folder_of_any_name(tmp_path):
+    for args in (["checks/mine.yaml"], ["checks/races/race.yaml", "--contention"]):
         done = harness("new-scenario", *args, cwd=tmp_path)
         assert done.returncode == 0, done.stderr
-    load_scenario(tmp_path / "scenarios" / "mine.yaml")
-    load_contention(tmp_path / "scenarios" / "contention" / "race.yaml")
-    again = harness("new-scenario", "scenarios/mine.yaml", cwd=tmp_path)
+    load_scenario(tmp_path / "checks" / "mine.yaml")
+    load_contention(tmp_path / "checks" / "races" / "race.yaml")
+    again = harness("new-scenario", "checks/mine.yaml", cwd=tmp_path)
     assert again.returncode == 2 and "exists" in again.stderr
-    done = harness("run", "--impl", "refimpl", "--no-corpus", "--scenarios", "scenarios",
+    done = harness("run", "--impl", "refimpl", "--no-corpus", "--scenarios", "checks",
                    cwd=tmp_path)
     assert done.returncode == 0 and "2 passed" in done.stdout, done.stdout + done.stderr
+    # A manifest of one's own may name one's own scenarios (and no others).
+    manifests = tmp_path / "manifests"
+    manifests.mkdir()
+    (manifests / "refimpl.yaml").write_text(
+        "implementation: refimpl\nexpected_failures:\n  mine: {reason: listed}\n")
+    listed = harness("run", "--impl", "refimpl", "--no-corpus", "--scenarios", "checks",
+                     "--expectations", "manifests", cwd=tmp_path)
+    assert listed.returncode == 1 and "XPASS(strict)" in listed.stdout, listed.stderr
 
 
 def test_exit_codes_tell_results_from_usage(tmp_path):
-    harness("new-scenario", "scenarios/mine.yaml", cwd=tmp_path)
-    mine = tmp_path / "scenarios" / "mine.yaml"
+    harness("new-scenario", "checks/mine.yaml", cwd=tmp_path)
+    mine = tmp_path / "checks" / "mine.yaml"
     mine.write_text(mine.read_text().replace("T12:00:00Z", "T13:00:00Z"))
-    failed = harness("run", "--impl", "refimpl", "--no-corpus", "--scenarios", "scenarios",
+    failed = harness("run", "--impl", "refimpl", "--no-corpus", "--scenarios", "checks",
                      cwd=tmp_path)
     assert failed.returncode == 1, failed.stdout + failed.stderr
     for args, said in ((["--scenarios", "nowhere"], "no such folder"),
-                       (["--scenarios", "scenarios", "--impl", "nosuch"], "nosuch")):
+                       (["--scenarios", "checks", "--impl", "nosuch"], "nosuch")):
         done = harness("run", "--impl", "refimpl", "--no-corpus", *args, cwd=tmp_path)
         assert done.returncode == 2 and said in done.stdout + done.stderr, done.stderr
     assert harness("frobnicate", cwd=tmp_path).returncode == 2
