@@ -19,6 +19,7 @@ finding, a protocol check that failed), 2 usage or setup errors.
 from __future__ import annotations
 
 import argparse
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -190,7 +191,7 @@ def protocol_check(command: list[str], url: str | None) -> int:
         with tempfile.TemporaryDirectory(prefix="ich-protocol-check-") as locks:
             setup = NodeSetup("node1", sim.endpoint, "protocol-check", Path(locks), 60,
                               lambda: datetime.now(UTC))
-            implementation = CommandImplementation(" ".join(command))
+            implementation = CommandImplementation(shlex.join(command))
             node = check("start: the peer answers the start message",
                          lambda: implementation.open_node(setup))
             if node is None:

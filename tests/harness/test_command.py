@@ -94,7 +94,10 @@ def test_exit_codes_tell_results_from_usage(tmp_path):
 
 
 def test_protocol_check_passes_refimpl_and_names_what_a_broken_peer_got_wrong(tmp_path):
-    good = harness("protocol-check", "--", sys.executable, "-m", "refimpl.serve", cwd=tmp_path)
+    # An argument with spaces stays one argument of the peer's command line.
+    good = harness("protocol-check", "--", sys.executable, "-c",
+                   "import runpy; runpy.run_module('refimpl.serve', run_name='__main__')",
+                   cwd=tmp_path)
     assert good.returncode == 0 and "all ok" in good.stdout, good.stdout + good.stderr
     peer = tmp_path / "deaf.py"
     peer.write_text("import sys\nsys.stdin.readline()\nsys.stderr.write('no config\\n')\n")
