@@ -10,9 +10,10 @@ import os
 import sys
 
 from . import backends, build, docker_engine, environment, launched, reaper
-from .control import FAULTS, Control
+from .control import Control
 from .endpoint import Endpoint
 from .errors import EndpointError, SimulatorError
+from .faults import FAULTS
 from .image import ensure_image
 from .readiness import probe
 from .simulator import Simulator

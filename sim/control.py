@@ -28,10 +28,6 @@ from .endpoint import Endpoint
 from .errors import SimulatorError
 from .transport import open_connection
 
-FAULTS = ("FileLocked", "CannotDeleteFile", "FileNotFound", "FileAlreadyExists",
-          "CannotCreateFile", "CannotAccessFile", "FileFault", "NotAuthenticated",
-          "InvalidDatastore", "NoPermission", "drop", "drop_after", "delay", "delay_after")
-
 
 def _known_fields(cls: type, data: Mapping[str, Any]) -> dict[str, Any]:
     """The entries of ``data`` the dataclass ``cls`` has fields for: a newer
@@ -175,6 +171,10 @@ class Control:
             if value:
                 rule[key] = value
         return self._request("POST", "faults", rule)
+
+    def fault_kinds(self) -> list[dict[str, Any]]:
+        """The simulator's own table of fault kinds (``sim.faults`` mirrors it)."""
+        return self._request("GET", "fault-kinds")
 
     def faults(self) -> list[dict[str, Any]]:
         return self._request("GET", "faults")

@@ -15,7 +15,9 @@ from pyVim.task import WaitForTask
 from pyVmomi import vim
 
 from harness.vsphere.session import connect, cookie, disconnect, wait_for_task
+from harness.format.shipped import CORPUS
 from sim import Control, ControlError, Simulator
+from sim.faults import FAULT_KINDS, FAULTS
 
 DS = "LocalDS_0"
 
@@ -335,3 +337,37 @@ def test_injected_not_authenticated_really_ends_the_session(sim, control):
     si.content.sessionManager.Login(userName=sim.username, password=sim.password)
     si.CurrentTime()
     disconnect(si)
+
+
+def test_the_simulator_serves_the_fault_kinds_python_knows(control):
+    """One table of fault kinds: the simulator's (faults.go) and sim.faults'."""
+    assert control.fault_kinds() == [dataclasses.asdict(k) for k in FAULT_KINDS]
+    assert sorted(control.info()["faults"]) == sorted(FAULTS)
+
+
+def test_the_schema_offers_exactly_the_fault_kinds():
+    schema = json.loads((CORPUS / "schema.json").read_text())
+    assert schema["$defs"]["fault_rule"]["properties"]["fault"]["enum"] == list(FAULTS)
+
+
+@pytest.mark.parametrize("kind", FAULT_KINDS, ids=lambda k: k.name)
+def test_a_kind_runs_the_call_exactly_when_the_table_says(sim, control, kind):
+    """``runs``: whether a call that met the fault took effect, seen from a
+    session of its own afterwards."""
+    folder = f"runs-{kind.name}-{time.monotonic_ns()}"
+    control.add_fault(kind.name, method="MakeDirectory", path=f"[{DS}] {folder}", count=1,
+                      **({"delay_ms": 50} if kind.name.startswith("delay") else {}))
+    si = connect(sim.endpoint)
+    with contextlib.suppress(Exception):  # whatever the fault makes of the call
+        mkdir(si, folder)
+    with contextlib.suppress(Exception):
+        disconnect(si)
+    control.clear_faults()
+    si = connect(sim.endpoint)
+    try:
+        browser = si.content.rootFolder.childEntity[0].datastore[0].browser
+        found = WaitForTask(browser.SearchDatastore_Task(datastorePath=f"[{DS}] {folder}"),
+                            raiseOnError=False) == "success"
+    finally:
+        disconnect(si)
+    assert found == kind.runs

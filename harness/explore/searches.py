@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sim import Endpoint
-from sim.control import FAULTS
+from sim.faults import FAULTS
 
 from ..adapters import label_of
 from ..contention.loader import load_contention

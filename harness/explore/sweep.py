@@ -24,7 +24,7 @@ from typing import Any
 
 from sim import Call, Endpoint
 from sim.cleanup import temporary_directory
-from sim.control import FAULTS
+from sim.faults import FAULTS
 
 from ..adapters import ImplementationBroken, ImplementationError, NodeSetup
 from ..adapters import get as get_implementation

@@ -14,10 +14,12 @@ import (
 // loopback clients may use it: it can break every call of the simulator.
 //
 //	GET    /harness/info                 fidelity, seed, govmomi version
+//	GET    /harness/fault-kinds          each kind a rule may inject, and what it does
 //	GET    /harness/faults               rules, with seen/hit counts
 //	POST   /harness/faults               add a rule -> the rule with its id
 //	DELETE /harness/faults[/ID]          remove all rules, or one
-//	PUT    /harness/seed {"seed": N}     reseed fault probabilities and jitter
+//	PUT    /harness/seed {"seed": N}     reseed fault probabilities and jitter (each
+//	                                     rule and method draws from it on its own)
 //	GET    /harness/latency, PUT         per-method latency and jitter
 //	GET    /harness/trace?since=ID       finished calls after ID, counts per method
 //	DELETE /harness/trace                forget recorded calls
@@ -33,6 +35,9 @@ func (h *harness) controlAPI() http.Handler {
 	mux.HandleFunc("GET /harness/info", func(w http.ResponseWriter, _ *http.Request) {
 		reply(w, http.StatusOK, map[string]any{"fidelity": h.fidelity, "seed": h.seed.Load(),
 			"govmomi": govmomiVersion(), "faults": knownFaults()})
+	})
+	mux.HandleFunc("GET /harness/fault-kinds", func(w http.ResponseWriter, _ *http.Request) {
+		reply(w, http.StatusOK, faultKinds)
 	})
 	mux.HandleFunc("GET /harness/faults", func(w http.ResponseWriter, _ *http.Request) {
 		reply(w, http.StatusOK, h.faults.list())

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"math/rand"
 	"regexp"
 	"sort"
 	"strings"
@@ -18,6 +17,39 @@ const (
 	kindDelay     = "delay"       // only wait delay_ms, then run the call
 	kindSlowReply = "delay_after" // run the call at once, answer delay_ms later
 )
+
+// faultKind is what one kind of fault does to a call, as the harness
+// judges an implementation by it: GET /harness/fault-kinds serves this
+// table, and the Python side (sim/faults.py) is tested equal to it.
+type faultKind struct {
+	Name string `json:"name"`
+	// A vSphere fault in the answer (else the transport's doing: a lost
+	// connection, a slow call or answer).
+	VSphereFault bool `json:"vsphere_fault"`
+	// The call takes effect all the same.
+	Runs bool `json:"runs"`
+	// The answer tells the client something untrue about the datastore (a
+	// folder that is there "not found", one that is not "already there").
+	Untrue  bool   `json:"untrue"`
+	Meaning string `json:"meaning"`
+}
+
+var faultKinds = []faultKind{
+	{"FileLocked", true, false, false, "the file is locked; the call did not run"},
+	{"CannotDeleteFile", true, false, false, "the file could not be deleted; the call did not run"},
+	{"FileNotFound", true, false, true, "the file is said not to exist, whether or not it does"},
+	{"FileAlreadyExists", true, false, true, "the file is said to exist already, whether or not it does"},
+	{"CannotCreateFile", true, false, false, "the file could not be made; the call did not run"},
+	{"CannotAccessFile", true, false, false, "the file could not be reached; the call did not run"},
+	{"FileFault", true, false, false, "a generic file fault; the call did not run"},
+	{"NotAuthenticated", true, false, false, "the session has ended (it really has): log in again"},
+	{"InvalidDatastore", true, false, false, "the datastore cannot be used now; the call did not run"},
+	{"NoPermission", true, false, false, "the session may not do this; the call did not run"},
+	{kindDrop, false, false, false, "the connection closes before the call runs"},
+	{kindDropAfter, false, true, false, "the call runs, then the connection closes unanswered"},
+	{kindDelay, false, true, false, "the call waits delay_ms, then runs"},
+	{kindSlowReply, false, true, false, "the call runs at once, its answer comes delay_ms later"},
+}
 
 type faultMaker func(path string, this types.ManagedObjectReference) types.BaseMethodFault
 
@@ -49,12 +81,21 @@ var faultMakers = map[string]faultMaker{
 }
 
 func knownFaults() []string {
-	names := []string{kindDrop, kindDropAfter, kindDelay, kindSlowReply}
-	for name := range faultMakers {
-		names = append(names, name)
+	names := make([]string, 0, len(faultKinds))
+	for _, k := range faultKinds {
+		names = append(names, k.Name)
 	}
 	sort.Strings(names)
 	return names
+}
+
+func isFaultKind(name string) bool {
+	for _, k := range faultKinds {
+		if k.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // datastoreName is "ds" of "[ds] a/b".
@@ -82,14 +123,15 @@ type rule struct {
 	Seen        int     `json:"seen"`                  // matching calls so far
 	Hits        int     `json:"hits"`                  // times it fired
 
-	pathRE *regexp.Regexp
+	pathRE  *regexp.Regexp
+	ordinal int // rules added before it since the last reseed: its draws' stream
 }
 
 func (r *rule) validate() error {
 	if r.Fault == "" {
 		return fmt.Errorf("fault is required; one of %s", strings.Join(knownFaults(), ", "))
 	}
-	if _, ok := faultMakers[r.Fault]; !ok && r.Fault != kindDrop && r.Fault != kindDropAfter && r.Fault != kindDelay && r.Fault != kindSlowReply {
+	if !isFaultKind(r.Fault) {
 		return fmt.Errorf("unknown fault %q; one of %s", r.Fault, strings.Join(knownFaults(), ", "))
 	}
 	if r.Count < 0 || r.Skip < 0 || r.DelayMS < 0 {
@@ -130,15 +172,20 @@ type decision struct {
 	fault types.BaseMethodFault
 }
 
+// A rule's probability is drawn per matching call from the seed, the
+// rule's ordinal and the call's number among those it matched: what one
+// rule decides depends on no other rule and on no call it does not match,
+// so a run that makes the same calls in the same order replays exactly.
 type faultEngine struct {
 	mu     sync.Mutex
 	rules  []*rule
 	nextID int
-	rng    *rand.Rand
+	seed   int64
+	added  int // rules added since the last reseed
 }
 
 func newFaultEngine(seed int64) *faultEngine {
-	return &faultEngine{rng: rand.New(rand.NewSource(seed))}
+	return &faultEngine{seed: seed}
 }
 
 func (e *faultEngine) add(r rule) (rule, error) {
@@ -148,7 +195,8 @@ func (e *faultEngine) add(r rule) (rule, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.nextID++
-	r.ID, r.Seen, r.Hits = e.nextID, 0, 0
+	r.ID, r.Seen, r.Hits, r.ordinal = e.nextID, 0, 0, e.added
+	e.added++
 	e.rules = append(e.rules, &r)
 	return r, nil
 }
@@ -174,7 +222,7 @@ func (e *faultEngine) clear() {
 func (e *faultEngine) reseed(seed int64) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.rng = rand.New(rand.NewSource(seed))
+	e.seed, e.added = seed, 0
 }
 
 func (e *faultEngine) list() []rule {
@@ -200,7 +248,7 @@ func (e *faultEngine) decide(c *call, this types.ManagedObjectReference) *decisi
 		if r.Seen <= r.Skip || (r.Count > 0 && r.Hits >= r.Count) {
 			continue
 		}
-		if r.Probability > 0 && e.rng.Float64() >= r.Probability {
+		if r.Probability > 0 && draw(e.seed, uint64(r.ordinal), uint64(r.Seen)) >= r.Probability {
 			continue
 		}
 		r.Hits++
@@ -211,4 +259,18 @@ func (e *faultEngine) decide(c *call, this types.ManagedObjectReference) *decisi
 		return d
 	}
 	return nil
+}
+
+// draw is a number in [0, 1) that depends on its arguments only
+// (splitmix64's finaliser over them).
+func draw(seed int64, stream, n uint64) float64 {
+	x := uint64(seed)
+	for _, v := range []uint64{stream, n} {
+		x ^= v + 0x9e3779b97f4a7c15 + (x << 6) + (x >> 2)
+		x += 0x9e3779b97f4a7c15
+		x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+		x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+		x ^= x >> 31
+	}
+	return float64(x>>11) / float64(1<<53)
 }

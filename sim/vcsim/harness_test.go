@@ -128,3 +128,49 @@ func TestControlAPIRefusesNonLoopbackClients(t *testing.T) {
 		}
 	}
 }
+
+func TestEveryVSphereFaultKindHasAMakerAndNoOtherDoes(t *testing.T) {
+	for _, k := range faultKinds {
+		_, made := faultMakers[k.Name]
+		if made != k.VSphereFault {
+			t.Errorf("%s: vsphere_fault %v, but a maker: %v", k.Name, k.VSphereFault, made)
+		}
+	}
+	if len(faultMakers) != 10 || len(faultKinds) != 14 {
+		t.Errorf("%d makers, %d kinds", len(faultMakers), len(faultKinds))
+	}
+}
+
+func TestOneRulesDrawsDoNotDependOnAnotherRulesCalls(t *testing.T) {
+	pattern := func(noise int) string {
+		e := newFaultEngine(7)
+		_, _ = e.add(rule{Method: "A", Fault: "FileLocked", Probability: 0.5})
+		_, _ = e.add(rule{Method: "B", Fault: "FileLocked", Probability: 0.5})
+		var b strings.Builder
+		for i := 0; i < 40; i++ {
+			for j := 0; j < noise; j++ {
+				e.decide(&call{Method: "B"}, types.ManagedObjectReference{})
+			}
+			if e.decide(&call{Method: "A"}, types.ManagedObjectReference{}) != nil {
+				b.WriteByte('x')
+			} else {
+				b.WriteByte('.')
+			}
+		}
+		return b.String()
+	}
+	if a, b := pattern(0), pattern(3); a != b || !strings.Contains(a, "x") || !strings.Contains(a, ".") {
+		t.Errorf("rule A's draws moved with rule B's calls: %s vs %s", a, b)
+	}
+}
+
+func TestJitterOfOneMethodDoesNotDependOnAnothersCalls(t *testing.T) {
+	cfg := latencyConfig{DefaultMS: 100, Jitter: 0.3}
+	a, b := newLatency(cfg, 3), newLatency(cfg, 3)
+	for i := 0; i < 20; i++ {
+		b.of("Other")
+		if x, y := a.of("M"), b.of("M"); x != y {
+			t.Fatalf("call %d: %v vs %v", i, x, y)
+		}
+	}
+}
