@@ -17,7 +17,7 @@ IMPLS       ?= refimpl
 # $(MAKE): make -n would otherwise run that line, and start an engine.
 SUBMAKE     := $(MAKE)
 
-.PHONY: help setup nova-env browser vcsim image test run conformance race race-search explore sweep \
+.PHONY: help setup nova-env browser vcsim image test run conformance replay race explore sweep \
 	mutants \
 	lint clean \
 	_test-in-engine _run-in-engine
@@ -29,9 +29,9 @@ help:
 	@echo "make vcsim   build the simulator binary (cached; rebuilt when sources/pin change)"
 	@echo "make nova-env  venv in $(NOVA_VENV) with upstream nova 34.0.0 (for --impl nova)"
 	@echo "make conformance  the scenarios against refimpl, the original and upstream Nova"
-	@echo "make race SCENARIO=f.yaml SEED=n IMPL=original [SCHEDULE=free]   replay one contention run"
-	@echo "make race-search SCENARIO=f.yaml IMPL=original BUDGET=120   search seeds for a violation"
-	@echo "make explore IMPL=refimpl BUDGET=120 [SEED=n] [MODE=all|sequential|races]   search for bugs"
+	@echo "make replay SCENARIO=f.yaml IMPL=original [SEED=n] [ZONE=UTC-08:00]   replay one run"
+	@echo "make race SCENARIO=f.yaml IMPL=original BUDGET=120   search seeds of a contention scenario"
+	@echo "make explore IMPL=refimpl BUDGET=120 [SEED=n] [MODE=all|sequential|contention|sweeps]"
 	@echo "make sweep SCENARIO=f.yaml IMPL=refimpl [BUDGET=s]   every fault at every call of a scenario"
 	@echo "make mutants every mutant killed by the explorer within its budget (~15 min)"
 	@echo "make image   build the simulator's Docker image FROM scratch"
@@ -102,21 +102,22 @@ _run-in-engine:
 		--junitxml=$(REPORTS)/scenarios.xml --scenario-report=$(REPORTS) $(PYTEST_ARGS)
 	$(PY) -m sim ps --check-leaks
 
-# Contention: replay one run, or search seeds for a violation.
-SEED   ?= 1
+# Replay one run (imagecache-harness replay: what every failure prints), or
+# search the seeds of a contention scenario for a violation.
+SEED   ?=
 IMPL   ?= original
 BUDGET ?= 120
+ZONE   ?=
 SCHEDULE ?=
-SCHEDULE_ARG = $(if $(SCHEDULE),--schedule $(SCHEDULE))
-race: vcsim
-	@test -n "$(SCENARIO)" || { echo "usage: make race SCENARIO=scenarios/contention/x.yaml SEED=n IMPL=original" >&2; exit 2; }
-	$(PY) -m pytest $(SCENARIO) -p no:cacheprovider --vcsim=process --impl "$(IMPL)" \
-		--seed $(SEED) $(SCHEDULE_ARG) --no-manifests --scenario-report=$(REPORTS) \
-		$(PYTEST_ARGS)
+replay: vcsim
+	@test -n "$(SCENARIO)" || { echo "usage: make replay SCENARIO=f.yaml IMPL=original [SEED=n] [ZONE=z]" >&2; exit 2; }
+	$(PY) -m harness.explore replay $(SCENARIO) --impl "$(IMPL)" $(if $(SEED),--seed $(SEED)) \
+		$(if $(ZONE),--zone $(ZONE)) $(if $(SCHEDULE),--schedule $(SCHEDULE)) --reports $(REPORTS)
 
-race-search: vcsim
-	@test -n "$(SCENARIO)" || { echo "usage: make race-search SCENARIO=scenarios/contention/x.yaml IMPL=original BUDGET=120" >&2; exit 2; }
-	$(PY) -m harness.contention.search $(SCENARIO) --impl "$(IMPL)" --budget $(BUDGET) $(SCHEDULE_ARG)
+race: vcsim
+	@test -n "$(SCENARIO)" || { echo "usage: make race SCENARIO=scenarios/contention/x.yaml IMPL=original BUDGET=120" >&2; exit 2; }
+	$(PY) -m harness.contention.search $(SCENARIO) --impl "$(IMPL)" --budget $(BUDGET) \
+		$(if $(SEED),--seed $(SEED)) $(if $(SCHEDULE),--schedule $(SCHEDULE))
 
 # The explorer: a search for bugs nobody wrote a scenario for (generated
 # scenarios against the model, generated races), spread over xdist workers;
@@ -124,7 +125,7 @@ race-search: vcsim
 MODE ?= all
 explore: vcsim
 	$(PY) -m pytest harness/explore -p no:cacheprovider -n auto --explore "$(IMPL)" \
-		--explore-budget $(BUDGET) --explore-seed $(SEED) --explore-mode $(MODE) \
+		--explore-budget $(BUDGET) --explore-seed $(or $(SEED),1) --explore-mode $(MODE) \
 		--scenario-report=$(REPORTS) $(PYTEST_ARGS)
 
 sweep: vcsim

@@ -6,8 +6,13 @@
     imagecache-harness protocol-check [--vcsim-url URL] -- ./my-impl [ARGS]
     imagecache-harness new-scenario FILE [--contention]
     imagecache-harness sim up|down|status|fault|...      (python -m sim)
+    imagecache-harness replay FILE|NAME [--impl SPEC] [--zone Z] [--seed N] ...
+                                                         (a finding, a failing scenario:
+                                                          the line each failure prints)
     imagecache-harness explore search|sweep|merge ...    (python -m harness.explore)
-    imagecache-harness race SCENARIO ...                 (python -m harness.contention.search)
+    imagecache-harness race SCENARIO ...                 (one contention scenario, seed
+                                                          after seed: python -m
+                                                          harness.contention.search)
     imagecache-harness guard --upstream URL ...          (python -m harness.guard)
     imagecache-harness with-docker-engine CMD ...        (an engine for CMD, started if
                                                           none answers, stopped after)
@@ -34,7 +39,7 @@ from sim import Simulator, SimulatorError
 from sim.cli import main as sim_main
 
 from . import guard
-from .adapters import ImplementationBroken, ImplementationError, NodeSetup
+from .adapters import ZONES, ImplementationBroken, ImplementationError, NodeSetup
 from .adapters.command_adapter import CommandImplementation
 from .contention import search as race
 from .explore import cli as explore
@@ -51,6 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     delegated: dict[str, Callable[[list[str], str], int]] = {
         "sim": lambda rest, prog: sim_main(rest, prog=prog),
         "explore": lambda rest, prog: explore.main(rest, prog=prog),
+        "replay": lambda rest, prog: explore.main(["replay", *rest], prog="imagecache-harness"),
         "race": lambda rest, prog: race.main(rest, prog=prog),
         "guard": lambda rest, prog: guard.main(rest, prog=prog),
         "with-docker-engine": lambda rest, prog: _with_docker_engine(rest),
@@ -64,6 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, help_text in (("sim", "the simulator (python -m sim)"),
                             ("explore", "search for bugs (python -m harness.explore)"),
+                            ("replay", "replay a finding or a failing scenario"),
                             ("race", "search seeds of a contention scenario"),
                             ("guard", "fence any vSphere client to a run folder"),
                             ("with-docker-engine", "run a command with a Docker engine")):
@@ -74,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                        help="a running simulator of the harness (default: start one)")
     check.add_argument("peer", nargs=argparse.REMAINDER, help="-- the peer's command line")
     new = sub.add_parser("new-scenario", help="write a scenario template to start from")
-    new.add_argument("file", type=Path)
+    new.add_argument("file", type=Path, help="the scenario file to write (.yaml)")
     new.add_argument("--contention", action="store_true",
                      help="a contention scenario (actors on several hosts)")
     args, extra = parser.parse_known_args(argv)
@@ -103,6 +110,9 @@ def _with_docker_engine(command: list[str]) -> int:
 def _run_parser(run_parser: argparse.ArgumentParser) -> None:
     run_parser.add_argument("--impl", action="append", required=True, metavar="SPEC",
                             help="LABEL=cmd:<command line>, refimpl, original, ... (repeatable)")
+    run_parser.add_argument("--zones", choices=("name", "all", *ZONES), default="name",
+                            help="the time zone each scenario runs its implementation in: "
+                                 "picked by its name (default), all three, or one for all")
     run_parser.add_argument("--scenarios", action="append", default=[], type=Path,
                             metavar="DIR", help="scenarios of your own, run with the corpus")
     run_parser.add_argument("--no-corpus", action="store_true",
@@ -116,7 +126,8 @@ def _run_parser(run_parser: argparse.ArgumentParser) -> None:
     run_parser.add_argument("--report", type=Path, default=None, metavar="DIR",
                             help="summary.md, summary.json, conformance.html and "
                                  "timelines")
-    run_parser.add_argument("--junit", type=Path, default=None, metavar="FILE")
+    run_parser.add_argument("--junit", type=Path, default=None, metavar="FILE",
+                            help="a JUnit XML file of the run (a failure's replay line in it)")
     run_parser.add_argument("--peer-timeout", action="append", default=[],
                             metavar="KIND=SECONDS",
                             help="how long a peer may take to answer start, enlist, age, "
@@ -139,6 +150,7 @@ def run(args: argparse.Namespace, extra: list[str]) -> int:
                    "--rootdir", str(Path.cwd()), *paths]
     pytest_args += [f"--scenario-dir={p}" for p in args.scenarios]
     pytest_args += [f"--impl={spec}" for spec in args.impl]
+    pytest_args.append(f"--zones={args.zones}")
     if args.expectations is not None:
         pytest_args.append(f"--expectations={args.expectations}")
     if args.tier:

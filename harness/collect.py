@@ -13,16 +13,19 @@ import pytest
 from sim import Endpoint
 
 from . import worker_simulator
+from .adapters import ZONES, label_of, zone_of
 from .adapters import get as get_implementation
-from .adapters import label_of
 from .contention.loader import load_contention
 from .contention.runner import ContentionFailure, run_contention
 from .explore import searches
 from .explore.report import Part, ProgressBoard
+from .explore.settings import Progress, Settings, model_for
 from .format.errors import ScenarioError, display_path
+from .format.kind import is_contention
+from .format.replay import Replay
 from .format.shipped import corpus_folders
 from .format.source import YamlError, parse
-from .manifest import Directories, expected_failures, manifest_directories
+from .manifest import MANIFEST_DIR, Directories, expected_failures, manifest_directories
 from .scenario import Scenario, load_scenario
 from .scenario.runner import ScenarioFailure, run_scenario
 
@@ -46,19 +49,16 @@ def named_kind(path: Path) -> str | None:
     say) wherever it lies: ``contention`` if it has actors, else ``scenario``."""
     if path.suffix not in SUFFIXES:
         return None
-    try:
-        data = parse(path.read_text()).data
-    except (OSError, UnicodeDecodeError, YamlError):
-        return "scenario"  # its loading names what is wrong
-    return "contention" if isinstance(data, dict) and "actors" in data else "scenario"
+    return "contention" if is_contention(path) else "scenario"
 
 
 class ScenarioFile(pytest.File):
     def load(self):
         return load_scenario(self.path)
 
-    def make_item(self, name: str, scenario, impl: str) -> pytest.Item:
-        return ScenarioItem.from_parent(self, name=name, scenario=scenario, impl=impl)
+    def make_item(self, name: str, scenario, impl: str, zone: str) -> pytest.Item:
+        return ScenarioItem.from_parent(self, name=name, scenario=scenario, impl=impl,
+                                        zone=zone)
 
     def collect(self):
         try:
@@ -83,23 +83,37 @@ class ScenarioFile(pytest.File):
                     yield SweepItem.from_parent(self, name=f"{name}[sweep {k + 1}/{count}]",
                                                 scenario=scenario, impl=impl, shard=(k, count))
             else:
-                yield self.make_item(name, scenario, impl)
+                zones = zones_of(self.config, scenario.name)
+                for zone in zones:
+                    yield self.make_item(name if len(zones) == 1 else f"{name}[{zone}]",
+                                         scenario, impl, zone)
+
+
+def zones_of(config: pytest.Config, name: str) -> tuple[str, ...]:
+    """The zones a scenario runs its implementation in (``--zones``): by
+    default the one its name picks, so that a run covers all three and is
+    the same every time."""
+    chosen = config.getoption("zones")
+    if chosen == "name":
+        return (zone_of(name),)
+    return tuple(ZONES) if chosen == "all" else (chosen,)
 
 
 class ContentionFile(ScenarioFile):
     def load(self):
         return load_contention(self.path)
 
-    def make_item(self, name: str, scenario, impl: str) -> pytest.Item:
-        return ContentionItem.from_parent(self, name=name, scenario=scenario, impl=impl)
+    def make_item(self, name: str, scenario, impl: str, zone: str) -> pytest.Item:
+        return ContentionItem.from_parent(self, name=name, scenario=scenario, impl=impl,
+                                          zone=zone)
 
 
 class ScenarioItem(pytest.Item):
     kind = "scenario"
 
-    def __init__(self, *, scenario: Scenario, impl: str, **kwargs: Any) -> None:
+    def __init__(self, *, scenario: Scenario, impl: str, zone: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.scenario, self.impl, self.label = scenario, impl, label_of(impl)
+        self.scenario, self.impl, self.label, self.zone = scenario, impl, label_of(impl), zone
         for marker in (self.kind, scenario.tier, *scenario.tags):
             _register_marker(self.config, marker)
             self.add_marker(marker)
@@ -110,16 +124,23 @@ class ScenarioItem(pytest.Item):
                                               strict=not expected.sometimes))
         self.user_properties += [("scenario", scenario.name), ("tier", scenario.tier),
                                  ("tags", ",".join(scenario.tags)), ("impl", self.label),
-                                 ("file", str(scenario.path)), ("line", scenario.line)]
+                                 ("file", str(scenario.path)), ("line", scenario.line),
+                                 ("zone", zone), ("replay", self.replay().line())]
+
+    def replay(self) -> Replay:
+        """What replays this item from the installed wheel, in any folder."""
+        return Replay(self.scenario.path, self.impl, self.zone)
 
     def runtest(self) -> None:
         sim = worker_simulator.simulator(self.config)
         run_scenario(self.scenario, get_implementation(self.impl), sim.endpoint,
-                     root_prefix=worker_simulator.worker(self.config).root_prefix)
+                     root_prefix=worker_simulator.worker(self.config).root_prefix,
+                     zone=self.zone)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style=None) -> str:
         if isinstance(excinfo.value, ScenarioFailure):
-            return excinfo.value.render()
+            return f"{excinfo.value.render()}\n\nzone:   {self.zone}\nreplay: " \
+                   f"{self.replay().line()}"
         return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self) -> tuple[Path, int, str]:
@@ -134,6 +155,10 @@ class ScenarioItem(pytest.Item):
 class ContentionItem(ScenarioItem):
     kind = "contention"
 
+    def replay(self) -> Replay:
+        return Replay(self.scenario.path, self.impl, self.zone, self.config.getoption("seed"),
+                      schedule=self.config.getoption("schedule"))
+
     def runtest(self) -> None:
         sim = worker_simulator.simulator(self.config)
         seed = self.config.getoption("seed")
@@ -141,7 +166,7 @@ class ContentionItem(ScenarioItem):
                                  seed=self.scenario.seed if seed is None else seed,
                                  reports=_timelines(self.config),
                                  root_prefix=worker_simulator.worker(self.config).root_prefix,
-                                 schedule=self.config.getoption("schedule"))
+                                 schedule=self.config.getoption("schedule"), zone=self.zone)
         self.user_properties += [("contention", outcome.summary()),
                                  ("timeline", str(outcome.timeline))]
         if outcome.violations:
@@ -244,7 +269,7 @@ class SearchItem(pytest.Item):
     """A search with a budget: its report part travels to the controller
     in the user properties (with xdist too), which merges them."""
 
-    def search(self, endpoint: Endpoint, progress: searches.Progress) -> Part:
+    def search(self, endpoint: Endpoint, progress: Progress) -> Part:
         raise NotImplementedError
 
     def runtest(self) -> None:
@@ -262,6 +287,17 @@ class SearchItem(pytest.Item):
         return super().repr_failure(excinfo, style=style)
 
 
+def search_settings(config: pytest.Config, impl: str, endpoint: Endpoint,
+                    progress: Progress, **more: Any) -> Settings:
+    """A search's settings from the pytest options."""
+    zones = config.getoption("zones")
+    return Settings(impl, endpoint, reports_of(config),
+                    model_for(impl, override=config.getoption("explore_model"),
+                              manifests=manifests_of(config) or (MANIFEST_DIR,)),
+                    zones=tuple(ZONES) if zones in ("name", "all") else (zones,),
+                    stop=bool(config.getoption("maxfail")), progress=progress, **more)
+
+
 class SweepItem(SearchItem):
     """A scenario swept with every fault at every call (a shard of it)."""
 
@@ -272,20 +308,19 @@ class SweepItem(SearchItem):
         _register_marker(self.config, "sweep")
         self.add_marker("sweep")
 
-    def search(self, endpoint: Endpoint, progress: searches.Progress) -> Part:
-        return searches.sweep(self.scenario.path, self.impl, endpoint,
-                              budget_s=self.config.getoption("sweep_budget"),
-                              reports=reports_of(self.config), seed=self.config.getoption("seed"),
-                              shard=self.shard, stop=bool(self.config.getoption("maxfail")),
-                              progress=progress)
+    def search(self, endpoint: Endpoint, progress: Progress) -> Part:
+        settings = search_settings(self.config, self.impl, endpoint, progress,
+                                   budget_s=self.config.getoption("sweep_budget"),
+                                   shard=self.shard)
+        return searches.sweep(self.scenario.path, settings, seed=self.config.getoption("seed"))
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, self.scenario.line - 1, f"sweep {self.name}"
 
 
 class ExploreItem(SearchItem):
-    """A shard of a generated search (sequential scenarios or races) with
-    its share of the budget and seeds of its own."""
+    """A shard of a generated search (sequential scenarios, contention
+    scenarios or sweeps) with its share of the budget and seeds of its own."""
 
     def __init__(self, *, impl: str, mode: str, seed: int, budget_s: float,
                  **kwargs: Any) -> None:
@@ -294,11 +329,10 @@ class ExploreItem(SearchItem):
         _register_marker(self.config, "explore")
         self.add_marker("explore")
 
-    def search(self, endpoint: Endpoint, progress: searches.Progress) -> Part:
-        run = getattr(searches, self.mode)  # sequential, races or sweeps
-        return run(self.impl, endpoint, seed=self.seed, budget_s=self.budget_s,
-                   reports=reports_of(self.config), stop=bool(self.config.getoption("maxfail")),
-                   progress=progress)
+    def search(self, endpoint: Endpoint, progress: Progress) -> Part:
+        settings = search_settings(self.config, self.impl, endpoint, progress, seed=self.seed,
+                                   budget_s=self.budget_s)
+        return searches.search(self.mode, settings)
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return Path(__file__), 0, self.name
@@ -311,7 +345,7 @@ def explore_items(session: pytest.Session) -> list[pytest.Item]:
     moves the seeds apart."""
     config = session.config
     count = shards(config)
-    modes = searches.MODES if config.getoption("explore_mode") == "all" else (
+    modes = tuple(searches.MODES) if config.getoption("explore_mode") == "all" else (
         config.getoption("explore_mode"),)
     impls = config.getoption("explore")
     items: list[pytest.Item] = []

@@ -29,6 +29,7 @@ class ExpectedFailure:
 
 
 Directories = tuple[Path, ...]
+KEYS = frozenset({"implementation", "inherits", "model", "expected_failures"})
 
 
 def manifest_directories(user: Path | None) -> Directories:
@@ -51,14 +52,11 @@ def expected_failures(implementation: str, directories: Directories = (MANIFEST_
     path = _find(implementation, directories)
     if path is None:
         return {}
-    data = yaml.safe_load(path.read_text()) or {}
-    if not isinstance(data, dict):
-        raise ManifestError(f"{path}: a manifest is a mapping (implementation, inherits, "
-                            "expected_failures)")
-    unknown = set(data) - {"implementation", "inherits", "expected_failures"}
+    data = _load(path)
+    unknown = set(data) - KEYS
     if unknown:
         raise ManifestError(f"{path}: unknown key(s) {', '.join(sorted(map(str, unknown)))} "
-                            "(known: implementation, inherits, expected_failures)")
+                            f"(known: {', '.join(sorted(KEYS))})")
     if data.get("implementation") != implementation:
         raise ManifestError(f"{path}: implementation is {data.get('implementation')!r}, "
                             f"expected {implementation!r}")
@@ -88,6 +86,38 @@ def expected_failures(implementation: str, directories: Directories = (MANIFEST_
         result[name] = ExpectedFailure(name, entry["reason"], tuple(entry.get("edge_cases", ())),
                                        bool(entry.get("sometimes", False)))
     return result
+
+
+def _load(path: Path) -> dict:
+    data = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(data, dict):
+        raise ManifestError(f"{path}: a manifest is a mapping ({', '.join(sorted(KEYS))})")
+    return data
+
+
+@dataclass(frozen=True)
+class Declared:
+    """A ``model:`` key, and the manifest that declares it."""
+
+    model: str
+    path: Path
+
+
+def declared_model(implementation: str, directories: Directories = (MANIFEST_DIR,),
+                   _chain: tuple[str, ...] = ()) -> Declared | None:
+    """The model the implementation's manifest declares (``model:``), or the
+    one it inherits with ``inherits:`` (a peer of the original that
+    inherits its manifest is held to its model); None: no manifest says."""
+    path = _find(implementation, directories)
+    if path is None:
+        return None
+    data = _load(path)
+    if "model" in data:
+        return Declared(str(data["model"]), path)
+    parent = data.get("inherits")
+    if parent and parent not in (*_chain, implementation):
+        return declared_model(parent, directories, (*_chain, implementation))
+    return None
 
 
 def unknown_scenarios(implementation: str, directories: Directories,

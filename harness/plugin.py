@@ -21,7 +21,7 @@ from sim import Simulator, reaper
 from sim.backends import BACKENDS
 
 from . import worker_simulator
-from .adapters import UnknownImplementation, label_of
+from .adapters import ZONES, UnknownImplementation, label_of
 from .adapters import get as get_implementation
 from .adapters.command_adapter import OPS, set_reply_timeout
 from .collect import (
@@ -39,6 +39,7 @@ from .collect import (
 )
 from .contention.runner import SCHEDULES
 from .explore import searches
+from .explore.scheme import VARIANTS
 from .format.shipped import CORPUS
 from .manifest import ManifestError, unknown_scenarios
 from .report.plugin import ExploreReport, ScenarioReport
@@ -97,6 +98,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "IMAGECACHE_HARNESS_REPLY_TIMEOUT sets all); repeatable")
     group.addoption("--seed", type=int, default=None, metavar="N",
                     help="seed of contention runs (default: each scenario's own)")
+    group.addoption("--zones", choices=("name", "all", *ZONES), default="name",
+                    help="the time zone each scenario runs its implementation in: one of UTC, "
+                         "UTC+05:30 and UTC-08:00 picked by the scenario's name, the same "
+                         "every run (name, the default), all three (all), or one for all; "
+                         "the explorer takes all three in turn unless one is given")
     group.addoption("--schedule", choices=SCHEDULES, default=None,
                     help="contention runs: seeded (the simulator orders the actors' calls "
                          "from the seed, on a virtual clock: a seed replays its run) or free "
@@ -117,8 +123,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--explore-budget", type=float, default=120.0, metavar="SECONDS",
                     help="the search's wall time, split over modes, implementations and "
                          "xdist workers (default: %(default)s)")
-    group.addoption("--explore-seed", type=int, default=1, metavar="N")
-    group.addoption("--explore-mode", choices=("all", *searches.MODES), default="all")
+    group.addoption("--explore-seed", type=int, default=1, metavar="N",
+                    help="the first seed of a search (default: %(default)s)")
+    group.addoption("--explore-mode", choices=("all", *searches.MODES), default="all",
+                    help="sequential, contention, sweeps, or all (the budget shared)")
+    group.addoption("--explore-model", choices=sorted(VARIANTS), default=None,
+                    help="the model the implementation is held to in searches and sweeps "
+                         "(default: its manifest's model:, else its adapter's, else "
+                         "reference)")
     group.addoption("--explore-shard", type=_shard, default=(0, 1), metavar="K/N",
                     help="this run is shard K (from 0) of N runs on separate machines: its "
                          "seeds are its own; merge their summaries with python -m "

@@ -49,14 +49,15 @@ def _parser(prog: str | None) -> argparse.ArgumentParser:
     p = sub.add_parser("up", help="start a detached simulator and print its environment")
     p.add_argument("--name", default=DEFAULT_NAME, help=name_help)
     p.add_argument("--backend", choices=[b for b in backends.BACKENDS if b != "url"],
-                   default="auto")
+                   default="auto", help="docker, process, or auto: docker when an engine "
+                                        "answers, else a process (default: auto)")
     p.add_argument("--port", type=int, default=0, help="loopback port (default: a free one)")
     p.add_argument("--image", help="Docker image to run instead of the harness build, "
                                    "e.g. vmware/vcsim:v0.56.0 (must be present locally)")
     p.add_argument("--ds", type=int, default=1, help="number of datastores")
     p.add_argument("--vm", type=int, default=0, help="VMs per resource pool")
-    p.add_argument("--username")
-    p.add_argument("--password")
+    p.add_argument("--username", help="the user clients log in as (default: vcsim's)")
+    p.add_argument("--password", help="its password (default: vcsim's)")
     p.set_defaults(func=_up)
 
     p = sub.add_parser("down", help="stop a detached simulator started with `up`")
@@ -94,7 +95,8 @@ def _control_commands(sub, name_help: str) -> None:
     fault = sub.add_parser("fault", help="fault-injection rules").add_subparsers(
         required=True, metavar="ACTION")
     p = fault.add_parser("add", parents=[target], help="add a rule; prints it with its id")
-    p.add_argument("--fault", required=True, choices=FAULTS)
+    p.add_argument("--fault", required=True, choices=FAULTS,
+                   help="the fault kind (GET /harness/fault-kinds says what each does)")
     p.add_argument("--method", help="SOAP method, e.g. DeleteDatastoreFile_Task (default: any)")
     p.add_argument("--path", help="glob on the datastore path argument; * matches anything")
     p.add_argument("--count", type=int, default=0, help="fire at most N times (0: always)")
@@ -108,13 +110,14 @@ def _control_commands(sub, name_help: str) -> None:
                                    ("clear", "remove every rule", _fault_clear)):
         fault.add_parser(action, parents=[target], help=helptext).set_defaults(func=func)
     p = fault.add_parser("rm", parents=[target], help="remove one rule")
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=int, help="the rule's id, as add and list print it")
     p.set_defaults(func=_fault_rm)
 
     p = sub.add_parser("latency", parents=[target],
                        help="show, or set with options, the per-call latency")
-    p.add_argument("--default-ms", type=int)
-    p.add_argument("--method", action="append", default=[], metavar="METHOD=MS")
+    p.add_argument("--default-ms", type=int, help="milliseconds added to every call")
+    p.add_argument("--method", action="append", default=[], metavar="METHOD=MS",
+                   help="milliseconds added to one method's calls instead (repeatable)")
     p.add_argument("--jitter", type=float, help="coefficient of variation (seeded)")
     p.set_defaults(func=_latency)
 
@@ -125,7 +128,7 @@ def _control_commands(sub, name_help: str) -> None:
     p.set_defaults(func=_trace)
 
     p = sub.add_parser("sessions", parents=[target], help="end every session now")
-    p.add_argument("action", choices=["terminate"])
+    p.add_argument("action", choices=["terminate"], help="terminate: end them all")
     p.set_defaults(func=_sessions)
 
 

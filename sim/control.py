@@ -67,6 +67,7 @@ class Call:
     rule: int = 0
     exempt: bool = False  # from an exempt session (an observer): no rule counts it
     applied_unix_ns: int = 0  # when it took effect, if before its end (a slow answer)
+    actor: str = ""  # the contention actor that made it (its X-Ich-Actor header), if any
 
     @property
     def effect_unix_ns(self) -> int:

@@ -1,5 +1,5 @@
 """A line run as a user pastes it: in a shell, in the checkout, the venv's
-commands first on PATH (replay lines say ``pytest``, ``make``, ``python``)."""
+commands first on PATH (replay lines say ``imagecache-harness``, ``python``)."""
 
 from __future__ import annotations
 

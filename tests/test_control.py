@@ -14,8 +14,8 @@ import pytest
 from pyVim.task import WaitForTask
 from pyVmomi import vim
 
-from harness.vsphere.session import connect, cookie, disconnect, wait_for_task
 from harness.format.shipped import CORPUS
+from harness.vsphere.session import connect, cookie, disconnect, wait_for_task
 from sim import Control, ControlError, Simulator
 from sim.faults import FAULT_KINDS, FAULTS
 

@@ -26,11 +26,13 @@ from .base import (
 from .command_adapter import CommandImplementation
 from .mutants import MUTANTS
 from .mutants import __name__ as MUTANTS_MODULE
+from .zones import ZONES, UnknownZone, open_node, zone_of
 
 GROUP = "imagecache_harness.implementations"
 
-__all__ = ["GROUP", "Implementation", "ImplementationBroken", "ImplementationError", "Instance",
-           "Node", "NodeSetup", "UnknownImplementation", "get", "label_of", "registered"]
+__all__ = ["GROUP", "ZONES", "Implementation", "ImplementationBroken", "ImplementationError",
+           "Instance", "Node", "NodeSetup", "UnknownImplementation", "UnknownZone", "get",
+           "label_of", "open_node", "registered", "zone_of"]
 
 
 class UnknownImplementation(ValueError):
@@ -65,8 +67,9 @@ def get(spec: str) -> Implementation:
         if name not in MUTANTS:
             raise UnknownImplementation(f"unknown mutant {name!r}: one of "
                                         f"{', '.join(MUTANTS)}")
-        return CommandImplementation(shlex.join([sys.executable, "-m", MUTANTS_MODULE,
-                                                 name]), name=label)
+        return CommandImplementation(
+            shlex.join([sys.executable, "-m", MUTANTS_MODULE, name]), name=label,
+            model="original" if MUTANTS[name].target == "original" else "reference")
     if target in registered():
         target = registered()[target]
     module_name, sep, factory = target.partition(":")

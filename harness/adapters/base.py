@@ -43,6 +43,9 @@ class NodeSetup:
     # The harness clock (plus this node's skew). In-process implementations
     # may read datetime.now() instead: the runner freezes it with freezegun.
     clock: Callable[[], datetime]
+    # The time zone the node runs in (adapters.zones: UTC, UTC+05:30,
+    # UTC-08:00); None: the harness process's own.
+    zone: str | None = None
 
 
 class ImplementationError(Exception):
@@ -75,5 +78,9 @@ class Node(Protocol):
 
 class Implementation(Protocol):
     name: str
+    # Optional: the model the implementation is held to unless told
+    # otherwise (original, nova or reference; docs/explore.md). Optional
+    # too: ``zoned``, true when its nodes take their zone from their
+    # environment (processes of their own).
 
     def open_node(self, setup: NodeSetup) -> Node: ...

@@ -18,6 +18,7 @@ from typing import Any
 from .base import ImplementationBroken, ImplementationError, Instance, NodeSetup
 from .environment import child_environment
 from .protocol import PROTOCOL, ProtocolError, check, timestamp
+from .zones import tz
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,8 @@ class CommandNode:
             self._proc = subprocess.Popen(
                 self._argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE, text=True, bufsize=1, start_new_session=True,
-                env=child_environment(env))
+                env=child_environment({**(env or {}),
+                                       **({"TZ": tz(setup.zone)} if setup.zone else {})}))
         except OSError as exc:
             raise ImplementationBroken(f"cannot start {shlex.join(self._argv)}: {exc}") from exc
         threading.Thread(target=self._pump_stdout, daemon=True).start()
@@ -156,13 +158,16 @@ class CommandNode:
 class CommandImplementation:
     """``cmd:<command line>``: one process per scenario node."""
 
+    zoned = True  # its process takes the node's zone from its environment
+
     def __init__(self, command: str, name: str | None = None,
-                 env: Mapping[str, str] | None = None) -> None:
+                 env: Mapping[str, str] | None = None, model: str | None = None) -> None:
         self.argv = shlex.split(command)
         if not self.argv:
             raise ValueError("cmd: needs a command line, e.g. cmd:python -m refimpl.serve")
         self.name = name or f"cmd:{command}"
         self.env = dict(env or {})
+        self.model = model
 
     def open_node(self, setup: NodeSetup) -> CommandNode:
         earlier = _BROKEN_AT_START.get(tuple(self.argv))

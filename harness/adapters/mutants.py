@@ -203,7 +203,7 @@ MUTANTS: dict[str, Mutant] = {m.name: m for m in CATALOGUE}
 # tests/harness/test_mutants.py holds the explorer to it; bench/explorer.py
 # measures it over several seeds.
 FOUND_BY: dict[str, tuple[str, float] | None] = {
-    "no-claim": ("races", 360),
+    "no-claim": ("contention", 360),
     "one-mark": ("sequential", 60),
     "no-recheck": ("sequential", 240),
     "non-strict-age": ("sequential", 60),
@@ -221,7 +221,7 @@ FOUND_BY: dict[str, tuple[str, float] | None] = {
     "image-fault-ends-datastore": ("sweeps", 60),
     "listing-drop-ends-pass": ("sweeps", 90),
     "no-relogin-in-task-wait": ("sweeps", 60),
-    "enlist-lock-name-differs": ("races", 180),
+    "enlist-lock-name-differs": ("contention", 180),
     "cache-folder-without-base": ("sequential", 60),
     "original-non-strict-age": ("sequential", 240),
     "original-last-mark": ("sequential", 60),

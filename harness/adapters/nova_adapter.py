@@ -31,4 +31,4 @@ class NovaImplementation(CommandImplementation):
         # The original takes "the first ts- folder" in set order: fix the
         # hash seed so that runs are reproducible.
         super().__init__(shlex.join([str(python), str(PEER)]), name="nova",
-                         env={"PYTHONHASHSEED": "0"})
+                         env={"PYTHONHASHSEED": "0"}, model="nova")

@@ -9,6 +9,7 @@ from ..original import OriginalImageCacheManager, OriginalSession
 from ..original.session import VimFaultException
 from ..vsphere.session import disconnect
 from .base import ImplementationError, Instance, NodeSetup
+from .protocol import refuse_malformed
 
 T = TypeVar("T")
 
@@ -32,7 +33,10 @@ class OriginalNode:
             self._session, setup.base_folder, setup.lock_path, setup.age_seconds,
             clock=lambda: clock().replace(tzinfo=None))  # naive UTC, as timeutils.utcnow()
 
+    # The original module takes any id as a path; ids reach it from Glance as
+    # UUIDs, and the protocol has every peer refuse a malformed one first.
     def enlist(self, datastore: str, image_id: str) -> None:
+        refuse_malformed(image_id)
         _translate(lambda: self._manager.enlist_image(image_id, datastore))
 
     def age(self, instances: Sequence[Instance], datastores: Sequence[str]) -> None:
@@ -41,6 +45,7 @@ class OriginalNode:
         _translate(lambda: self._manager.update(used, datastores))
 
     def cache_folder(self, datastore: str, image_id: str) -> str:
+        refuse_malformed(image_id)
         return self._manager.get_image_cache_folder(datastore, image_id)
 
     def close(self) -> None:
@@ -51,6 +56,7 @@ class OriginalImplementation:
     """Nova's original scheme, re-implemented from the spec (harness.original)."""
 
     name = "original"
+    model = "original"
 
     def open_node(self, setup: NodeSetup) -> OriginalNode:
         return OriginalNode(setup)

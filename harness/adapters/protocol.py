@@ -11,6 +11,8 @@ from typing import Any
 
 import jsonschema
 
+from .base import ImplementationError
+
 PROTOCOL = 1
 SCHEMA_PATH = Path(__file__).resolve().parent / "protocol.schema.json"  # docs/ links here
 
@@ -36,3 +38,19 @@ def check(kind: str, message: dict[str, Any]) -> None:
 def timestamp(when: datetime) -> str:
     """``now`` as the protocol writes it."""
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def valid_image_id(image_id: str) -> bool:
+    """Whether an image id stays in its folder: not empty, no ``/``, ``\\``,
+    ``..`` or control character. A peer refuses any other with
+    ``invalid_argument`` (docs/protocol.md)."""
+    return bool(image_id) and "/" not in image_id and "\\" not in image_id and \
+        ".." not in image_id and not any(ord(c) < 32 or ord(c) == 127 for c in image_id)
+
+
+def refuse_malformed(image_id: str) -> None:
+    """ImplementationError(invalid_argument) unless ``image_id`` is valid."""
+    if not valid_image_id(image_id):
+        raise ImplementationError("invalid_argument",
+                                  f"image id {image_id!r} must not be empty nor contain '/', "
+                                  "'\\', '..' or a control character")

@@ -53,6 +53,7 @@ class RefimplImplementation:
     """The reference implementation (``refimpl``), run in the harness's process."""
 
     name = "refimpl"
+    model = "reference"
 
     def open_node(self, setup: NodeSetup) -> RefimplNode:
         return RefimplNode(setup)

@@ -32,7 +32,7 @@ from pyVmomi import vmodl
 from sim import Control, ControlError, Endpoint
 from sim.virtual_time import Turns, install
 
-from ..adapters import ImplementationError, Instance, NodeSetup
+from ..adapters import ImplementationError, Instance, NodeSetup, open_node
 from ..adapters import get as get_implementation
 from ..vsphere.datastore import DatastoreClient
 from ..vsphere.session import connect, cookie, disconnect
@@ -93,11 +93,12 @@ def run(spec: dict[str, Any]) -> int:
     instances = InstanceSet(Path(spec["instances"]), now_ns)
     node, refused = None, None
     try:
-        node = get_implementation(spec["impl"]).open_node(NodeSetup(
+        node = open_node(get_implementation(spec["impl"]), NodeSetup(
             name=actor["node"], endpoint=endpoint, base_folder=spec["base_folder"],
             lock_path=Path(spec["lock_path"]), age_seconds=spec["age_seconds"],
             # The run's clock, and this node's skew on it.
-            clock=lambda: datetime.fromtimestamp(now_ns() / 1e9 + spec["clock_offset_s"], UTC)))
+            clock=lambda: datetime.fromtimestamp(now_ns() / 1e9 + spec["clock_offset_s"], UTC),
+            zone=spec.get("zone")))
     except ImplementationError as exc:  # a login refused: the run goes on without this actor
         refused = exc
     try:

@@ -37,6 +37,7 @@ class FileOp:
     start: int
     end: int  # by when it had taken effect (a slow answer comes later)
     session: str
+    actor: str = ""  # the actor whose call it was
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,12 @@ class Violation:
     time: int
     message: str
     window: list[str] = field(default_factory=list)
+    # Who: the actor that used (or enlisted) the image, and the actor whose
+    # call broke the invariant (the delete, the mark); what the enlist
+    # found: so that a model can say whether it predicts the violation.
+    user: str = ""
+    by: str = ""
+    marks: int = 0
 
 
 def file_ops(calls: Iterable[Call], datastore: str, base: str,
@@ -80,7 +87,7 @@ def file_ops(calls: Iterable[Call], datastore: str, base: str,
         else:
             continue
         ops.append(FileOp(kind, parts[0], name, call.start_unix_ns, call.effect_unix_ns,
-                          call.session))
+                          call.session, call.actor))
     existing = set(images)
     effective = []
     for op in sorted(ops, key=lambda o: o.end):
@@ -174,7 +181,9 @@ def check(events: list[Event], calls: list[Call], *, datastore: str, base: str,
                     "I1", op.image, op.start,
                     f"image folder {op.image!r} deleted while {span.actor} used it "
                     f"({_enlisted(span.start, op.start, op.end)})",
-                    window(events, ops, op.image, min(since, span.enlist_invoke), op.end)))
+                    window(events, ops, op.image, min(since, span.enlist_invoke), op.end),
+                    user=span.actor, by=op.actor,
+                    marks=len(marks.at(op.image, span.enlist_invoke))))
         present = marks.at(op.image, op.start) | marks.claimed(op.image, op.session, op.start)
         now = datetime.fromtimestamp(op.start / 1e9, UTC)
         if not any((t := mark_time(m)) is not None and now - t > age for m in present):
@@ -183,7 +192,7 @@ def check(events: list[Event], calls: list[Call], *, datastore: str, base: str,
                 "I2", op.image, op.start,
                 f"image folder {op.image!r} deleted at {now:%H:%M:%S.%f} with no mark older "
                 f"than {age.total_seconds():g} s (marks: {sorted(present) or 'none'})",
-                window(events, ops, op.image, min(start, op.start), op.end)))
+                window(events, ops, op.image, min(start, op.start), op.end), by=op.actor))
     for span in in_use:
         before = marks.at(span.image, span.enlist_invoke)
         left = before & marks.at(span.image, span.start)
@@ -193,7 +202,8 @@ def check(events: list[Event], calls: list[Call], *, datastore: str, base: str,
                 "I3", span.image, span.start,
                 f"{span.actor}'s enlist of {span.image!r} returned with marks it found "
                 f"still there: {sorted(left)}",
-                window(events, ops, span.image, min(since, span.enlist_invoke), span.start)))
+                window(events, ops, span.image, min(since, span.enlist_invoke), span.start),
+                user=span.actor, marks=len(before)))
     # Any mark made now names a time within a second (and the skew) of now.
     slack = int((timedelta(seconds=1) + skew).total_seconds() * 1e9)
     for span in in_use:
@@ -207,7 +217,8 @@ def check(events: list[Event], calls: list[Call], *, datastore: str, base: str,
                     "I4", span.image, op.end,
                     f"mark {op.name} (older than {span.actor}'s enlist) appeared on "
                     f"{span.image!r} while it was in use",
-                    window(events, ops, span.image, span.enlist_invoke, op.end)))
+                    window(events, ops, span.image, span.enlist_invoke, op.end),
+                    user=span.actor, by=op.actor))
     return sorted(found, key=lambda v: v.time)
 
 

@@ -9,7 +9,6 @@ their random delays only."""
 from __future__ import annotations
 
 import json
-import shlex
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ from sim.cleanup import temporary_directory
 from ..adapters import file_label, label_of
 from ..adapters.environment import child_environment
 from ..format.errors import display_path
+from ..format.replay import Replay
 from ..vsphere.layout import lay_out
 from ..vsphere.marks import mark_name
 from ..vsphere.run_folder import RunFolder
@@ -57,6 +57,7 @@ class Outcome:
     calls: list[Call] = field(default_factory=list)  # the simulator's trace of the run
     folder: str = ""  # the run folder's name: the trace's paths lie below it
     epilogue: Any = None  # what the caller's epilogue returned
+    zone: str | None = None  # the implementation's time zone
 
     @property
     def schedule(self) -> str:
@@ -81,9 +82,10 @@ class Outcome:
                 f"{exact}")
 
     def replay(self) -> str:
-        mode = "" if self.schedule == self.scenario.schedule else f" SCHEDULE={self.schedule}"
-        return (f"make race SCENARIO={display_path(self.scenario.path)} SEED={self.seed} "
-                f"IMPL={shlex.quote(self.impl)}{mode}")
+        """The line that replays this run (its seed, zone and schedule)."""
+        return Replay(self.scenario.path, self.impl, self.zone, self.seed,
+                      schedule=None if self.schedule == self.scenario.schedule
+                      else self.schedule).line()
 
 
 class ContentionFailure(AssertionError):
@@ -105,9 +107,10 @@ class ContentionFailure(AssertionError):
 
 def run_contention(scenario: ContentionScenario, impl: str, endpoint: Endpoint, *,
                    seed: int, reports: Path, root_prefix: str = "",
-                   schedule: str | None = None,
+                   schedule: str | None = None, zone: str | None = None,
                    epilogue: Callable[[RunFolder, str], Any] | None = None) -> Outcome:
-    """Run ``scenario`` once; ``schedule`` (seeded or free) overrides its own.
+    """Run ``scenario`` once; ``schedule`` (seeded or free) overrides its own;
+    the implementation runs in ``zone`` (adapters.zones).
     ``epilogue(folder, base)`` runs once the actors are done, the cache still
     there (its result is ``Outcome.epilogue``)."""
     schedule = schedule or scenario.schedule
@@ -140,7 +143,7 @@ def run_contention(scenario: ContentionScenario, impl: str, endpoint: Endpoint, 
         with temporary_directory("contention") as tmp:
             events, run_end, status = _run_actors(
                 scenario, impl, endpoint, seed, base, tmp,
-                control if schedule == "seeded" else None, epoch_ns)
+                control if schedule == "seeded" else None, epoch_ns, zone)
         calls = control.trace().calls
         after = epilogue(folder, base) if epilogue is not None else None
         run_folder = folder.name
@@ -164,7 +167,7 @@ def run_contention(scenario: ContentionScenario, impl: str, endpoint: Endpoint, 
                            f"seed {seed}, {order}", events, ops,
                            checker.spans(events, run_end), violations, start, run_end)
     return Outcome(scenario, impl, seed, violations, overlapped, total, page, history, status,
-                   events, calls, run_folder, after)
+                   events, calls, run_folder, after, zone)
 
 
 def _idents(scenario: ContentionScenario) -> list[str]:
@@ -177,8 +180,8 @@ def _idents(scenario: ContentionScenario) -> list[str]:
 
 
 def _run_actors(scenario: ContentionScenario, impl: str, endpoint: Endpoint, seed: int,
-                base: str, tmp: Path, scheduler: Control | None, epoch_ns: int
-                ) -> tuple[list, int, ScheduleStatus | None]:
+                base: str, tmp: Path, scheduler: Control | None, epoch_ns: int,
+                zone: str | None) -> tuple[list, int, ScheduleStatus | None]:
     """Run the actors to their end; their events, the end of the run on its
     clock, and the schedule's status (with ``scheduler``: a seeded run, its
     virtual clock starting at ``epoch_ns``)."""
@@ -198,7 +201,7 @@ def _run_actors(scenario: ContentionScenario, impl: str, endpoint: Endpoint, see
                     "lock_path": str(tmp / "locks" / scenario.config.node(actor.node).lock_path),
                     "clock_offset_s":
                         scenario.config.node(actor.node).clock_offset.total_seconds(),
-                    "age_seconds": int(scenario.config.age.total_seconds()),
+                    "age_seconds": int(scenario.config.age.total_seconds()), "zone": zone,
                     "history": str(tmp / f"{ident}.jsonl"), "instances": str(tmp / "instances"),
                     "actor": {k: (list(v) if isinstance(v, tuple) else v)
                               for k, v in asdict(actor).items()}}

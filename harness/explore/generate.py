@@ -1,11 +1,19 @@
-"""What the sequential explorer draws: a scenario's header (config, cache
-layout, instances) and its steps, as the raw data a scenario file holds.
+"""What the explorer draws, as the raw data a scenario file holds: so that
+what is drawn is exactly what is written out and loaded.
 
-Everything here is a Hypothesis strategy over plain dicts in the scenario
-format, so that what is drawn is exactly what is written out and loaded.
-Shapes lean towards the fragile spots: marks around the age, several marks,
-malformed marks, stray files, odd but legal image ids, two nodes sharing a
-cache or not, partial views.
+- ``scenarios()``: a sequential scenario, its header (config, cache layout,
+  instances) and its steps; shapes lean towards the fragile spots: marks
+  around the age, several marks, malformed marks, stray files, odd but
+  legal image ids, two nodes sharing a cache or not, partial views, the
+  faults the model knows;
+- ``contention()``: a contention scenario: hosts, images, marks, actors,
+  latency, and disturbances at the calls about a contended image;
+- ``workload(rng)`` and ``race_workload(rng)``: small scenarios for a fault
+  sweep, drawn from a random generator (a sweep's finding names its call
+  and fault: nothing to shrink).
+
+Every step is drawn from the scenario's own layout, never from what an
+implementation did: Hypothesis replays a case draw for draw.
 """
 
 from __future__ import annotations
@@ -16,8 +24,10 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from sim.faults import kinds
+
 from ..format.times import format_timestamp
-from .model import ORIGINAL_TOLERATED_DELETE
+from .scheme import ORIGINAL_TOLERATED_DELETE, ModelFault
 
 START = datetime.fromisoformat("2026-03-01T12:00:00+00:00")
 DATASTORES = ("LocalDS_0", "LocalDS_1")
@@ -30,9 +40,11 @@ BAD_IMAGE_IDS = ("a/b", "..", "x\\y")
 MALFORMED_MARKS = ("ts-foo", "ts-", "ts-2026-3-1-6-0-0", "ts-2026-02-30-00-00-00",
                    "ts-2026-13-01-00-00-00")
 NODES = ("node1", "node2")
-DELETE_FAULTS = tuple(sorted(ORIGINAL_TOLERATED_DELETE | {"CannotAccessFile", "NoPermission"}))
-MARK_FAULTS = ("FileAlreadyExists", "CannotCreateFile", "NoPermission", "FileFault")
-LIST_FAULTS = ("FileNotFound", "CannotAccessFile", "NoPermission", "InvalidDatastore")
+# The faults the model knows, by what they hit (a delete's FileNotFound is an
+# untrue answer the fault sweep tries).
+DELETE_FAULTS = kinds(sorted(ORIGINAL_TOLERATED_DELETE | {"CannotAccessFile", "NoPermission"}))
+MARK_FAULTS = kinds(["FileAlreadyExists", "CannotCreateFile", "NoPermission", "FileFault"])
+LIST_FAULTS = kinds(["FileNotFound", "CannotAccessFile", "NoPermission", "InvalidDatastore"])
 
 
 def _ts(when: datetime) -> str:
@@ -111,6 +123,119 @@ def instance_sets(draw: st.DrawFn, nodes: list[str]) -> list[dict[str, Any]]:
             for i in range(count)]
 
 
+MAX_STEPS = 12
+
+
+@st.composite
+def scenarios(draw: st.DrawFn) -> dict[str, Any]:
+    """A sequential scenario without expectations (the model states them):
+    a header, then up to MAX_STEPS steps drawn from it."""
+    header = draw(headers())
+    steps = _Steps(header)
+    # Half a scenario at least: a run's start costs more than its steps, and
+    # pruning takes out the steps a failure does not need.
+    for _ in range(draw(st.integers(MAX_STEPS // 2, MAX_STEPS))):
+        # A few kinds, each drawing one of its steps by weight: steps that draw
+        # nothing (clear the faults, end the sessions) would otherwise crowd
+        # out the operations.
+        kind = draw(st.sampled_from(["aging", "operation", "world", "nemesis"]))
+        getattr(steps, kind)(draw)
+    return {**header, "steps": steps.steps}
+
+
+class _Steps:
+    """The steps of one drawn scenario, each drawn from its layout and the
+    steps before it."""
+
+    def __init__(self, header: dict[str, Any]) -> None:
+        config = header["config"]
+        self.nodes, self.datastores, self.age = list(config["nodes"]), config["datastores"], \
+            config["age"]
+        self.cache = header["cache"]
+        # Each node's base folder (headers() draws a cache_prefix, or a my_ip
+        # of node2's own); the first node's is where faults are put.
+        prefix = config.get("base_folder", {}).get("cache_prefix")
+        self.bases = {name: f"{prefix}_base" if prefix else f"{node.get('my_ip', '10.0.0.5')}_base"
+                      for name, node in config["nodes"].items()}
+        self.base = self.bases[self.nodes[0]]
+        self.uuids = [i["uuid"] for i in header["instances"]]
+        self.faults: set[tuple[str, str, str | None]] = set()
+        self.steps: list[dict[str, Any]] = []
+
+    def aging(self, draw: st.DrawFn) -> None:
+        spec: dict[str, Any] = {"node": draw(st.sampled_from(self.nodes))}
+        stores = draw(st.permutations(self.datastores))
+        spec["datastores"] = stores[:draw(st.integers(0, len(stores)))] \
+            if draw(st.integers(0, 4)) == 0 else stores
+        view = draw(st.sampled_from(["all", "all", "sees", "hosts"]))
+        if view == "sees":
+            spec["sees"] = draw(st.lists(st.sampled_from(self.uuids), unique=True)) \
+                if self.uuids else []
+        elif view == "hosts":
+            spec["hosts"] = draw(st.lists(st.sampled_from(self.nodes), unique=True))
+        self.steps.append({"age": spec})
+
+    def operation(self, draw: st.DrawFn) -> None:
+        kind = draw(st.sampled_from(["enlist", "enlist", "fetch", "cache_folder"]))
+        datastore = draw(st.sampled_from(self.datastores))
+        # Mostly an image the layout has there (an enlist of one that is not
+        # cached does little), else any; now and then a malformed id.
+        cached = sorted(self.cache.get(datastore, {}).get("images", {}))
+        pick = draw(st.integers(0, 9))
+        ids = BAD_IMAGE_IDS if kind != "fetch" and pick == 0 else \
+            cached if cached and pick > 3 else IMAGE_IDS
+        spec = {"node": draw(st.sampled_from(self.nodes)), "datastore": datastore,
+                "image": draw(st.sampled_from(ids))}
+        if kind == "cache_folder":  # the name every model gives a valid id
+            spec["is"] = f"[{spec['datastore']}] {self.bases[spec['node']]}/{spec['image']}"
+        self.steps.append({kind: spec})
+
+    def world(self, draw: st.DrawFn) -> None:
+        if draw(st.booleans()):
+            instances = draw(instance_sets(self.nodes))
+            self.uuids = [i["uuid"] for i in instances]
+            self.steps.append({"instances": instances})
+            return
+        seconds = draw(st.sampled_from([1, max(self.age - 1, 1), self.age or 1, self.age + 1,
+                                        2 * self.age + 1]))
+        direction = draw(st.sampled_from(["advance", "advance", "advance", "back"]))
+        self.steps.append({"clock": {direction: seconds}})
+
+    def nemesis(self, draw: st.DrawFn) -> None:
+        kind = draw(st.sampled_from(["fault", "fault", "fault", "clear", "sessions"]))
+        if kind == "clear":
+            self.faults.clear()
+            self.steps.append({"faults": "clear"})
+        elif kind == "sessions":
+            self.steps.append({"sessions": "terminate"})
+        else:
+            self._fault(draw)
+
+    def _fault(self, draw: st.DrawFn) -> None:
+        """A fault the model knows, mostly at an image the layout has (a
+        fault nothing meets finds nothing), a delete's at one with a mark to
+        be deleted by; maybe with a pass that meets it at once."""
+        ds = draw(st.sampled_from(self.datastores))
+        op = draw(st.sampled_from(["delete", "mark", "list", "list-base"]))
+        images = self.cache.get(ds, {}).get("images", {})
+        cached = sorted(i for i, state in images.items()
+                        if op != "delete" or state.get("marks")) or sorted(images)
+        ids = list(IMAGE_IDS) if draw(st.integers(0, 4)) == 0 or not cached else cached
+        image = None if op == "list-base" else draw(st.sampled_from(ids))
+        fault_kinds = {"delete": DELETE_FAULTS, "mark": MARK_FAULTS}.get(op, LIST_FAULTS)
+        fault = ModelFault(draw(st.sampled_from(fault_kinds)), op.removesuffix("-base"), ds,
+                           self.base, image)
+        # The model knows one fault per image and operation, and no delete and
+        # mark faults together (refimpl's give-back would meet the mark fault).
+        other = {"delete": "mark", "mark": "delete"}.get(fault.op)
+        if (fault.op, ds, image) in self.faults or (other, ds, image) in self.faults:
+            return
+        self.faults.add((fault.op, ds, image))
+        self.steps.append({"fault": fault.rule()})
+        if draw(st.booleans()):
+            self.steps.append({"age": {"node": self.nodes[0]}})  # a pass that meets it
+
+
 def workload(rng: random.Random) -> dict[str, Any]:
     """A small sequential scenario without expectations, for a fault sweep:
     a layout, then passes, spawns and clock moves (a pass always among them).
@@ -173,3 +298,128 @@ def race_workload(rng: random.Random) -> dict[str, Any]:
     return {"seed": rng.randint(0, 1000), "duration": "2s",
             "config": {"age": 2, "base_folder": {"cache_prefix": "shared-"}, "nodes": nodes},
             "images": {"img1": {"marks_ago": marks}}, "faults": faults, "actors": actors}
+
+
+# -- contention scenarios ------------------------------------------------------
+
+IMAGES = ("img1", "img2")
+HOSTS = ("host1", "host2", "host3")
+# The calls that order an enlist and a delete, and the paths they carry
+# ({base}: the base folder, {image}: an image's folder): those that change
+# the cache, and those that read it.
+CHANGES = (
+    ("DeleteDatastoreFile_Task", "{image}"),  # a delete
+    ("MakeDirectory", "{image}/ts-*"),  # a mark, or a claim given back
+    ("MoveDatastoreFile_Task", "{image}/ts-*"),  # a claim
+    ("DeleteDatastoreFile_Task", "{image}/ts-*"),  # a mark removed, a claim given back
+)
+READS = (
+    ("SearchDatastoreSubFolders_Task", "{base}"),  # a pass's listing
+    ("SearchDatastore_Task", "{image}"),  # an enlist's listing, a pass's re-read
+    (None, "{base}*"),  # anything on the cache
+)
+# What recovers from a failed change: a claim given back is a mark
+# re-created and the claim removed.
+RECOVERIES = (CHANGES[1], CHANGES[3])
+# Faults that fail a call. FileNotFound and FileAlreadyExists would tell the
+# implementation something untrue about the cache, which no implementation
+# can see through: races are about order, the sweep tries those.
+FILE_FAULTS = kinds(["CannotDeleteFile", "FileLocked", "NoPermission"])
+SKEW_MS = 200  # how far a node's clock may be off
+
+
+def _ms(values: list[int]) -> st.SearchStrategy[str]:
+    return st.sampled_from(values).map(lambda ms: f"{ms}ms")
+
+
+def _rule(call: tuple[str | None, str], base: str, image: str, fault: str,
+          **more: Any) -> dict[str, Any]:
+    method, where = call
+    return {"fault": fault, "path": f"[LocalDS_0] {where.format(base=base, image=image)}",
+            **({"method": method} if method else {}), **more}
+
+
+@st.composite
+def disturbances(draw: st.DrawFn, base: str, image: str) -> list[dict[str, Any]]:
+    """Rules at the calls about one image, one of three shapes (Jepsen's
+    nemeses): a slow call or answer; a pause (a long slow answer, during
+    which everyone else acts on what the paused actor has yet to hear
+    about); a failing change, often with the change that recovers from it
+    slow, since recovery paths are where windows open."""
+    shape = draw(st.sampled_from(["slow", "pause", "fail", "slow"]))
+    if shape == "pause":  # mostly of a read: the paused actor acts on a stale view
+        return [_rule(draw(st.sampled_from(READS + READS + CHANGES)), base, image,
+                      "delay_after", delay_ms=draw(st.sampled_from([1500, 2500])), count=1)]
+    if shape == "fail":  # mostly of a delete: the change nothing undoes
+        rules = [_rule(draw(st.sampled_from(CHANGES[:1] + CHANGES)), base, image,
+                       draw(st.sampled_from(FILE_FAULTS)), count=1)]
+        if draw(st.sampled_from([True, True, False])):
+            rules.append(_rule(draw(st.sampled_from(RECOVERIES)), base, image, "delay",
+                               delay_ms=draw(st.sampled_from([700, 1500])), count=1))
+        return rules
+    once = draw(st.sampled_from([{"count": 1}, {"count": 1}, {"probability": 0.3},
+                                 {"probability": 0.5}]))
+    return [_rule(draw(st.sampled_from(READS + CHANGES)), base, image,
+                  draw(st.sampled_from(["delay_after", "delay"])),
+                  delay_ms=draw(st.sampled_from([300, 700, 1500])), **once)]
+
+
+@st.composite
+def contention(draw: st.DrawFn) -> dict[str, Any]:
+    """A contention scenario, as its file holds it."""
+    age_s = draw(st.sampled_from([1, 2, 3]))
+    node_count = draw(st.sampled_from([2, 2, 3, 1]))
+    nodes: dict[str, Any] = {}
+    for i in range(node_count):
+        node: dict[str, Any] = {"lock_path": draw(st.sampled_from(HOSTS[:node_count]))}
+        skew = draw(st.sampled_from([0, 0, 0, SKEW_MS / 1000, -SKEW_MS / 1000]))
+        if skew:
+            node["clock_offset"] = skew
+        nodes[f"n{i + 1}"] = node
+    shared = draw(st.booleans())
+    base = "shared-_base" if shared else "10.0.0.5_base"
+    images = {}
+    for image in IMAGES[:draw(st.sampled_from([1, 1, 2]))]:
+        # Mostly a mark old enough to delete the image by; several marks are
+        # common (two nodes marking in different seconds).
+        ago = draw(st.lists(st.sampled_from([30, 20, 2 * age_s, age_s - 1 if age_s > 1 else 0]),
+                            min_size=draw(st.sampled_from([0, 1, 1, 2, 2, 3])), max_size=3,
+                            unique=True))
+        images[image] = {"marks_ago": [f"{s}s" for s in ago]} if ago else {}
+    names = list(nodes)
+    actors: list[dict[str, Any]] = []
+    for _ in range(draw(st.integers(1, 2))):
+        actors.append({"spawner": {
+            "node": draw(st.sampled_from(names)), "image": draw(st.sampled_from(list(images))),
+            # Often together with a pass: the schedule then interleaves
+            # their calls one by one.
+            "start": draw(_ms([0, 0, 100, 300, 500, 1000, 1500])),
+            "hold": draw(_ms([500, 1000, 2000, 2500])),
+            "count": draw(st.integers(1, 2)), "pause": draw(_ms([0, 200]))}})
+    for _ in range(draw(st.sampled_from([1, 2, 2]))):
+        ager: dict[str, Any] = {"node": draw(st.sampled_from(names)),
+                                "start": draw(_ms([0, 0, 200, 400])),
+                                "interval": draw(_ms([100, 200, 500, 1000, 3000]))}
+        # A stale instance list, but blind for less than the age can protect:
+        # marks are named by the second, so a mark may be read as up to a
+        # second older than it is, and a skewed clock takes its skew more. A
+        # pass blind for longer (own_host on a cache other hosts use, edge
+        # case 15) deletes the image whatever the implementation does.
+        if age_s > 1 and draw(st.booleans()):
+            ager["sees"] = {"stale": draw(_ms([200, (age_s - 1) * 1000 - 2 * SKEW_MS]))}
+        actors.append({"ager": ager})
+    draw(st.randoms()).shuffle(actors)
+    spawned = sorted({a["spawner"]["image"] for a in actors if "spawner" in a})
+    faults = []
+    for _ in range(draw(st.sampled_from([0, 1, 1, 2]))):
+        # An image a spawn and a pass contend for.
+        image = draw(st.sampled_from(spawned))
+        faults += draw(disturbances(base, f"{base}/{image}"))
+    config: dict[str, Any] = {"age": age_s, "nodes": nodes}
+    if shared:
+        config["base_folder"] = {"cache_prefix": "shared-"}
+    latency = draw(st.sampled_from([0, 0, 5, 20]))
+    if latency:
+        config["latency"] = {"default_ms": latency}
+    return {"seed": draw(st.integers(0, 1000)), "duration": f"{draw(st.integers(2, 4))}s",
+            "config": config, "images": images, "faults": faults, "actors": actors}

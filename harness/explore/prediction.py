@@ -8,19 +8,20 @@ vocabulary, makes the rest of the scenario unpredictable (``Unpredictable``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from ..adapters import Instance
+from ..adapters.protocol import valid_image_id
 from ..format.config import Config
 from ..scenario import checker
 from ..scenario import steps as s
 from ..scenario.model import Scenario
 from ..vsphere.marks import mark_name
 from ..vsphere.run_folder import NAME_LENGTH
-from .model import Base, Image, ModelFault, Outcome, Variant, World, fetch
+from .scheme import Base, Image, ModelFault, Outcome, Variant, World, fetch
 
 # The datastores of the harness's simulator (the worker's, and the explorer's).
 SIMULATOR_DATASTORES = frozenset({"LocalDS_0", "LocalDS_1"})
@@ -111,7 +112,7 @@ class Prediction:
         elif isinstance(step, s.AgeStep):
             return self._age(step)
         elif isinstance(step, s.CacheFolderStep):
-            return [Outcome(self.world, self.cache_folder(step)[0])]
+            return self._cache_folder(step)
         elif not isinstance(step, s.TerminateSessionsStep | s.ExpectStep):
             raise Unpredictable(f"the model does not know {type(step).__name__}")
         return [Outcome(self.world)]
@@ -119,13 +120,23 @@ class Prediction:
     def follow(self, outcome: Outcome) -> None:
         self.world = outcome.world
 
+    def _refused(self, image_id: str, outcomes: Callable[[], list[Outcome]]) -> list[Outcome]:
+        """A malformed image id may be refused with invalid_argument under
+        every variant, as docs/protocol.md asks; a variant that does not
+        check ids may also do what it does with any other."""
+        if valid_image_id(image_id):
+            return outcomes()
+        refused = Outcome(self.world, "invalid_argument")
+        return [refused] if self.variant.checks_image_ids else [refused, *outcomes()]
+
     def _enlist(self, step: s.EnlistStep) -> list[Outcome]:
-        if self.variant.name == "reference" and not valid_image_id(step.image):
-            return [Outcome(self.world, "invalid_argument")]
-        if step.datastore not in self.datastores:
-            return [Outcome(self.world, "not_found")]
-        return self.variant.enlist(self.world, step.datastore, self.base(step.node), step.image,
-                                   self.faults, self.root)
+        def enlisted() -> list[Outcome]:
+            if step.datastore not in self.datastores:
+                return [Outcome(self.world, "not_found")]
+            return self.variant.enlist(self.world, step.datastore, self.base(step.node),
+                                       step.image, self.faults, self.root)
+
+        return self._refused(step.image, enlisted)
 
     def _age(self, step: s.AgeStep) -> list[Outcome]:
         used = used_images(step.view(self.instances))
@@ -140,11 +151,10 @@ class Prediction:
             return [o if o.error else Outcome(o.world, "not_found") for o in outcomes]
         return outcomes
 
-    def cache_folder(self, step: s.CacheFolderStep) -> tuple[str | None, str]:
-        """(error kind, the cache folder's name) of a ``cache_folder`` step."""
-        if self.variant.name == "reference" and not valid_image_id(step.image):
-            return "invalid_argument", ""
-        return None, f"[{step.datastore}] {self.base(step.node)}/{step.image}"
+    def _cache_folder(self, step: s.CacheFolderStep) -> list[Outcome]:
+        """The cache folder's name is the outcome's ``value``."""
+        return self._refused(step.image, lambda: [Outcome(
+            self.world, value=f"[{step.datastore}] {self.base(step.node)}/{step.image}")])
 
 
 def _first_unknown(asked: tuple[str, ...], known: list[str]) -> int:
@@ -167,16 +177,14 @@ def disagreements(scenario: Scenario, variant: Variant,
                 if found:
                     return [f"{where}: {ds}: {p}" for p in found]
             continue
-        if isinstance(step, s.CacheFolderStep):
-            error, name = prediction.cache_folder(step)
-            problem = _error_problem(step.expect_error, error)
-            if problem or (error is None and step.expected is not None and
-                           name != step.expected):
-                return [f"{where}: {problem or f'cache folder {name!r}'}"]
-            continue
         outcomes = prediction.apply(step)
         expected = getattr(step, "expect_error", None)
         fitting = [o for o in outcomes if _error_problem(expected, o.error) is None]
+        if isinstance(step, s.CacheFolderStep) and step.expected is not None:
+            named = [o for o in fitting if o.error is not None or o.value == step.expected]
+            if fitting and not named:
+                return [f"{where}: cache folder {fitting[0].value!r}"]
+            fitting = named
         if not fitting:
             return [f"{where}: {_error_problem(expected, outcomes[0].error)}"]
         prediction.follow(fitting[0])
@@ -197,9 +205,3 @@ def used_images(instances: list[Instance]) -> frozenset[str]:
     """Every image an instance uses, as image, kernel or ramdisk (``''`` counts)."""
     return frozenset(ref for i in instances for ref in (i.image_ref, i.kernel_id, i.ramdisk_id)
                      if ref is not None)
-
-
-def valid_image_id(image_id: str) -> bool:
-    """refimpl's rule (its README: arguments and errors)."""
-    return bool(image_id) and "/" not in image_id and "\\" not in image_id and \
-        ".." not in image_id and not any(ord(c) < 32 or ord(c) == 127 for c in image_id)

@@ -18,36 +18,26 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-
-@dataclass
-class Found:
-    """A finding: what broke, where it is written, how to replay it."""
-
-    what: str
-    replay: str
-    file: str = ""
-    timeline: str = ""
-    size: str = ""  # of the shrunk scenario, against the first failing one
-    report: str = ""
+from .finding import Finding
 
 
 @dataclass
 class Part:
     """One search's result."""
 
-    kind: str  # sequential, races, sweep
+    kind: str  # sequential, contention, sweeps, sweep
     impl: str
     seed: int
     seconds: float
     runs: int
     zones: list[str] = field(default_factory=list)
     covered: dict[str, Any] = field(default_factory=dict)
-    findings: list[Found] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
     first_finding_s: float | None = None  # since the search began
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Part:
-        return cls(**{**data, "findings": [Found(**f) for f in data.get("findings", [])]})
+        return cls(**{**data, "findings": [Finding(**f) for f in data.get("findings", [])]})
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -87,11 +77,14 @@ def markdown(parts: list[Part]) -> str:
     lines += ["", "## Findings", ""]
     for p in parts:
         for f in p.findings:
-            lines += [f"### {p.kind} [{p.impl}]: {f.what}", ""]
+            lines += [f"### {p.kind} [{p.impl}]: {f.property}: {f.what}", ""]
+            lines += [f"- model: {f.model}" + (f", zone: {f.zone}" if f.zone else "")]
             lines += [f"- file: `{f.file}`"] if f.file else []
             lines += [f"- size: {f.size}"] if f.size else []
             lines += [f"- timeline: `{f.timeline}`"] if f.timeline else []
-            lines += [f"- replay: `{f.replay}`", ""]
+            lines += [f"- replay: `{f.replay}`"]
+            lines += [] if f.holds else ["- **did not fail when replayed** (a flaky finding)"]
+            lines += [""]
             if f.report:
                 lines += ["```", f.report, "```", ""]
     if not findings:

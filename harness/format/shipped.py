@@ -21,3 +21,9 @@ def corpus_folders(path: Path) -> tuple[str, ...]:
     except ValueError:
         return path.parts[:-1]
     return ("scenarios", *inside.parts[:-1])
+
+
+def find_scenario(name: str) -> Path | None:
+    """The corpus's scenario file of this name (its file is named after it)."""
+    return next((path for path in sorted(CORPUS.rglob(f"{name}.yaml"))
+                 if "expectations" not in path.relative_to(CORPUS).parts), None)

@@ -80,6 +80,32 @@ def _convert(node: yaml.Node, path: Path, source: Source, constructor: _Loader) 
     return constructor.construct_object(node, deep=True)
 
 
+FLOW_WIDTH = 60  # a mapping or list whose one-line form is no longer is written on one line
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block style, but a short mapping or list on one line, as the corpus
+    writes them (``img1: {marks: [2026-03-01T06:00:00Z]}``)."""
+
+    def represent_mapping(self, tag: str, mapping: Any, flow_style: bool | None = None
+                          ) -> yaml.Node:
+        return super().represent_mapping(tag, mapping, _short(mapping))
+
+    def represent_sequence(self, tag: str, sequence: Any, flow_style: bool | None = None
+                           ) -> yaml.Node:
+        return super().represent_sequence(tag, sequence, _short(sequence))
+
+
+def _short(data: Any) -> bool:
+    if isinstance(data, dict) and len(data) == 1 and \
+            isinstance(next(iter(data.values())), dict):
+        return False  # one key and a mapping (a step, a datastore): the key on its line
+    text = yaml.safe_dump(data, default_flow_style=True, width=10**6, sort_keys=False,
+                          allow_unicode=True).strip()
+    return len(text) <= FLOW_WIDTH and "\n" not in text
+
+
 def dump(data: Any) -> str:
-    """``data`` as a scenario file holds it: keys in their order, block style."""
-    return yaml.safe_dump(data, sort_keys=False, width=100, allow_unicode=True)
+    """``data`` as a scenario file holds it: keys in their order, short
+    collections on one line."""
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, width=100, allow_unicode=True)

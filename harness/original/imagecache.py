@@ -52,12 +52,19 @@ class OriginalImageCacheManager:
 
     def _where(self, datastore: str) -> tuple[vim.Datacenter, vim.Datastore]:
         if not self._stores:
-            for dc in self._session.content.rootFolder.childEntity:
-                for ds in dc.datastore:
-                    self._stores.setdefault(ds.name, (dc, ds))
+            # Through the session, as oslo.vmware reads properties: an expired
+            # session is logged in again here too.
+            self._stores = self._session.invoke(self._datastores)
         if datastore not in self._stores:
             raise KeyError(f"datastore {datastore!r} not found")
         return self._stores[datastore]
+
+    def _datastores(self) -> dict[str, tuple[vim.Datacenter, vim.Datastore]]:
+        stores: dict[str, tuple[vim.Datacenter, vim.Datastore]] = {}
+        for dc in self._session.content.rootFolder.childEntity:
+            for ds in dc.datastore:
+                stores.setdefault(ds.name, (dc, ds))
+        return stores
 
     def _get_sub_folders(self, datastore: str, path: str) -> set[str]:
         """SearchDatastore_Task with no searchSpec; FileNotFound -> empty."""

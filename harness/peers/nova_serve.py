@@ -46,6 +46,21 @@ class NotFound(Exception):
     pass
 
 
+class InvalidArgument(Exception):
+    pass
+
+
+def checked(image_id: str) -> str:
+    """The image id, refused as docs/protocol.md asks every peer when it could
+    leave the image's folder (Nova's module would take it as a path; ids
+    reach it from Glance as UUIDs)."""
+    if not image_id or any(c in image_id for c in "/\\") or ".." in image_id or \
+            any(ord(c) < 32 or ord(c) == 127 for c in image_id):
+        raise InvalidArgument(f"image id {image_id!r} must not be empty nor contain '/', "
+                              "'\\', '..' or a control character")
+    return image_id
+
+
 def take_turns() -> None:
     """Act as the contention actor that started this peer, if one did."""
     path = Path(__file__).resolve().parents[2] / "sim" / "virtual_time.py"
@@ -145,7 +160,7 @@ def main() -> int:
         manager = state["manager"]
         if op == "enlist":
             ds, dc = datastore(request["datastore"])
-            manager.enlist_image(request["image"], ds, dc)
+            manager.enlist_image(checked(request["image"]), ds, dc)
             return None
         if op == "age":
             instances = [types.SimpleNamespace(task_state=None, vm_state="active", **i)
@@ -157,8 +172,9 @@ def main() -> int:
             manager.update(None, instances, infos)
             return {"summary": None}
         if op == "cache_folder":
+            image_id = checked(request["image"])
             ds, _ = datastore(request["datastore"])
-            return {"path": str(manager.get_image_cache_folder(ds, request["image"]))}
+            return {"path": str(manager.get_image_cache_folder(ds, image_id))}
         if op == "stop":
             return None
         raise ValueError(f"unknown op {op!r}")
@@ -172,6 +188,8 @@ def main() -> int:
             return {"kind": "vsphere_fault", "fault": name, "message": str(exc)}
         if isinstance(exc, NotFound):
             return {"kind": "not_found", "fault": None, "message": str(exc)}
+        if isinstance(exc, InvalidArgument):
+            return {"kind": "invalid_argument", "fault": None, "message": str(exc)}
         return {"kind": "error", "fault": None, "message": f"{type(exc).__name__}: {exc}"}
 
     for line in sys.stdin:

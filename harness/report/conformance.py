@@ -214,8 +214,12 @@ def junit(impl: str, results: list[Result]) -> str:
                              file=r.file, time=f"{r.seconds:.3f}")
         if r.line:
             case.set("line", str(r.line))
+        if r.replay:
+            ET.SubElement(ET.SubElement(case, "properties"), "property", name="replay",
+                          value=r.replay)
         if r.outcome in ("failed", "xpassed"):
-            ET.SubElement(case, "failure", message=r.message).text = r.details
+            ET.SubElement(case, "failure", message=r.message).text = \
+                r.details + (f"\n\nreplay: {r.replay}" if r.replay else "")
         elif r.outcome in ("xfailed", "skipped"):
             ET.SubElement(case, "skipped", message=r.message)
     return ET.tostring(ET.ElementTree(suite).getroot(), encoding="unicode", xml_declaration=True)

@@ -37,7 +37,8 @@ class ScenarioReport:
             result = self.results[report.nodeid] = Result(
                 scenario=props["scenario"], impl=props.get("impl", "-"), tier=props["tier"],
                 tags=[t for t in props["tags"].split(",") if t], file=props["file"],
-                line=props.get("line"), outcome="passed", seconds=0.0)
+                line=props.get("line"), outcome="passed", seconds=0.0,
+                zone=props.get("zone", ""), replay=props.get("replay", ""))
         result.seconds += report.duration
         result.timeline = props.get("timeline") or result.timeline  # set as the run ends
         if hasattr(report, "wasxfail") and report.skipped:

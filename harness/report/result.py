@@ -21,7 +21,16 @@ class Result:
     message: str = ""  # the failure's first line
     details: str = ""  # the whole failure report (tree diff, steps run)
     timeline: str | None = None  # a contention run's timeline page
+    zone: str = ""  # the time zone the implementation ran in
+    replay: str = ""  # the line that replays it
 
     @property
     def where(self) -> str:
         return f"{self.file}:{self.line}" if self.line else self.file
+
+    @property
+    def located(self) -> str:
+        """The failure's first line, naming where it happened once: its own
+        location (the failing step's) if it gives one, else the scenario's."""
+        named = self.message.split(":", 1)[0].endswith((".yaml", ".yml"))
+        return self.message if named else f"{self.where}: {self.message}"

@@ -35,8 +35,11 @@ def render(results: list[Result], seconds: float) -> str:
     failures = [r for r in results if r.outcome in ("failed", "xpassed")]
     lines += ["## Failures", ""]
     for r in failures:
-        lines += [f"### {r.scenario} [{r.impl}]", "", f"{r.where}: {r.message}", "", "```",
-                  r.details, "```", ""]
+        # The report names where it failed in its first line: said once.
+        lines += [f"### {r.scenario} [{r.impl}]", ""]
+        lines += [f"- zone: {r.zone}"] if r.zone else []
+        lines += [f"- replay: `{r.replay}`"] if r.replay else []
+        lines += ["", "```", r.details or r.located, "```", ""]
     lines += ["(none)", ""] if not failures else []
     expected = [r for r in results if r.outcome == "xfailed"]
     if expected:

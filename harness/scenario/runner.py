@@ -17,6 +17,7 @@ from ..adapters import (
     Instance,
     Node,
     NodeSetup,
+    open_node,
 )
 from ..format.errors import display_path
 from ..vsphere.layout import lay_out
@@ -63,8 +64,8 @@ class Run:
     ``steps.StepRun`` promises the steps)."""
 
     def __init__(self, scenario: Scenario, implementation: Implementation, folder: RunFolder,
-                 lock_root: Path, clock: ScenarioClock) -> None:
-        self.scenario, self.impl, self.folder = scenario, implementation, folder
+                 lock_root: Path, clock: ScenarioClock, zone: str | None = None) -> None:
+        self.scenario, self.impl, self.folder, self.zone = scenario, implementation, folder, zone
         self.config, self.lock_root, self.clock = scenario.config, lock_root, clock
         self.instances: list[Instance] = list(scenario.instances)
         self.nodes: dict[str, Node] = {}
@@ -82,12 +83,12 @@ class Run:
         if name not in self.nodes:
             spec = self.config.node(name)
             try:
-                self.nodes[name] = self.impl.open_node(NodeSetup(
+                self.nodes[name] = open_node(self.impl, NodeSetup(
                     name=name, endpoint=self.folder.endpoint,
                     base_folder=self.base_folder(node=name),
                     lock_path=self.lock_root / spec.lock_path,
                     age_seconds=int(self.config.age.total_seconds()),
-                    clock=self.clock.reader(spec.clock_offset)))
+                    clock=self.clock.reader(spec.clock_offset), zone=self.zone))
             except ImplementationBroken as exc:
                 raise ImplementationBroken(f"starting node {name!r}, before the step's "
                                            f"operation: {exc}") from exc
@@ -131,30 +132,36 @@ class Run:
 
 
 def run_scenario(scenario: Scenario, implementation: Implementation,
-                 endpoint: Endpoint, root_prefix: str = "") -> list[StepRecord]:
-    """Lay out, run every step, clean up; ScenarioFailure on the first miss."""
-    with open_run(scenario, implementation, endpoint, root_prefix) as run:
+                 endpoint: Endpoint, root_prefix: str = "", *, zone: str | None = None
+                 ) -> list[StepRecord]:
+    """Lay out, run every step (the implementation in ``zone``), clean up;
+    ScenarioFailure on the first miss."""
+    with open_run(scenario, implementation, endpoint, root_prefix, zone=zone) as run:
         return run.run()
 
 
 @contextmanager
 def open_run(scenario: Scenario, implementation: Implementation, endpoint: Endpoint,
-             root_prefix: str = "", *, control: bool | None = None) -> Iterator[Run]:
+             root_prefix: str = "", *, control: bool | None = None,
+             zone: str | None = None) -> Iterator[Run]:
     """A run with the scenario's cache laid out and its clock frozen, ready
     for its steps (``Run.run``) or for steps one at a time (``Run.step``).
 
     The scenario lives in a run folder of its own on each datastore (below
     ``root_prefix``, the session's run folder on a real vCenter), so
     scenarios can run side by side on one simulator. ``control``: whether
-    the run uses the control API (default: whether the scenario's steps do).
+    the run uses the control API (default: whether the scenario's steps do);
+    ``zone``: the time zone the implementation runs in (adapters.zones).
     """
     uses_control = scenario.uses_control if control is None else control
+    # Seeded alike every time: a rule's probability draws replay exactly.
     with RunFolder.new(endpoint, parent=root_prefix, datastores=scenario.config.datastores,
-                       control=uses_control, who=display_path(scenario.path)) as folder, \
+                       control=uses_control, who=display_path(scenario.path),
+                       seed=0 if uses_control else None) as folder, \
             temporary_directory("locks") as locks, frozen_at(scenario.start) as clock:
         if scenario.config.latency is not None:
             folder.control.set_latency(**scenario.config.latency.control_arguments())
-        run = Run(scenario, implementation, folder, Path(locks), clock)
+        run = Run(scenario, implementation, folder, Path(locks), clock, zone)
         for ds, state in scenario.cache.items():
             lay_out(folder.client, ds, run.base_folder(state.folder), state.tree())
         try:

@@ -61,6 +61,11 @@ class RunFolder:
         return self._client
 
     @property
+    def controlled(self) -> bool:
+        """Whether the run uses the control API (faults, latency, the trace)."""
+        return self._control is not None
+
+    @property
     def control(self) -> Control:
         if self._control is None:
             raise RuntimeError("this run folder was opened without control")

@@ -52,6 +52,7 @@ func (h *harness) serveSOAP(next http.Handler, w http.ResponseWriter, r *http.Re
 	c.Session, c.Client = sessionDigest(cookie), r.RemoteAddr
 	c.Exempt = h.sessions.isExempt(cookie)
 	actor := r.Header.Get(actorHeader)
+	c.Actor = actor
 	rec := h.trace.begin(c)
 
 	var d *decision

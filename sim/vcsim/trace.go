@@ -30,6 +30,7 @@ type call struct {
 	Path        string `json:"path,omitempty"`
 	Session     string `json:"session,omitempty"` // digest of the session cookie
 	Client      string `json:"client"`            // remote address
+	Actor       string `json:"actor,omitempty"`   // the X-Ich-Actor that made it, if any
 	StartNS     int64  `json:"start_ns"`          // monotonic, since the simulator started
 	EndNS       int64  `json:"end_ns"`
 	StartUnixNS int64  `json:"start_unix_ns"` // wall clock, or a schedule's virtual clock

@@ -3,13 +3,12 @@ end it quietly, and which still reach the user."""
 
 import itertools
 import logging
-import time
 
 import pytest
 from hypothesis import Phase, Verbosity, given, settings
 from hypothesis import strategies as st
 
-from harness.explore.budget import BudgetSpent, hypothesis_search
+from harness.explore.engine import BudgetSpent, CaseFailed, hypothesis_search
 
 QUIET = settings(database=None, deadline=None, verbosity=Verbosity.quiet,
                  phases=[Phase.generate], max_examples=200, print_blob=False)
@@ -20,7 +19,7 @@ def _now_and_then(data: st.DataObject, calls: itertools.count) -> None:
     for _ in range(3):
         data.draw(st.integers(0, 1))
         if next(calls) % 7 == 3:
-            raise ValueError("failed this time")
+            raise CaseFailed("failed this time")
 
 
 def _second_time(data: st.DataObject, seen: set[int]) -> None:
@@ -29,7 +28,7 @@ def _second_time(data: st.DataObject, seen: set[int]) -> None:
     Hypothesis calls inconsistent, the CI failure of stop 17."""
     first = data.draw(st.integers(0, 1))
     if first in seen:
-        raise ValueError("failed the second time")
+        raise CaseFailed("failed the second time")
     seen.add(first)
     data.draw(st.integers(0, 1))
 
@@ -44,20 +43,18 @@ def test_an_implementation_that_runs_one_case_two_ways_ends_the_seed_with_a_warn
     def search(data):
         body(data, state)
 
-    with caplog.at_level(logging.WARNING, "harness.explore"), \
-            hypothesis_search(time.monotonic() + 60, ValueError):
+    with caplog.at_level(logging.WARNING, "harness.explore"), hypothesis_search():
         search()
     assert any("two ways" in r.getMessage() for r in caplog.records), caplog.text
 
 
-@pytest.mark.parametrize("raised", [ValueError("the finding"), BudgetSpent()])
+@pytest.mark.parametrize("raised", [CaseFailed("the finding"), BudgetSpent()])
 def test_the_failure_searched_for_and_the_spent_budget_end_it_quietly(caplog, raised):
-    with caplog.at_level(logging.WARNING, "harness.explore"), \
-            hypothesis_search(time.monotonic() + 60, ValueError):
+    with caplog.at_level(logging.WARNING, "harness.explore"), hypothesis_search():
         raise raised
     assert not caplog.records
 
 
 def test_any_other_error_reaches_the_user():
-    with pytest.raises(KeyError), hypothesis_search(time.monotonic() + 60, ValueError):
+    with pytest.raises(KeyError), hypothesis_search():
         raise KeyError("a bug of the harness")

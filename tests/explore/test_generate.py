@@ -1,5 +1,5 @@
 """What the explorer draws is what the loaders accept: every generated
-scenario, race and workload is a valid file of its kind."""
+scenario, contention scenario and workload is a valid file of its kind."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import random
 from hypothesis import HealthCheck, given, settings
 
 from harness.contention.loader import load_contention
-from harness.explore import generate, races
+from harness.explore import generate
 from harness.format.source import dump
 from harness.scenario import load_scenario
 
@@ -27,10 +27,27 @@ def test_generated_headers_make_valid_scenarios(tmp_path_factory, header):
 
 
 @SETTINGS
-@given(doc=races.races())
-def test_generated_races_are_valid_contention_scenarios(tmp_path_factory, doc):
+@given(doc=generate.scenarios())
+def test_generated_scenarios_are_valid_and_their_steps_fit_their_layout(tmp_path_factory, doc):
+    named = {"name": "g", "purpose": "p", "tier": "reference", **doc}
+    scenario = load_scenario(tmp_path_factory.mktemp("g") / "g.yaml", dump(named))
+    assert 1 <= len(scenario.steps) <= generate.MAX_STEPS + generate.MAX_STEPS
+    known = {n.name for n in scenario.config.nodes}
+    assert all(getattr(s, "node", None) in (None, *known) for s in scenario.steps)
+    # A cache folder step names what every model names a valid id's folder.
+    for step in scenario.steps:
+        if step.key == "cache_folder" and "/" not in step.image and "\\" not in step.image \
+                and ".." not in step.image:
+            node = scenario.config.node(step.node)
+            assert step.expected == \
+                f"[{step.datastore}] {scenario.config.base_folder_of(node)}/{step.image}"
+
+
+@SETTINGS
+@given(doc=generate.contention())
+def test_generated_contention_scenarios_are_valid(tmp_path_factory, doc):
     path = tmp_path_factory.mktemp("r") / "r.yaml"
-    path.write_text(dump(doc))
+    path.write_text(dump({"name": "r", "purpose": "p", **doc}))
     scenario = load_contention(path)
     assert 2 <= len(scenario.actors) <= 4
     assert {a.kind for a in scenario.actors} == {"spawner", "ager"}

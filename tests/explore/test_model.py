@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.explore.model import ORIGINAL, REFERENCE
 from harness.explore.prediction import Unpredictable, disagreements
+from harness.explore.scheme import NOVA, ORIGINAL, REFERENCE, VARIANTS
 from harness.manifest import MANIFEST_DIR, expected_failures
 from harness.scenario import load_scenario
 
@@ -61,7 +61,7 @@ def test_the_original_cleans_used_images_when_the_listing_says_not_found():
     and still cleans every used image; refimpl skips the datastore."""
     from datetime import UTC, datetime
 
-    from harness.explore.model import Base, Image, ModelFault
+    from harness.explore.scheme import Base, Image, ModelFault
 
     mark = "ts-2026-03-01-11-00-00"
     world = {("ds", "_base"): Base(images={"used": Image(folders=frozenset({mark})),
@@ -73,3 +73,33 @@ def test_the_original_cleans_used_images_when_the_listing_says_not_found():
         "used": Image(), "other": Image(folders=frozenset({mark}))}
     [reference] = REFERENCE.age(world, ["ds"], "_base", frozenset({"used"}), now, 86400, [fault])
     assert reference.world == world
+
+
+@pytest.mark.parametrize("variant", [ORIGINAL, NOVA, REFERENCE], ids=lambda v: v.name)
+def test_refusing_a_malformed_image_id_is_never_a_deviation(variant, tmp_path):
+    """docs/protocol.md asks every peer to refuse such ids with
+    invalid_argument: every model allows it; the original's also allows
+    taking the id as any other, as its module does."""
+    from harness.explore.prediction import Prediction
+
+    path = tmp_path / "s.yaml"
+    path.write_text("name: s\npurpose: p\ntier: must\nsteps:\n"
+                    "  - enlist: {image: a/b, expect_error: {kind: invalid_argument}}\n"
+                    "  - cache_folder: {image: '..', expect_error: {kind: invalid_argument}}\n")
+    scenario = load_scenario(path)
+    assert disagreements(scenario, variant) == []
+    prediction = Prediction.of(scenario, variant)
+    errors = [sorted(str(o.error) for o in prediction.apply(step)) for step in scenario.steps]
+    refuses_only = variant is REFERENCE
+    assert errors == ([["invalid_argument"]] * 2 if refuses_only else
+                      [["None", "invalid_argument"]] * 2)
+
+
+def test_the_models_a_file_may_name_are_the_variants():
+    """The schema's replay.model and the manifests' model: name a variant."""
+    import json
+
+    from harness.format.shipped import SCENARIO_SCHEMA
+
+    schema = json.loads(SCENARIO_SCHEMA.read_text())
+    assert schema["$defs"]["replay"]["properties"]["model"]["enum"] == list(VARIANTS)

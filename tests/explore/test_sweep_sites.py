@@ -7,9 +7,9 @@ from dataclasses import replace
 
 import pytest
 
-from harness.explore.sweep import Site, call_sites, pairs_in_order, unscoped
+from harness.explore.sites import Site, call_sites, pairs_in_order, unscoped
 from sim import Call
-from sim.control import FAULTS
+from sim.faults import FAULTS
 
 ROOT = "ich-1234abcd"
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import textwrap
 
+from harness.adapters import zone_of
+
 PASSING = """\
 name: {name}
 purpose: An unused image gets marked.
@@ -96,13 +98,21 @@ def test_failure_shows_file_line_tree_diff_and_steps(pytester):
     ])
     summary = (pytester.path / "rep" / "summary.md").read_text()
     assert "| must | 0 | 1 | 0 | 0 | 0 | 1 |" in summary
-    assert "### wrong-expectation [refimpl]" in summary and "wrong.yaml:1" in summary
-    assert "unexpected image folder 'img2'" in summary
+    assert "### wrong-expectation [refimpl]" in summary
+    # Where it failed, once; then how to replay it, in its zone.
+    assert summary.count("wrong.yaml:") == 1 and \
+        "wrong.yaml:14: step 4 (expect ['LocalDS_0']): LocalDS_0: unexpected image folder " \
+        "'img2'" in summary
+    zone = zone_of("wrong-expectation")
+    assert f"- zone: {zone}\n- replay: `imagecache-harness replay " in summary
+    assert f"wrong.yaml --impl refimpl --zone {zone}`" in summary
     assert "-    ts-2026-03-01-11-00-00/\n+    ts-2026-03-01-12-00-00/" in summary  # the diff
     results = json.loads((pytester.path / "rep" / "summary.json").read_text())
     assert results[0]["outcome"] == "failed" and results[0]["tags"] == ["demo"]
     junit = (pytester.path / "rep" / "junit.xml").read_text()
     assert 'name="wrong-expectation"' in junit and "<failure" in junit
+    assert 'name="replay" value="imagecache-harness replay ' in junit
+    assert f"replay: imagecache-harness replay {pytester.path}" in result.stdout.str()
 
 
 def test_tags_and_tiers_are_markers_and_keywords(pytester):

@@ -54,7 +54,7 @@ def test_a_free_run_has_no_schedule(sim, tmp_path):
                              schedule="free")
     assert outcome.status is None and outcome.schedule == "free"
     assert not outcome.violations
-    assert outcome.replay().endswith("SCHEDULE=free")
+    assert outcome.replay().endswith("--seed 1 --schedule free")
 
 
 def test_an_unknown_schedule_mode_is_refused(sim, tmp_path):

@@ -10,6 +10,7 @@ import pytest
 
 from harness.adapters.mutants import FOUND_BY, MUTANTS
 from harness.explore import searches
+from harness.explore.settings import Settings, model_for
 from tests.shell import ROOT, shell
 
 CORPUS = ROOT / "scenarios"
@@ -65,9 +66,9 @@ QUICK_S = 90
     for m, found in sorted(FOUND_BY.items()) if found is not None])
 def test_mutant_is_killed_by_the_explorer(vcsim, tmp_path, mutant):
     mode, budget = FOUND_BY[mutant]
-    options = {} if mode == "sweeps" else {"shrink": False}
-    part = getattr(searches, mode)(f"mutant:{mutant}", vcsim.endpoint, seed=1, budget_s=budget,
-                                   reports=tmp_path, stop=True, **options)
+    impl = f"mutant:{mutant}"
+    part = searches.search(mode, Settings(impl, vcsim.endpoint, tmp_path, model_for(impl),
+                                          budget_s=budget, stop=True, shrink=False))
     assert part.findings, f"{mutant} survived {part.runs} {mode} runs in {budget} s"
     # The mutant's own bug: the implementation it mutates passes the replay.
     target = MUTANTS[mutant].target

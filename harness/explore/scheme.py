@@ -1,4 +1,4 @@
-"""An executable model of the image cache scheme: what an enlist, an aging
+"""The image cache scheme as an executable model: what an enlist, an aging
 pass or a spawn's fetch does to the cache trees, as pure functions over a
 snapshot of them (the way ``refimpl/planner.py`` decides a pass).
 
@@ -9,6 +9,12 @@ the pass) and ``REFERENCE`` (refimpl's README: folders only, every mark
 cleared, the newest valid mark decides, malformed marks ignored, a fault
 skips one image or one datastore). ``NOVA`` is the original whose "first
 entry" is arbitrary (set order): every choice is a possible outcome.
+
+A variant also states its contract under faults (what may escape which
+operation, whether a fault stays with the image it hit) and what it does
+about hosts that share a cache (claims, or nothing: docs/spec.md, edge
+case 16): the properties (``properties.py``) hold an implementation to
+its variant, never to another's.
 
 The model knows the faults whose effect both variants define: a delete of an
 image folder, the making of a mark, the listing of a base folder or of an
@@ -107,6 +113,7 @@ class ModelFault:
 class Outcome:
     world: World
     error: str | None = None  # the error kind the operation raises (protocol vocabulary)
+    value: str | None = None  # what it returns (a cache folder's name)
 
 
 def _fault(faults: Iterable[ModelFault], op: str, ds: str, base: str,
@@ -130,11 +137,31 @@ def fetch(world: World, datastore: str, base: str, image_id: str) -> World:
         {f"{image_id}.vmdk"}))))
 
 
+_LOGIN = frozenset({"vsphere_fault", "error"})  # logging in fails: vSphere said no, or is gone
+
+
 @dataclass(frozen=True)
 class Variant:
     """One behaviour of the scheme, by its decisions."""
 
     name: str
+    # What may escape each operation when vSphere faults, by error kind
+    # (open: logging in); the rest is a breach of the contract.
+    escapes: Mapping[str, frozenset[str]]
+    # A fault at a call about one image, or one datastore's listing, leaves
+    # every other image as it would be without it.
+    isolates: bool
+    # Hosts that share a cache but no lock exclude each other (refimpl's
+    # claims); without, a pass deletes on its listing's evidence whatever
+    # another host did since (the spec's edge case 16).
+    claims: bool
+    # Malformed image ids are refused (invalid_argument) and nothing else;
+    # a variant that does not check them may also take them as any id
+    # (refusing is never wrong: docs/protocol.md asks every peer to).
+    checks_image_ids: bool
+    # Faults a delete may answer that the variant takes in its stride (the
+    # original: four; what it deleted stays): refimpl raises instead.
+    tolerated_deletes: frozenset[str]
     # Entries an image folder offers as marks, in the order the variant looks at them.
     mark_entries: Callable[[Image], list[str]]
     # Enlist and the used-image cleanup remove every one of those, or the
@@ -156,6 +183,10 @@ class Variant:
     # The order a pass takes the unused images in is arbitrary (Nova: a set's):
     # where a pass ends half-way, any order's outcome is possible.
     any_order: bool = False
+
+    def allows(self, op: str, kind: str) -> bool:
+        """Whether ``op`` may raise ``kind`` when vSphere faults."""
+        return kind in self.escapes.get(op, frozenset())
 
     def lock_fails(self, datastore: str, base: str, image_id: str, root: str) -> bool:
         if self.lock_name_limit is None:
@@ -337,14 +368,25 @@ def _newest_valid(image: Image) -> list[str]:
 
 
 ORIGINAL = Variant(
-    name="original", mark_entries=_original_entries, clears_every_mark=False,
+    # The spec: faults outside four delete faults propagate, from enlist and
+    # from a pass (which then ends), as vSphere faults or, for a lost
+    # connection, errors.
+    name="original", escapes={"open": _LOGIN, "enlist": _LOGIN, "age": _LOGIN},
+    isolates=False, claims=False, checks_image_ids=False,
+    tolerated_deletes=ORIGINAL_TOLERATED_DELETE | {"FileNotFound"},
+    mark_entries=_original_entries, clears_every_mark=False,
     first=lambda entries: entries[:1], decides=lambda image: _original_entries(image)[:1],
     parse=_original_parse, plain_files_are_images=True, faults_end_the_pass=True,
     lists_each_image=True, lock_name_limit=NAME_MAX)
 NOVA = replace(ORIGINAL, name="nova", first=lambda entries: entries, decides=_original_entries,
                any_order=True)
 REFERENCE = Variant(
-    name="reference", mark_entries=_reference_entries, clears_every_mark=True,
+    # refimpl's README: enlist raises when it cannot protect the image
+    # (MarkNotCleared, a listing fault, a lost connection); a pass records
+    # every fault and goes on; naming a cache folder calls nothing.
+    name="reference", escapes={"open": _LOGIN, "enlist": _LOGIN}, isolates=True, claims=True,
+    checks_image_ids=True, tolerated_deletes=frozenset(), mark_entries=_reference_entries,
+    clears_every_mark=True,
     first=lambda entries: entries, decides=_newest_valid, parse=mark_time,
     plain_files_are_images=False, faults_end_the_pass=False, lists_each_image=False)
 VARIANTS = {v.name: v for v in (ORIGINAL, NOVA, REFERENCE)}

@@ -1,0 +1,18 @@
+"""Which kind of scenario a file holds, by its content wherever it lies:
+a contention scenario has actors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .source import YamlError, parse
+
+
+def is_contention(path: Path) -> bool:
+    """Whether ``path`` holds a contention scenario (a file that does not
+    parse is none: loading it as a scenario names what is wrong)."""
+    try:
+        data = parse(path.read_text()).data
+    except (OSError, UnicodeDecodeError, YamlError):
+        return False
+    return isinstance(data, dict) and "actors" in data
