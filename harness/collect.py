@@ -15,6 +15,7 @@ from sim import Endpoint
 from . import worker_simulator
 from .adapters import ZONES, label_of, zone_of
 from .adapters import get as get_implementation
+from .adapters.command_adapter import reply_timeouts
 from .contention.loader import load_contention
 from .contention.runner import ContentionFailure, run_contention
 from .explore import searches
@@ -131,9 +132,14 @@ class ScenarioItem(pytest.Item):
         """What replays this item from the installed wheel, in any folder."""
         return Replay(self.scenario.path, self.impl, self.zone)
 
+    def timeouts(self) -> dict[str, float]:
+        """A ``cmd:`` peer's reply timeouts: the protocol's, and --peer-timeout's."""
+        return reply_timeouts(self.config.getoption("peer_timeout"))
+
     def runtest(self) -> None:
         sim = worker_simulator.simulator(self.config)
-        run_scenario(self.scenario, get_implementation(self.impl), sim.endpoint,
+        run_scenario(self.scenario, get_implementation(self.impl, timeouts=self.timeouts()),
+                     sim.endpoint,
                      root_prefix=worker_simulator.worker(self.config).root_prefix,
                      zone=self.zone)
 
@@ -166,7 +172,8 @@ class ContentionItem(ScenarioItem):
                                  seed=self.scenario.seed if seed is None else seed,
                                  reports=_timelines(self.config),
                                  root_prefix=worker_simulator.worker(self.config).root_prefix,
-                                 schedule=self.config.getoption("schedule"), zone=self.zone)
+                                 schedule=self.config.getoption("schedule"), zone=self.zone,
+                                 timeouts=self.timeouts())
         self.user_properties += [("contention", outcome.summary()),
                                  ("timeline", str(outcome.timeline))]
         if outcome.violations:

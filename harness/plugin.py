@@ -23,7 +23,7 @@ from sim.backends import BACKENDS
 from . import worker_simulator
 from .adapters import ZONES, UnknownImplementation, label_of
 from .adapters import get as get_implementation
-from .adapters.command_adapter import OPS, set_reply_timeout
+from .adapters.command_adapter import OPS, reply_timeouts
 from .collect import (
     EXPLORE_REPORTS,
     ContentionFile,
@@ -171,8 +171,6 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError(str(exc)) from None
     if config.getoption("expectations") is not None:
         _check_manifests(config)
-    for op, seconds in config.getoption("peer_timeout"):
-        set_reply_timeout(op, seconds)
     report_dir = config.getoption("scenario_report")
     if report_dir and not hasattr(config, "workerinput"):
         config.pluginmanager.register(ScenarioReport(Path(report_dir)), "scenario-report")
@@ -213,11 +211,12 @@ def _timeout(text: str) -> tuple[str, float]:
     op, sep, seconds = text.partition("=")
     try:
         value = float(seconds)
+        if not sep:
+            raise ValueError(text)
+        reply_timeouts([(op, value)])
     except ValueError:
-        value = 0.0
-    if not sep or op not in OPS or value <= 0:
         raise argparse.ArgumentTypeError(
-            f"{text!r}: KIND=SECONDS, KIND one of {', '.join(OPS)}, SECONDS > 0")
+            f"{text!r}: KIND=SECONDS, KIND one of {', '.join(OPS)}, SECONDS > 0") from None
     return op, value
 
 

@@ -23,7 +23,7 @@ from .base import (
     Node,
     NodeSetup,
 )
-from .command_adapter import CommandImplementation
+from .command_adapter import CommandImplementation, ReplyTimeouts
 from .mutants import MUTANTS
 from .mutants import __name__ as MUTANTS_MODULE
 from .zones import ZONES, UnknownZone, open_node, zone_of
@@ -56,12 +56,14 @@ def file_label(spec: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in label_of(spec))[:40]
 
 
-def get(spec: str) -> Implementation:
-    """The implementation ``spec`` names (see the module docstring)."""
+def get(spec: str, *, timeouts: ReplyTimeouts | None = None) -> Implementation:
+    """The implementation ``spec`` names (see the module docstring);
+    ``timeouts``: a process's reply timeouts, by message (default: the
+    protocol's)."""
     label = label_of(spec)
     target = spec[len(label) + 1:] if label != spec else spec
     if target.startswith("cmd:"):
-        return CommandImplementation(target[len("cmd:"):], name=label)
+        return CommandImplementation(target[len("cmd:"):], name=label, timeouts=timeouts)
     if target.startswith("mutant:"):
         name = target[len("mutant:"):]
         if name not in MUTANTS:
@@ -69,7 +71,8 @@ def get(spec: str) -> Implementation:
                                         f"{', '.join(MUTANTS)}")
         return CommandImplementation(
             shlex.join([sys.executable, "-m", MUTANTS_MODULE, name]), name=label,
-            model="original" if MUTANTS[name].target == "original" else "reference")
+            model="original" if MUTANTS[name].target == "original" else "reference",
+            timeouts=timeouts)
     if target in registered():
         target = registered()[target]
     module_name, sep, factory = target.partition(":")

@@ -12,7 +12,7 @@ import shlex
 import subprocess
 import threading
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from .base import ImplementationBroken, ImplementationError, Instance, NodeSetup
@@ -24,28 +24,35 @@ log = logging.getLogger(__name__)
 
 # Seconds to wait for a reply, by message: a runtime may start slowly, and an
 # aging pass on a slow vCenter takes longer again. IMAGECACHE_HARNESS_REPLY_TIMEOUT
-# sets them all; --peer-timeout KIND=SECONDS one (set_reply_timeout).
+# sets them all; --peer-timeout KIND=SECONDS one (reply_timeouts).
 OPS = ("start", "enlist", "age", "cache_folder", "stop")
 _DEFAULTS = {"start": 60.0, "enlist": 120.0, "age": 300.0, "cache_folder": 120.0, "stop": 10.0}
-_ALL = os.environ.get("IMAGECACHE_HARNESS_REPLY_TIMEOUT")
-REPLY_TIMEOUTS = {op: float(_ALL) if _ALL else t for op, t in _DEFAULTS.items()}
+ReplyTimeouts = Mapping[str, float]
 _STDERR_LINES = 30
 # Command lines whose start hung or crashed in this process, and how: their
 # other scenarios fail at once with that reason instead of waiting again.
 _BROKEN_AT_START: dict[tuple[str, ...], str] = {}
 
 
-def set_reply_timeout(op: str, seconds: float) -> None:
-    if op not in OPS or seconds <= 0:
-        raise ValueError(f"{op}={seconds}: a timeout is KIND=SECONDS with KIND one of "
-                         f"{', '.join(OPS)} and SECONDS > 0")
-    REPLY_TIMEOUTS[op] = seconds
+def reply_timeouts(given: Iterable[tuple[str, float]] = ()) -> dict[str, float]:
+    """The reply timeout of each kind of message: the defaults (or
+    IMAGECACHE_HARNESS_REPLY_TIMEOUT for all), then the ``given`` ones."""
+    every = os.environ.get("IMAGECACHE_HARNESS_REPLY_TIMEOUT")
+    timeouts = {op: float(every) if every else t for op, t in _DEFAULTS.items()}
+    for op, seconds in given:
+        if op not in OPS or seconds <= 0:
+            raise ValueError(f"{op}={seconds}: a timeout is KIND=SECONDS with KIND one of "
+                             f"{', '.join(OPS)} and SECONDS > 0")
+        timeouts[op] = seconds
+    return timeouts
 
 
 class CommandNode:
     def __init__(self, argv: Sequence[str], setup: NodeSetup,
-                 env: Mapping[str, str] | None = None) -> None:
+                 env: Mapping[str, str] | None = None,
+                 timeouts: ReplyTimeouts | None = None) -> None:
         self._argv = list(argv)
+        self._timeouts = dict(timeouts or reply_timeouts())
         self._setup = setup
         self._seq = 0
         self._hung = False
@@ -101,7 +108,7 @@ class CommandNode:
             self._proc.stdin.flush()
         except OSError:
             raise self._broken(f"exited (code {self._proc.wait()}) before {op!r}") from None
-        timeout = REPLY_TIMEOUTS[op]
+        timeout = self._timeouts[op]
         try:
             line = self._replies.get(timeout=timeout)
         except queue.Empty:
@@ -161,8 +168,10 @@ class CommandImplementation:
     zoned = True  # its process takes the node's zone from its environment
 
     def __init__(self, command: str, name: str | None = None,
-                 env: Mapping[str, str] | None = None, model: str | None = None) -> None:
+                 env: Mapping[str, str] | None = None, model: str | None = None,
+                 timeouts: ReplyTimeouts | None = None) -> None:
         self.argv = shlex.split(command)
+        self.timeouts = dict(timeouts or reply_timeouts())
         if not self.argv:
             raise ValueError("cmd: needs a command line, e.g. cmd:python -m refimpl.serve")
         self.name = name or f"cmd:{command}"
@@ -173,7 +182,7 @@ class CommandImplementation:
         earlier = _BROKEN_AT_START.get(tuple(self.argv))
         if earlier is not None:
             raise ImplementationBroken(f"not started again: at an earlier start, {earlier}")
-        return CommandNode(self.argv, setup, self.env)
+        return CommandNode(self.argv, setup, self.env, self.timeouts)
 
 
 def _json(message: dict[str, Any]) -> str:

@@ -93,7 +93,7 @@ def run(spec: dict[str, Any]) -> int:
     instances = InstanceSet(Path(spec["instances"]), now_ns)
     node, refused = None, None
     try:
-        node = open_node(get_implementation(spec["impl"]), NodeSetup(
+        node = open_node(get_implementation(spec["impl"], timeouts=spec.get("timeouts")), NodeSetup(
             name=actor["node"], endpoint=endpoint, base_folder=spec["base_folder"],
             lock_path=Path(spec["lock_path"]), age_seconds=spec["age_seconds"],
             # The run's clock, and this node's skew on it.

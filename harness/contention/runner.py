@@ -22,6 +22,7 @@ from sim import Call, Control, Endpoint, ScheduleStatus
 from sim.cleanup import temporary_directory
 
 from ..adapters import file_label, label_of
+from ..adapters.command_adapter import ReplyTimeouts
 from ..adapters.environment import child_environment
 from ..format.errors import display_path
 from ..format.replay import Replay
@@ -108,9 +109,11 @@ class ContentionFailure(AssertionError):
 def run_contention(scenario: ContentionScenario, impl: str, endpoint: Endpoint, *,
                    seed: int, reports: Path, root_prefix: str = "",
                    schedule: str | None = None, zone: str | None = None,
-                   epilogue: Callable[[RunFolder, str], Any] | None = None) -> Outcome:
+                   epilogue: Callable[[RunFolder, str], Any] | None = None,
+                   timeouts: ReplyTimeouts | None = None) -> Outcome:
     """Run ``scenario`` once; ``schedule`` (seeded or free) overrides its own;
-    the implementation runs in ``zone`` (adapters.zones).
+    the implementation runs in ``zone`` (adapters.zones), a ``cmd:`` peer
+    with ``timeouts`` (its reply timeouts, by message).
     ``epilogue(folder, base)`` runs once the actors are done, the cache still
     there (its result is ``Outcome.epilogue``)."""
     schedule = schedule or scenario.schedule
@@ -143,7 +146,7 @@ def run_contention(scenario: ContentionScenario, impl: str, endpoint: Endpoint, 
         with temporary_directory("contention") as tmp:
             events, run_end, status = _run_actors(
                 scenario, impl, endpoint, seed, base, tmp,
-                control if schedule == "seeded" else None, epoch_ns, zone)
+                control if schedule == "seeded" else None, epoch_ns, zone, timeouts)
         calls = control.trace().calls
         after = epilogue(folder, base) if epilogue is not None else None
         run_folder = folder.name
@@ -181,7 +184,8 @@ def _idents(scenario: ContentionScenario) -> list[str]:
 
 def _run_actors(scenario: ContentionScenario, impl: str, endpoint: Endpoint, seed: int,
                 base: str, tmp: Path, scheduler: Control | None, epoch_ns: int,
-                zone: str | None) -> tuple[list, int, ScheduleStatus | None]:
+                zone: str | None, timeouts: ReplyTimeouts | None
+                ) -> tuple[list, int, ScheduleStatus | None]:
     """Run the actors to their end; their events, the end of the run on its
     clock, and the schedule's status (with ``scheduler``: a seeded run, its
     virtual clock starting at ``epoch_ns``)."""
@@ -202,6 +206,7 @@ def _run_actors(scenario: ContentionScenario, impl: str, endpoint: Endpoint, see
                     "clock_offset_s":
                         scenario.config.node(actor.node).clock_offset.total_seconds(),
                     "age_seconds": int(scenario.config.age.total_seconds()), "zone": zone,
+                    "timeouts": dict(timeouts) if timeouts is not None else None,
                     "history": str(tmp / f"{ident}.jsonl"), "instances": str(tmp / "instances"),
                     "actor": {k: (list(v) if isinstance(v, tuple) else v)
                               for k, v in asdict(actor).items()}}

@@ -1,7 +1,7 @@
 """What a target hands the engine to try: generated cases (a Hypothesis
 strategy, which the engine searches and shrinks) or enumerated ones (a
 list, each with the zone it runs in), and the target's side of the
-bargain (``Target``)."""
+bargain (``Target``; ``Shrinking`` for generated cases)."""
 
 from __future__ import annotations
 
@@ -41,8 +41,8 @@ class Written:
 
 
 class Target(Protocol):
-    """What differs between the searches: the cases, how one runs, its
-    size, the smaller cases to try, and the file a failing one becomes."""
+    """What differs between the searches: the cases, how one runs, and the
+    file a failing one becomes."""
 
     kind: str
 
@@ -52,18 +52,23 @@ class Target(Protocol):
     def run(self, case: Any, zone: str | None) -> list[Violation]:
         """Run one case: the violations the properties find."""
 
-    def size(self, case: Any) -> tuple[int, ...]:
-        """Smaller is simpler (compared as tuples)."""
-
-    def smaller(self, case: Any, violations: list[Violation]) -> Iterator[Any]:
-        """Cases to try in its place, simplest first (the layout pruned)."""
-
     def write(self, case: Any, violations: list[Violation], zone: str | None, seed: int,
               first: Any) -> Written:
         """The failing case as a file in the reports folder."""
 
     def covered(self) -> dict[str, Any]:
         """What the search covered, for the summary."""
+
+
+class Shrinking(Target, Protocol):
+    """A target whose cases are generated: a failing one shrinks (Hypothesis)
+    and is pruned, which takes its size and the smaller cases to try."""
+
+    def size(self, case: Any) -> tuple[int, ...]:
+        """Smaller is simpler (compared as tuples)."""
+
+    def smaller(self, case: Any, violations: list[Violation]) -> Iterator[Any]:
+        """Cases to try in its place, simplest first (the layout pruned)."""
 
 
 def written_name(prefix: str, impl_label: str, text: str) -> str:

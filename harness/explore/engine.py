@@ -4,7 +4,8 @@ searches and shrinks them) or enumerated; the smallest failure of a seed
 kept, its layout pruned, written as a file, replayed with the line the
 user gets, and reported.
 
-A target (``cases.Target``) supplies only what differs: generated
+A target (``cases.Target``, ``cases.Shrinking`` when its cases are
+generated) supplies only what differs: generated
 sequential scenarios, generated contention scenarios, the sweep of a
 scenario, generated workloads swept (``targets/``).
 """
@@ -16,14 +17,14 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis.errors import Flaky
 
-from . import replay
-from .cases import Enumerated, Generated, Target
+from . import prune, replay
+from .cases import Enumerated, Generated, Shrinking, Target
 from .finding import Finding
 from .properties import Violation
 from .report import Part
@@ -109,8 +110,8 @@ def search(target: Target, settings: Settings) -> Part:
         cases = target.cases(seed)
         if cases is None:
             break
-        failures = _generated(target, cases, seed, state) if isinstance(cases, Generated) \
-            else _enumerated(target, cases, state)
+        failures = _generated(cast(Shrinking, target), cases, seed, state) \
+            if isinstance(cases, Generated) else _enumerated(target, cases, state)
         for failure in failures:
             part.findings.append(_finding(target, failure, seed, state))
             state.found += 1
@@ -121,7 +122,7 @@ def search(target: Target, settings: Settings) -> Part:
     return part
 
 
-def _generated(target: Target, cases: Generated, seed: int, state: _Search
+def _generated(target: Shrinking, cases: Generated, seed: int, state: _Search
                ) -> list[_Failure]:
     """One Hypothesis search from ``seed``, in the seed's zone: its smallest
     failing case, if any."""
@@ -168,29 +169,25 @@ def _enumerated(target: Target, cases: Enumerated, state: _Search) -> list[_Fail
     return failures
 
 
-def _pruned(target: Target, failure: _Failure, state: _Search) -> _Failure:
-    """The failure with its layout pruned: each smaller case the target
-    offers that still fails the same property takes its place, until none
-    does or the shrink time is up."""
+def _pruned(target: Shrinking, failure: _Failure, state: _Search) -> _Failure:
+    """The failure with its layout pruned (``prune.smallest``): each smaller
+    case the target offers that still breaks the same property (among
+    others, maybe) takes its place, until none does or the shrink time is up."""
     if not state.settings.shrink:
         return failure
     # Its own window, after Hypothesis's shrinking: the layout is what the
     # file is mostly made of.
     state.shrink_until = max(state.shrink_until, time.monotonic() + state.settings.shrink_s)
     prop = failure.violations[0].property
-    better = True
-    while better and state.may_run():
-        better = False
-        for case in target.smaller(failure.case, failure.violations):
-            if not state.may_run():
-                break
-            violations = target.run(case, failure.zone)
-            state.ran(bool(violations))
-            if violations and violations[0].property == prop:
-                failure = _Failure(case, violations, failure.zone, failure.first)
-                better = True
-                break
-    return failure
+
+    def fails(case: Any) -> list[Violation] | None:
+        violations = target.run(case, failure.zone)
+        state.ran(bool(violations))
+        return violations if prop in {v.property for v in violations} else None
+
+    case, violations = prune.smallest(failure.case, failure.violations, target.smaller, fails,
+                                      state.may_run)
+    return _Failure(case, violations, failure.zone, failure.first)
 
 
 def _finding(target: Target, failure: _Failure, seed: int, state: _Search) -> Finding:

@@ -38,12 +38,18 @@ def test_refimpl_comes_out_clean(tmp_path):
 def test_a_finding_replays_from_its_line(tmp_path, mode, mutant, seed, budget):
     """A finding is a file and a line: pasted into a shell, the line fails
     again against the mutant and passes against refimpl."""
+    # A contention finding is written as found: its shrinking is the replay
+    # tests' (tests/explore/test_replays.py) and the mutants' to show.
+    shrink = ["--no-shrink"] if mode == "contention" else []
     done, summary = explore(tmp_path, "search", "--impl", f"mutant:{mutant}", "--mode", mode,
-                            "--seed", str(seed), "--budget", str(budget), "-x")
+                            "--seed", str(seed), "--budget", str(budget), "-x", *shrink)
     assert done.returncode == 1, done.stdout + done.stderr
     [part] = summary["parts"]
     found = part["findings"][0]
     assert Path(found["file"]).is_file()
+    if mode == "sequential":  # a one-step finding: the layout pruned to what it needs
+        assert found["size"].startswith("1 steps, ")
+        assert len(Path(found["file"]).read_text().splitlines()) <= 20, found["file"]
     assert f"replay: {found['replay']}" in done.stdout
 
     again = shell(found["replay"])

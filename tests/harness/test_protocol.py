@@ -141,6 +141,13 @@ def test_a_timeout_per_message_kind(pytester):
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*hung: no reply to 'start' within 1 s (--peer-timeout "
                                  "start=SECONDS)*"])
+    # A contention scenario's actors, each a process of its own, get it too.
+    contention = pytester.runpytest_subprocess(
+        "-p", "harness.plugin", "--vcsim=process", "--peer-timeout", "start=1",
+        str(ROOT / "scenarios" / "contention" / "busy-host.yaml"),
+        "--impl", f"slow=cmd:{sys.executable} {script}")
+    contention.assert_outcomes(failed=1)
+    contention.stdout.fnmatch_lines(["*hung: no reply to 'start' within 1 s*"])
     bad = pytester.runpytest_subprocess("-p", "harness.plugin", "scenarios",
                                         "--peer-timeout", "begin=1")
     assert bad.ret == pytest.ExitCode.USAGE_ERROR

@@ -46,7 +46,8 @@ def explore(installed: Path, cwd: Path, *args: str, bug: bool = False
 
 
 def test_held_to_the_original_model_the_example_gives_no_finding(installed, tmp_path):
-    done, summary = explore(installed, tmp_path, "--budget", "90")
+    # The short version of it: 5 minutes are measured by hand (docs/explore.md).
+    done, summary = explore(installed, tmp_path, "--budget", "45")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert [p["covered"]["model"] for p in summary["parts"]] == ["original"] * 3
     assert all(p["runs"] > 0 for p in summary["parts"]), summary

@@ -13,7 +13,6 @@ workload, of which no failure is known) judges the first on its own.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -137,12 +136,6 @@ class Sweep:
         return base_folders(self.scenario)
 
     # -- the rest of the bargain ---------------------------------------------------
-
-    def size(self, pair: Pair) -> tuple[int, ...]:
-        return (0,)
-
-    def smaller(self, pair: Pair, violations: list[Violation]) -> Iterator[Pair]:
-        return iter(())
 
     def write(self, pair: Pair, violations: list[Violation], zone: str | None, seed: int,
               first: Any) -> Written:

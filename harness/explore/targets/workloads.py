@@ -9,7 +9,6 @@ to fail, so a property their fault-free run breaks is a finding too.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from typing import Any
 
 from sim.faults import FAULTS, kinds
@@ -59,12 +58,6 @@ class Workloads:
     def run(self, pair: Pair, zone: str | None) -> list[Violation]:
         assert self.sweep is not None
         return self.sweep.run(pair, zone)
-
-    def size(self, pair: Pair) -> tuple[int, ...]:
-        return (0,)
-
-    def smaller(self, pair: Pair, violations: list[Violation]) -> Iterator[Pair]:
-        return iter(())
 
     def write(self, pair: Pair, violations: list[Violation], zone: str | None, seed: int,
               first: Any) -> Written:
