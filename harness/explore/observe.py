@@ -37,6 +37,13 @@ def read(run: Run, keys: list[tuple[str, str]]) -> Trees:
             if ds in client.datastores else None for ds, folder in keys}
 
 
+# Steps that call no implementation and change no datastore (the harness's
+# clock, its instance list, its simulator's rules and sessions): the trees
+# after them are the trees before, and nothing was injected.
+QUIET = (s.ClockStep, s.InstancesStep, s.FaultStep, s.ClearFaultsStep,
+         s.TerminateSessionsStep)
+
+
 class Stepper:
     """Steps of one open run, each observed: the trees before and after it,
     what it raised, the faults injected while it ran."""
@@ -73,8 +80,9 @@ class Stepper:
                 seen.value = sites.unscoped(result, run.folder.name)
         except Exception as exc:
             _failed(seen, exc)
-        seen.after = self.trees = read(run, self.keys)
-        seen.injected = self._injected()
+        if not isinstance(step, QUIET):
+            seen.after = self.trees = read(run, self.keys)
+            seen.injected = self._injected()
         return seen
 
     def _injected(self) -> frozenset[sites.Injection]:
