@@ -350,6 +350,22 @@ def test_the_schema_offers_exactly_the_fault_kinds():
     assert schema["$defs"]["fault_rule"]["properties"]["fault"]["enum"] == list(FAULTS)
 
 
+def test_the_schema_asks_delay_ms_of_exactly_the_kinds_the_simulator_does(control):
+    """A rule the simulator would refuse is refused at load, naming the file:
+    never a run that ends in the control API's HTTP 400."""
+    refused = []
+    for kind in FAULTS:
+        try:
+            control.add_fault(kind, method="CurrentTime", count=1)
+        except ControlError as exc:
+            assert "needs delay_ms" in str(exc)
+            refused.append(kind)
+    control.clear_faults()
+    rule = json.loads((CORPUS / "schema.json").read_text())["$defs"]["fault_rule"]
+    assert rule["if"]["properties"]["fault"]["enum"] == refused
+    assert rule["then"]["required"] == ["delay_ms"]
+
+
 @pytest.mark.parametrize("kind", FAULT_KINDS, ids=lambda k: k.name)
 def test_a_kind_runs_the_call_exactly_when_the_table_says(sim, control, kind):
     """``runs``: whether a call that met the fault took effect, seen from a

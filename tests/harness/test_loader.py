@@ -181,6 +181,8 @@ def test_minimal_scenario_defaults(tmp_path):
     ("name: Bad Name\npurpose: p\ntier: must\nsteps: [{age: {}}]\n", 1, 'name = "Bad Name"'),
     ("name: x\npurpose: p\ntier: must\ninstances:\n  - {uuid: u1}\nsteps: [{age: {}}]\n", 5,
      "'host' is a required property"),
+    ("name: x\npurpose: p\ntier: must\nsteps:\n  - fault: {fault: delay_after}\n", 5,
+     "'delay_ms' is a required property"),
 ], ids=lambda v: v if isinstance(v, str) and len(v) < 40 and "\n" not in v else None)
 def test_malformed_scenarios_name_file_line_and_key(tmp_path, text, line, fragment):
     path = write(tmp_path, text)
