@@ -25,7 +25,7 @@ from .format.errors import ScenarioError, display_path
 from .format.kind import is_contention
 from .format.replay import Replay
 from .format.shipped import corpus_folders
-from .format.source import YamlError, parse
+from .format.source import YamlError, read
 from .manifest import MANIFEST_DIR, Directories, expected_failures, manifest_directories
 from .scenario import Scenario, load_scenario
 from .scenario.runner import ScenarioFailure, run_scenario
@@ -210,8 +210,8 @@ def scenario_names(roots: Iterable[Path], dirs: Iterable[Path] = ()) -> set[str]
         for path in files:
             if is_scenario_file(path) or is_contention_file(path) or \
                     in_scenario_dir(path, dirs):
-                with contextlib.suppress(YamlError, OSError):
-                    data = parse(path.read_text()).data
+                with contextlib.suppress(YamlError):
+                    data = read(path).data
                     if isinstance(data, dict) and isinstance(data.get("name"), str):
                         names.add(data["name"])
     return names

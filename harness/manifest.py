@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import yaml
-
 from .format.shipped import MANIFESTS
+from .format.source import YamlError, read
 
 MANIFEST_DIR = MANIFESTS
 
@@ -89,7 +88,10 @@ def expected_failures(implementation: str, directories: Directories = (MANIFEST_
 
 
 def _load(path: Path) -> dict:
-    data = yaml.safe_load(path.read_text()) or {}
+    try:
+        data = read(path).data or {}
+    except YamlError as exc:
+        raise ManifestError(f"{path}:{exc.line or '?'}: {exc}") from None
     if not isinstance(data, dict):
         raise ManifestError(f"{path}: a manifest is a mapping ({', '.join(sorted(KEYS))})")
     return data

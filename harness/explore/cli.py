@@ -35,7 +35,7 @@ from ..adapters import get as get_implementation
 from ..format.errors import ScenarioError
 from ..format.replay import Replay
 from ..format.shipped import find_scenario
-from ..format.source import YamlError, parse
+from ..format.source import YamlError, read
 from ..manifest import ManifestError, manifest_directories
 from . import report, searches
 from .replay import replay
@@ -172,9 +172,9 @@ def _scenario(parser: argparse.ArgumentParser, given: str) -> Path:
 def _replay(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     path = _scenario(parser, args.scenario)
     try:
-        data = parse(path.read_text()).data
-    except (OSError, UnicodeDecodeError, YamlError) as exc:
-        parser.error(f"{path}: {exc}")
+        data = read(path).data
+    except YamlError as exc:
+        parser.error(f"{path}:{exc.line or '?'}: {exc}")
     stored = data.get("replay") if isinstance(data, dict) else None
     spec = Replay.of(path, stored if isinstance(stored, dict) else None, impl=args.impl,
                      zone=args.zone, seed=args.seed, site=args.site, fault=args.fault,

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .source import YamlError, parse
+from .source import YamlError, read
 
 
 def is_contention(path: Path) -> bool:
     """Whether ``path`` holds a contention scenario (a file that does not
     parse is none: loading it as a scenario names what is wrong)."""
     try:
-        data = parse(path.read_text()).data
-    except (OSError, UnicodeDecodeError, YamlError):
+        data = read(path).data
+    except YamlError:
         return False
     return isinstance(data, dict) and "actors" in data

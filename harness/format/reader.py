@@ -12,7 +12,7 @@ import jsonschema
 from .config import BaseFolderRule, Config, Latency, Node
 from .errors import ScenarioError
 from .schema import validate, where
-from .source import Source, YamlError, parse
+from .source import Source, YamlError, parse, read
 from .times import parse_duration, parse_timestamp
 
 
@@ -27,9 +27,8 @@ class Reader:
              text: str | None = None) -> Reader:
         """Parse and validate ``path`` (or ``text`` as if it were that file)."""
         path = Path(path)
-        text = path.read_text() if text is None else text
         try:
-            source = parse(text)
+            source = read(path) if text is None else parse(text)
         except YamlError as exc:
             raise ScenarioError(path, exc.line, str(exc)) from None
         if not isinstance(source.data, dict):

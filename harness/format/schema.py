@@ -15,8 +15,17 @@ import jsonschema
 from referencing import Registry, Resource
 
 from .errors import ScenarioError
+from .names import why_not_a_name
 from .shipped import CONTENTION_SCHEMA, SCENARIO_SCHEMA
 from .source import Source
+
+# Formats the schemas use beside JSON Schema's own: checked, not annotations.
+FORMATS = jsonschema.FormatChecker(formats=())
+
+
+@FORMATS.checks("file-name")
+def _is_a_name(value: object) -> bool:
+    return not isinstance(value, str) or why_not_a_name(value) is None
 
 
 @cache
@@ -26,7 +35,7 @@ def schema() -> dict[str, Any]:
 
 @cache
 def scenario_validator() -> jsonschema.Draft202012Validator:
-    return jsonschema.Draft202012Validator(schema())
+    return jsonschema.Draft202012Validator(schema(), format_checker=FORMATS)
 
 
 @cache
@@ -34,7 +43,7 @@ def contention_validator() -> jsonschema.Draft202012Validator:
     own = json.loads(CONTENTION_SCHEMA.read_text())
     registry = Registry().with_resources([
         (s["$id"], Resource.from_contents(s)) for s in (own, schema())])
-    return jsonschema.Draft202012Validator(own, registry=registry)
+    return jsonschema.Draft202012Validator(own, registry=registry, format_checker=FORMATS)
 
 
 def where(path: tuple) -> str:
@@ -74,6 +83,8 @@ def _most_specific(error: jsonschema.ValidationError) -> jsonschema.ValidationEr
 
 def _explain(error: jsonschema.ValidationError) -> str:
     hint = error.schema.get("description") if isinstance(error.schema, dict) else None
+    if error.validator == "format" and error.validator_value == "file-name":
+        return str(why_not_a_name(error.instance))
     if error.validator == "pattern" and hint:
         return f"does not match the expected form ({hint})"
     if error.validator == "enum":

@@ -8,12 +8,15 @@ errors, and ``lines[path]`` gives the 1-based line of the value at ``path``
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
 Path = tuple[str | int, ...]
+PathLike = str | os.PathLike[str]
 
 
 class YamlError(Exception):
@@ -47,6 +50,37 @@ class Source:
         return None
 
 
+# Values a file may hold once its aliases are expanded: a scenario has a few
+# hundred; a file of aliases of aliases ("billion laughs") would have more
+# than memory holds.
+MAX_VALUES = 100_000
+MAX_BYTES = 16 << 20  # read no further (a device, a file that grows)
+
+
+def read(path: PathLike) -> Source:
+    """Parse the YAML file ``path``: UTF-8 only; a file that cannot be read or
+    decoded is a YamlError (with the line of the first bad byte) like any
+    other malformed file."""
+    try:
+        # Not blocking: a FIFO or a device named .yaml is refused, not waited on.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with open(fd, "rb") as file:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise YamlError("cannot be read: not a regular file", None)
+            raw = file.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise YamlError(f"cannot be read: {exc.strerror or exc}", None) from None
+    if len(raw) > MAX_BYTES:
+        raise YamlError(f"larger than {MAX_BYTES >> 20} MiB: no scenario is", None)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise YamlError(f"not UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
+                        line) from None
+    return parse(text)
+
+
 def parse(text: str) -> Source:
     try:
         node = yaml.compose(text, Loader=_Loader)
@@ -56,28 +90,52 @@ def parse(text: str) -> Source:
     source = Source(None)
     if node is None:
         return source
-    constructor = _Loader("")
-    source.data = _convert(node, (), source, constructor)
+    source.data = _Converter(source).convert(node, (), frozenset())
     return source
 
 
-def _convert(node: yaml.Node, path: Path, source: Source, constructor: _Loader) -> Any:
-    source.lines[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        result: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            key = constructor.construct_object(key_node, deep=True)
-            if not isinstance(key, str):
-                raise YamlError(f"key {key!r} must be a string", key_node.start_mark.line + 1)
-            if key in result:
-                raise YamlError(f"duplicate key {key!r}", key_node.start_mark.line + 1)
-            source.key_lines[(*path, key)] = key_node.start_mark.line + 1
-            result[key] = _convert(value_node, (*path, key), source, constructor)
-        return result
-    if isinstance(node, yaml.SequenceNode):
-        return [_convert(item, (*path, i), source, constructor)
-                for i, item in enumerate(node.value)]
-    return constructor.construct_object(node, deep=True)
+class _Converter:
+    """YAML nodes to plain data, each value's line recorded; an alias that
+    holds itself, or expands past MAX_VALUES, is refused."""
+
+    def __init__(self, source: Source) -> None:
+        self.source, self.values = source, 0
+        self.constructor = _Loader("")
+
+    def convert(self, node: yaml.Node, path: Path, holding: frozenset[int]) -> Any:
+        line = node.start_mark.line + 1
+        if id(node) in holding:
+            raise YamlError("an alias refers to a collection it is part of (a recursive "
+                            "&anchor)", line)
+        self.values += 1
+        if self.values > MAX_VALUES:
+            raise YamlError(f"more than {MAX_VALUES} values once its aliases are expanded",
+                            line)
+        self.source.lines[path] = line
+        inside = holding | {id(node)}
+        if isinstance(node, yaml.MappingNode):
+            result: dict[str, Any] = {}
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    raise YamlError("a key must be a string", key_node.start_mark.line + 1)
+                key = self._scalar(key_node)
+                if not isinstance(key, str):
+                    raise YamlError(f"key {key!r} must be a string",
+                                    key_node.start_mark.line + 1)
+                if key in result:
+                    raise YamlError(f"duplicate key {key!r}", key_node.start_mark.line + 1)
+                self.source.key_lines[(*path, key)] = key_node.start_mark.line + 1
+                result[key] = self.convert(value_node, (*path, key), inside)
+            return result
+        if isinstance(node, yaml.SequenceNode):
+            return [self.convert(item, (*path, i), inside) for i, item in enumerate(node.value)]
+        return self._scalar(node)
+
+    def _scalar(self, node: yaml.Node) -> Any:
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except yaml.YAMLError as exc:
+            raise YamlError(f"not valid YAML: {exc}", node.start_mark.line + 1) from None
 
 
 FLOW_WIDTH = 60  # a mapping or list whose one-line form is no longer is written on one line
