@@ -59,9 +59,14 @@ var taskMethods = map[string]bool{
 }
 
 // registryHandler is the simulator's Registry.Handler, called before every
-// method: it fails calls synchronously, mends search specs, and hands the
-// file objects' calls to their wrappers (objects.go).
+// method: it refuses unknown or wrong-typed reference arguments
+// (references.go), fails calls synchronously, mends search specs, and hands
+// the file objects' calls to their wrappers (objects.go).
 func (h *harness) registryHandler(ctx *simulator.Context, m *simulator.Method) (mo.Reference, types.BaseMethodFault) {
+	if fault := checkReferences(ctx, m); fault != nil {
+		h.pending.take(ctx.Header.ID) // the call does not run: nor does a fault for it
+		return nil, fault
+	}
 	if d := h.pending.get(ctx.Header.ID); d != nil && (d.rule.Sync || !taskMethods[m.Name]) {
 		return nil, h.pending.take(ctx.Header.ID).fault
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -172,5 +173,49 @@ func TestJitterOfOneMethodDoesNotDependOnAnothersCalls(t *testing.T) {
 		if x, y := a.of("M"), b.of("M"); x != y {
 			t.Fatalf("call %d: %v vs %v", i, x, y)
 		}
+	}
+}
+
+func TestAPanicInACallIsASystemErrorAndTheServerServesOn(t *testing.T) {
+	panicking := http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("type assertion") })
+	w := httptest.NewRecorder()
+	serve(panicking, w, httptest.NewRequest(http.MethodPost, "/sdk", nil))
+	if w.Code != http.StatusInternalServerError {
+		t.Fatalf("status %d, want 500", w.Code)
+	}
+	for _, want := range []string{`xsi:type="SystemError"`, "the simulator failed on this call: type assertion"} {
+		if !strings.Contains(w.Body.String(), want) {
+			t.Errorf("answer %q lacks %q", w.Body.String(), want)
+		}
+	}
+	defer func() {
+		if p := recover(); p != http.ErrAbortHandler {
+			t.Errorf("a connection dropped on purpose must stay dropped, got %v", p)
+		}
+	}()
+	serve(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic(http.ErrAbortHandler) }),
+		httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/sdk", nil))
+}
+
+func TestReferencesAreFoundInFieldsPointersAndLists(t *testing.T) {
+	dc := types.ManagedObjectReference{Type: "Datacenter", Value: "datacenter-2"}
+	req := types.MoveDatastoreFile_Task{
+		This:             types.ManagedObjectReference{Type: "FileManager", Value: "FileManager"},
+		SourceName:       "[ds] a",
+		SourceDatacenter: &dc,
+	}
+	v := reflect.ValueOf(req)
+	var got []string
+	for i := 0; i < v.NumField(); i++ {
+		for _, ref := range references(v.Field(i)) {
+			got = append(got, v.Type().Field(i).Name+"="+ref.Value)
+		}
+	}
+	if strings.Join(got, " ") != "This=FileManager SourceDatacenter=datacenter-2" {
+		t.Errorf("got %v", got)
+	}
+	list := references(reflect.ValueOf([]types.ManagedObjectReference{dc, dc}))
+	if len(list) != 2 || references(reflect.ValueOf((*types.ManagedObjectReference)(nil))) != nil {
+		t.Errorf("lists and nil pointers: %v", list)
 	}
 }

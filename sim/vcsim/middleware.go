@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"encoding/xml"
+	"fmt"
 	"io"
 	"log"
 	"net/http"
@@ -86,14 +88,14 @@ func (h *harness) serveSOAP(next http.Handler, w http.ResponseWriter, r *http.Re
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	r.ContentLength = int64(len(body))
 	if d != nil && d.rule.Fault == kindDropAfter {
-		next.ServeHTTP(&discard{header: http.Header{}}, r)
+		serve(next, &discard{header: http.Header{}}, r)
 		h.trace.end(rec, "dropped")
 		dropConnection(w)
 		return
 	}
 	if d != nil && d.rule.Fault == kindSlowReply {
 		held := &discard{header: http.Header{}, status: http.StatusOK}
-		next.ServeHTTP(held, r)
+		serve(next, held, r)
 		h.trace.applied(rec)
 		h.pause(actor, time.Duration(d.rule.DelayMS)*time.Millisecond)
 		for key, values := range held.header {
@@ -109,7 +111,7 @@ func (h *harness) serveSOAP(next http.Handler, w http.ResponseWriter, r *http.Re
 		return
 	}
 	out := &capture{ResponseWriter: w, status: http.StatusOK}
-	next.ServeHTTP(out, r)
+	serve(next, out, r)
 	outcome := "ok"
 	if out.status >= 400 {
 		outcome = faultName(out.body.Bytes())
@@ -117,6 +119,40 @@ func (h *harness) serveSOAP(next http.Handler, w http.ResponseWriter, r *http.Re
 		outcome = d.rule.Fault // delivered in the task the call returned
 	}
 	h.trace.end(rec, outcome)
+}
+
+// serve runs the simulator's handler for one call. A panic in a method
+// becomes a SystemError fault for its caller, and the process serves on;
+// net/http would close the connection unanswered. (Arguments that would
+// panic are refused before the method runs: references.go.)
+func serve(next http.Handler, w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		p := recover()
+		if p == nil {
+			return
+		}
+		if p == http.ErrAbortHandler {
+			panic(p) // a connection dropped on purpose (drop, drop_after)
+		}
+		log.Printf("harness: a call panicked in the simulator: %v", p)
+		w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = w.Write(systemError(fmt.Sprint(p)))
+	}()
+	next.ServeHTTP(w, r)
+}
+
+// systemError is the SOAP fault vCenter answers when it fails inside a call.
+func systemError(reason string) []byte {
+	var text bytes.Buffer
+	_ = xml.EscapeText(&text, []byte("the simulator failed on this call: "+reason))
+	return []byte(`<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope ` +
+		`xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" ` +
+		`xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body><soapenv:Fault>` +
+		`<faultcode>ServerFaultCode</faultcode><faultstring>` + text.String() + `</faultstring>` +
+		`<detail><SystemErrorFault xmlns="urn:vim25" xsi:type="SystemError"><reason>` +
+		text.String() + `</reason></SystemErrorFault></detail></soapenv:Fault></soapenv:Body>` +
+		`</soapenv:Envelope>`)
 }
 
 // pause lets d pass for a call: on the virtual clock, as a scheduling
