@@ -144,24 +144,30 @@ class Marks:
                 marks.clear()
         return marks
 
-    def claimed(self, image: str, session: str, t: int) -> set[str]:
-        """Marks ``session`` renamed in the image's folder (claimed, in
-        refimpl's words) by ``t`` and still holds: a renamed mark still
-        stands for the time it names until its folder, or the renamed entry,
-        is deleted. A rename racing another session's delete of the mark
-        counts when the renaming session deletes the image: it could only
-        do so if its rename won."""
+    def claimed(self, by: FileOp) -> set[str]:
+        """Marks renamed in the image's folder (claimed, in refimpl's words)
+        by the actor of ``by`` before it (or by its session, where the trace
+        names no actor) and still held: a renamed mark still stands for the
+        time it names until its folder, or the renamed entry, is deleted. An
+        actor that logged in again (a session ended under it) holds what it
+        claimed before. A rename racing another session's delete of the mark
+        counts when the renaming actor deletes the image: it could only do
+        so if its rename won."""
         held: list[str] = []
         for op in self.ops:
-            if op.end > t or op.image != image:
+            if op.end > by.start or op.image != by.image:
                 continue
-            if op.kind == "mark~" and op.session == session:
+            if op.kind == "mark~" and _same_claimant(op, by):
                 held.append(op.name)
-            elif op.kind == "entry-" and op.session == session and held:
+            elif op.kind == "entry-" and _same_claimant(op, by) and held:
                 held.pop(0)  # the claim, deleted (given back)
             elif op.kind == "image-":
                 held.clear()
         return set(held)
+
+
+def _same_claimant(a: FileOp, b: FileOp) -> bool:
+    return a.actor == b.actor if a.actor and b.actor else a.session == b.session
 
 
 def check(events: list[Event], calls: list[Call], *, datastore: str, base: str,
@@ -184,7 +190,7 @@ def check(events: list[Event], calls: list[Call], *, datastore: str, base: str,
                     window(events, ops, op.image, min(since, span.enlist_invoke), op.end),
                     user=span.actor, by=op.actor,
                     marks=len(marks.at(op.image, span.enlist_invoke))))
-        present = marks.at(op.image, op.start) | marks.claimed(op.image, op.session, op.start)
+        present = marks.at(op.image, op.start) | marks.claimed(op)
         now = datetime.fromtimestamp(op.start / 1e9, UTC)
         if not any((t := mark_time(m)) is not None and now - t > age for m in present):
             start = min((o.end for o in ops if o.image == op.image), default=op.start)

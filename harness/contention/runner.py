@@ -109,13 +109,14 @@ class ContentionFailure(AssertionError):
 def run_contention(scenario: ContentionScenario, impl: str, endpoint: Endpoint, *,
                    seed: int, reports: Path, root_prefix: str = "",
                    schedule: str | None = None, zone: str | None = None,
-                   epilogue: Callable[[RunFolder, str], Any] | None = None,
+                   epilogue: Callable[[RunFolder, str, int], Any] | None = None,
                    timeouts: ReplyTimeouts | None = None) -> Outcome:
     """Run ``scenario`` once; ``schedule`` (seeded or free) overrides its own;
     the implementation runs in ``zone`` (adapters.zones), a ``cmd:`` peer
     with ``timeouts`` (its reply timeouts, by message).
-    ``epilogue(folder, base)`` runs once the actors are done, the cache still
-    there (its result is ``Outcome.epilogue``)."""
+    ``epilogue(folder, base, run_end)`` runs once the actors are done, the
+    cache still there (its result is ``Outcome.epilogue``); ``run_end`` is
+    the end of the run on its clock (a seeded run's is virtual), in ns."""
     schedule = schedule or scenario.schedule
     if schedule not in SCHEDULES:
         raise ValueError(f"schedule {schedule!r}: use one of {', '.join(SCHEDULES)}")
@@ -148,7 +149,7 @@ def run_contention(scenario: ContentionScenario, impl: str, endpoint: Endpoint, 
                 scenario, impl, endpoint, seed, base, tmp,
                 control if schedule == "seeded" else None, epoch_ns, zone, timeouts)
         calls = control.trace().calls
-        after = epilogue(folder, base) if epilogue is not None else None
+        after = epilogue(folder, base, run_end) if epilogue is not None else None
         run_folder = folder.name
     violations = []
     # A node whose clock runs ahead deletes that much early on the run's clock.

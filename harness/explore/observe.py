@@ -157,16 +157,21 @@ def contention(scenario: ContentionScenario, impl: str, endpoint: Endpoint, *, s
 
 
 def _settle(impl: str, config: Any, zone: str | None
-            ) -> Callable[[RunFolder, str], Settled]:
+            ) -> Callable[[RunFolder, str, int], Settled]:
     """The epilogue of a swept contention run: read the cache, clear the
-    faults, run the two convergence passes (nothing is in use any more)."""
+    faults, run the two convergence passes (nothing is in use any more).
+    They start where the run ended on its own clock, and as far ahead as
+    its fastest node: a seeded run's clock is virtual and may be ahead of
+    the wall's, and a mark made at its end must not look young to them."""
 
-    def epilogue(folder: RunFolder, base: str) -> Settled:
+    def epilogue(folder: RunFolder, base: str, run_end: int) -> Settled:
         client = folder.client
         datastore = config.datastores[0]
         after = inspector.read(client, datastore, base)
         folder.control.clear_faults()
-        clock = [datetime.now(UTC)]
+        ahead = max((n.clock_offset for n in config.nodes), default=timedelta(0))
+        clock = [max(datetime.now(UTC), datetime.fromtimestamp(run_end / 1e9, UTC) +
+                     max(ahead, timedelta(0)) + timedelta(seconds=1))]
         with _converging_node(impl, folder, base, config, clock, zone) as node:
             for advance in (timedelta(0), config.age + timedelta(seconds=1)):
                 clock[0] += advance

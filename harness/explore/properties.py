@@ -223,14 +223,18 @@ I3 = Property(
     excuses=_untrue("told the image folder is not there, an enlist has no mark to clear"),
     predicts=_either(_conforms, _a_mark_left))
 I4 = Property(
-    "I4", "while an image is in use, no mark older than its enlist appears on it")
+    "I4", "while an image is in use, no mark older than its enlist appears on it",
+    excuses=_untrue("told the image folder is not there, an enlist protects nothing: a "
+                    "pass's mark on it, or the mark a pass gives back, is what follows"))
 CONTRACT = Property(
     "contract", "what escapes an operation under a fault is an error kind the model "
     "allows there; a crash, a hang, a broken protocol or a raw library exception never",
     compares=True)
 LEFTOVERS = Property(
     "leftovers", "a fault leaves nothing behind in an image folder (a claim) and makes no "
-    "image folder out of nothing", compares=True)
+    "image folder out of nothing", compares=True,
+    excuses=_untrue("told the image folder is gone, a pass has no claim left to give back; "
+                    "convergence judges what becomes of it"))
 CONVERGENCE = Property(
     "convergence", "once the fault is gone, two more passes give the tree of the "
     "fault-free run", compares=True)

@@ -127,6 +127,12 @@ def test_leftovers_are_what_neither_was_there_nor_is_there_without_the_fault():
     # the implementation's making (convergence judges what happens to it).
     assert judge(faulted([claim], [clean], spared=frozenset({"img"})), REFERENCE,
                  [BY_ID["leftovers"]]) == []
+    # Told the image folder is gone, a pass has no claim left to give back.
+    for kind, excused in (("FileNotFound", True), ("FileLocked", False)):
+        told = seen("age", before, claim.after,
+                    injected=frozenset({Injection(kind, "SearchDatastore_Task", "img", False)}))
+        found = judge(faulted([told], [clean], fault=kind), REFERENCE, [BY_ID["leftovers"]])
+        assert ids(found) == ([] if excused else ["leftovers img"]), kind
 
 
 def test_images_whose_entries_a_fault_kept_from_changing_are_named():
@@ -257,6 +263,25 @@ def test_a_listing_that_lied_excuses_i1_in_a_contention_run():
                   path="[LocalDS_0] ich-1/shared-_base/img1", injected="FileLocked")
     assert ids(judge(contention(I1, shared_lock=True, calls=[locked]), REFERENCE)) == \
         ["I1 img1"]
+
+
+@pytest.mark.parametrize("kind", sorted(UNTRUE))
+def test_what_follows_from_believing_a_lie_is_excused_and_a_delete_without_a_mark_is_not(kind):
+    """Told the image is not there, an enlist protects nothing: a pass's mark
+    on the image in use (I4) follows. No answer is a reason to delete an
+    image without an old mark (I2)."""
+    lied = Call(0, "SearchDatastore_Task", "", "", 0, 0, 0, 0, kind,
+                path="[LocalDS_0] ich-1/shared-_base/img1", injected=kind)
+    marked = Broken("I4", "img1", 0, "mark ts-x (older than spawner-1@n1's enlist) appeared",
+                    user="spawner-1@n1")
+    assert judge(contention(marked, shared_lock=True, calls=[lied]), REFERENCE) == []
+    young = Broken("I2", "img1", 0, "image folder 'img1' deleted with no mark older than 2 s")
+    assert ids(judge(contention(young, shared_lock=True, calls=[lied]), REFERENCE)) == \
+        ["I2 img1"]
+    other = Call(0, "SearchDatastore_Task", "", "", 0, 0, 0, 0, kind,
+                 path="[LocalDS_0] ich-1/shared-_base/img2", injected=kind)
+    assert ids(judge(contention(marked, shared_lock=True, calls=[other]), REFERENCE)) == \
+        ["I4 img1"]  # a lie about another image excuses nothing here
 
 
 def test_the_original_model_predicts_a_mark_left_by_a_delete_fault_it_tolerates():

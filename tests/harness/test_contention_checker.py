@@ -68,3 +68,27 @@ def test_the_message_says_when_the_spawn_enlisted_against_the_delete():
     # A slow delete asked before the enlist returned took effect while in use.
     assert message(delete(100, 1600)).endswith(
         "(enlisted 100 ms after the delete was asked, 1400 ms before it took effect)")
+
+
+def _claim_then_delete(claimant: str, deleter: str) -> list[str]:
+    """A pass claims the image's old mark (renames it) in one session and
+    deletes the image in another: the same actor after a log-in again, or
+    another actor."""
+    old = "ts-2020-01-01-00-00-00"
+    claim = Call(1, "MoveDatastoreFile_Task", "FileManager:FileManager", "c", 0, 0,
+                 T0 + 100 * MS, T0 + 110 * MS, "ok", path=f"[LocalDS_0] {BASE}/img1/{old}",
+                 session="first", actor=claimant)
+    gone = Call(2, "DeleteDatastoreFile_Task", "FileManager:FileManager", "c", 0, 0,
+                T0 + 300 * MS, T0 + 310 * MS, "ok", path=f"[LocalDS_0] {BASE}/img1",
+                session="second", actor=deleter)
+    found = check([], [claim, gone], datastore="LocalDS_0", base=BASE,
+                  initial_marks={"img1": {old}}, age=timedelta(seconds=1),
+                  run_end=T0 + 5000 * MS)
+    return [v.invariant for v in found]
+
+
+def test_a_claim_is_the_actors_across_its_sessions():
+    """A session that ended under a pass (NotAuthenticated) and the pass's
+    next one are one claimant: its delete has the mark it claimed."""
+    assert _claim_then_delete("ager-1@n1", "ager-1@n1") == []
+    assert _claim_then_delete("ager-1@n1", "ager-2@n2") == ["I2"]

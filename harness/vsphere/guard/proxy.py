@@ -1,19 +1,22 @@
-"""A guard between the harness (and every implementation it runs) and a
-real vCenter: only the calls an image cache makes get through, file changes
-only below the run's own folder.
+"""The guard's HTTP side: a loopback proxy between the harness (and every
+implementation it runs) and a real vCenter.
 
 Implementations talk to ``http://user:pass@127.0.0.1:<port>/sdk`` with
 throw-away credentials only the guard accepts; the guard logs in upstream
 with the real ones, and hands clients a session token of its own in place
 of vCenter's session cookie, so neither the password nor a live vCenter
-session reaches them. It forwards to the real endpoint over TLS (verified
+session reaches them: an answer that holds a session's secret (a Login's
+``UserSession.key``, which on the simulator is the cookie itself) holds
+the token instead. It forwards to the real endpoint over TLS (verified
 unless told otherwise).
 Every request is checked on what it is, not on what it looks like: the
 HTTP method and URL by allow-list before the body is read, a SOAP body
-parsed strictly (``soap.py``) and checked against an allow-list of calls
-with the arguments each may carry, and forwarded as rebuilt from the
-parsed call. Anything else is answered with a NoPermission fault (SOAP) or
-403 (HTTP). The check is the harness's, not left to the implementation
+parsed strictly (``soap.py``) and checked against the allow-lists of calls
+and their arguments (``calls.py``), objects (``objects.py``) and
+properties (``properties.py``), and forwarded as rebuilt from the parsed
+call; a file URL parsed strictly and checked against the inventory
+(``folder.py``). Anything else is answered with a NoPermission fault (SOAP)
+or 403 (HTTP). The check is the harness's, not left to the implementation
 under test, which is treated as hostile.
 """
 
@@ -24,15 +27,23 @@ import logging
 import secrets
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from http.cookies import CookieError, SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, unquote, urlsplit
+from typing import BinaryIO
+from urllib.parse import urlsplit
+
+from pyVmomi import vim
 
 from sim import Endpoint
 from sim.transport import open_connection
 
-from .soap import Call, RequestRefused, parse_request
+from ..session import connect, disconnect
+from ..soap import Call, RequestRefused, parse_request
+from .calls import check_call
+from .folder import Names, check_file_url
+from .objects import Known
+from .properties import Properties
 
 log = logging.getLogger(__name__)
 
@@ -45,122 +56,27 @@ GUARD_USER = "imagecache-harness-guard"
 _SDK_DOCUMENTS = frozenset({"/sdk/vimServiceVersions.xml", "/sdk/vimService.wsdl"})
 
 
-@dataclass(frozen=True)
-class Allowed:
-    """A call the guard lets through: on which managed object types, with
-    which arguments (each at most once, or ``many``), and which of them
-    hold datastore paths that must lie below the run folder."""
-
-    this: frozenset[str] | None  # None: any (a property read)
-    once: frozenset[str] = frozenset()
-    many: frozenset[str] = frozenset()
-    paths: tuple[str, ...] = ()
-
-
-def _allowed(this: str | set[str] | None, once: str = "", many: str = "",
-             paths: str = "") -> Allowed:
-    return Allowed(None if this is None else frozenset({this} if isinstance(this, str) else this),
-                   frozenset(once.split()), frozenset(many.split()), tuple(paths.split()))
-
-
-_COLLECTOR = "PropertyCollector"
-_FILES = "FileManager"
-# Sessions, property reads, views, datastore searches and file changes:
-# what an image cache implementation (and the harness) needs. Anything
-# else is refused.
-CALLS: Mapping[str, Allowed] = {
-    "RetrieveServiceContent": _allowed("ServiceInstance"),
-    "Fetch": _allowed(None, "prop"),  # pyVmomi reading one property of any object
-    "CurrentTime": _allowed("ServiceInstance"),
-    "Login": _allowed("SessionManager", "userName password locale"),
-    "Logout": _allowed("SessionManager"),
-    "SessionIsActive": _allowed("SessionManager", "sessionID userName"),
-    "RetrieveProperties": _allowed(_COLLECTOR, many="specSet"),
-    "RetrievePropertiesEx": _allowed(_COLLECTOR, "options", many="specSet"),
-    "ContinueRetrievePropertiesEx": _allowed(_COLLECTOR, "token"),
-    "CancelRetrievePropertiesEx": _allowed(_COLLECTOR, "token"),
-    "CreateFilter": _allowed(_COLLECTOR, "spec partialUpdates"),
-    "DestroyPropertyFilter": _allowed("PropertyFilter"),
-    "WaitForUpdates": _allowed(_COLLECTOR, "version"),
-    "WaitForUpdatesEx": _allowed(_COLLECTOR, "version options"),
-    "CheckForUpdates": _allowed(_COLLECTOR, "version"),
-    "CreatePropertyCollector": _allowed(_COLLECTOR),
-    "DestroyPropertyCollector": _allowed(_COLLECTOR),
-    "CreateContainerView": _allowed("ViewManager", "container recursive", many="type"),
-    "DestroyView": _allowed({"ContainerView", "ListView", "InventoryView", "View"}),
-    "SearchDatastore_Task": _allowed("HostDatastoreBrowser", "datastorePath searchSpec",
-                                     paths="datastorePath"),
-    "SearchDatastoreSubFolders_Task": _allowed("HostDatastoreBrowser",
-                                               "datastorePath searchSpec",
-                                               paths="datastorePath"),
-    "MakeDirectory": _allowed(_FILES, "name datacenter createParentDirectories", paths="name"),
-    "DeleteDatastoreFile_Task": _allowed(_FILES, "name datacenter", paths="name"),
-    "MoveDatastoreFile_Task": _allowed(
-        _FILES, "sourceName sourceDatacenter destinationName destinationDatacenter force",
-        paths="sourceName destinationName"),
-    "CopyDatastoreFile_Task": _allowed(
-        _FILES, "sourceName sourceDatacenter destinationName destinationDatacenter force",
-        paths="sourceName destinationName"),
-}
-
-
-def below(path: str, root: str) -> str | None:
-    """Why datastore path ``[ds] rel`` does not lie in (or is not) the run
-    folder ``root`` on some datastore, or None if it does. Segment by
-    segment: no empty, ``.`` or ``..`` segment, no backslash, ``%``,
-    control or non-ASCII character anywhere."""
-    if not path.startswith("["):
-        return "it does not start with [datastore]"
-    datastore, sep, rest = path[1:].partition("]")
-    if not sep or not datastore:
-        return "it names no datastore"
-    bad = next((c for c in path if not (" " <= c <= "~") or c in "\\%"), None)
-    if bad is not None:
-        return f"it holds the character {bad!r}"
-    segments = rest.removeprefix(" ").split("/")
-    if any(s in ("", ".", "..") for s in segments):
-        return "it has an empty, '.' or '..' segment"
-    if segments[0] != root:
-        return f"it is not below the run folder {root!r}"
-    return None
-
-
-def check_call(call: Call, root: str) -> str | None:
-    """Why ``call`` must not reach vCenter, or None."""
-    allowed = CALLS.get(call.method)
-    if allowed is None:
-        return f"{call.method} is not a call an image cache makes"
-    if allowed.this is not None and call.this_type not in allowed.this:
-        return f"{call.method} on a {call.this_type} is not a call an image cache makes"
-    seen: set[str] = set()
-    for argument in call.arguments:
-        name = argument.name
-        if name not in allowed.once | allowed.many:
-            return f"{call.method} has no argument {name!r}"
-        if name in seen and name not in allowed.many:
-            return f"{call.method}: argument {name!r} given twice"
-        seen.add(name)
-        if name in allowed.paths:
-            if argument.children:
-                return f"{call.method}: argument {name!r} is not a path"
-            why = below(argument.text, root)
-            if why is not None:
-                return f"{call.method} of {argument.text!r}: {why}"
-    return None
-
-
-def check_file_url(url: str, root: str) -> str | None:
-    """Why a request for ``/folder/<path>?dsName=...`` is refused, or None."""
-    parts = urlsplit(url)
-    if not parts.path.startswith("/folder/"):
-        return f"{parts.path!r} is not below /folder/"
-    query = parse_qs(parts.query, keep_blank_values=True)
-    if set(query) - {"dsName", "dcPath"} or any(len(v) != 1 for v in query.values()):
-        return f"the query {parts.query!r} is not one dsName and one dcPath"
-    datastore = query.get("dsName", [""])[0]
-    path = f"[{datastore}] {unquote(parts.path.removeprefix('/folder/'))}"
-    why = below(path, root)
-    return None if why is None else f"{path!r}: {why}"
+def read_chunks(stream: BinaryIO, limit: int) -> bytes:
+    """A chunked body (RFC 9112, 7.1), strictly: hexadecimal sizes without
+    extensions, each chunk ended by CRLF, no trailers, at most ``limit``
+    bytes in all; ValueError naming what is wrong."""
+    body = bytearray()
+    while True:
+        line = stream.readline(18)
+        size = line.removesuffix(b"\r\n")
+        if not line.endswith(b"\r\n") or not size or \
+                any(c not in b"0123456789abcdefABCDEF" for c in size):
+            raise ValueError(f"a chunk size line {line[:18]!r}")
+        length = int(size, 16)
+        if length == 0:
+            if stream.readline(3) != b"\r\n":
+                raise ValueError("trailers after the last chunk")
+            return bytes(body)
+        if len(body) + length > limit:
+            raise ValueError(f"more than {limit} bytes")
+        body += stream.read(length)
+        if stream.read(2) != b"\r\n":
+            raise ValueError("a chunk not ended by CRLF")
 
 
 def refusal(method: str, message: str) -> bytes:
@@ -180,13 +96,18 @@ class Guard:
     each datastore). TLS to ``upstream`` is verified as the endpoint says
     (its thumbprint, else authorities unless it is ``insecure``)."""
 
-    def __init__(self, upstream: Endpoint, root: str) -> None:
+    def __init__(self, upstream: Endpoint, root: str,
+                 properties: Properties | None = None) -> None:
         self.upstream, self.root = upstream, root.strip("/")
+        self.properties = properties or Properties.of()
+        self.known = Known()
         self.refused: list[str] = []
         self._server: ThreadingHTTPServer | None = None
+        self._endpoint: Endpoint | None = None
         # What clients log in with, and their sessions: token -> vCenter's cookie.
         self.password = secrets.token_urlsafe(18)
         self._sessions: dict[str, str] = {}
+        self._names: Names | None = None
         self._lock = threading.Lock()
 
     def start(self) -> Endpoint:
@@ -207,26 +128,26 @@ class Guard:
                 except RequestRefused as exc:
                     self._refuse_soap("?", f"the request is not one vSphere call: {exc}")
                     return
-                why = check_call(call, guard.root)
+                why = check_call(call, guard.root, guard.known, guard.properties)
                 if why is None and call.method == "Login":
                     call, why = guard.login(call)
                 if why is not None:
                     self._refuse_soap(call.method, why)
                     return
-                self._forward(call.to_xml())
+                self._forward(guard.to_upstream(call.to_xml()), soap=True)
 
             def do_GET(self) -> None:
                 if self.path in _SDK_DOCUMENTS:
                     self._forward(None)
                     return
-                why = check_file_url(self.path, guard.root)
+                why = guard.check_file(self.path, self.headers.get("Cookie"))
                 if why is not None:
                     self._refuse_http(f"reading {why}")
                     return
                 self._forward(None)
 
             def do_PUT(self) -> None:
-                why = check_file_url(self.path, guard.root)
+                why = guard.check_file(self.path, self.headers.get("Cookie"))
                 if why is not None:
                     self._refuse_http(f"writing {why}")
                     return
@@ -240,10 +161,20 @@ class Guard:
             do_DELETE = do_HEAD = do_PATCH = do_OPTIONS = do_CONNECT = do_TRACE = _refuse_any
 
             def _body(self, limit: int) -> bytes | None:
-                """The body, if its length is stated and within ``limit``."""
-                if self.headers.get("Transfer-Encoding") is not None:
-                    self._refuse_http("a chunked body: state its Content-Length", close=True)
-                    return None
+                """The body, if its framing is one reading and it is within
+                ``limit``: a stated length, or chunks (govmomi sends them);
+                it goes on with a stated length either way."""
+                coding = self.headers.get("Transfer-Encoding")
+                if coding is not None:
+                    if coding.strip().lower() != "chunked" or "Content-Length" in self.headers:
+                        self._refuse_http(f"a body framed two ways, or coded {coding!r}",
+                                          close=True)
+                        return None
+                    try:
+                        return read_chunks(self.rfile, limit)
+                    except ValueError as exc:
+                        self._refuse_http(f"a chunked body: {exc}", close=True)
+                        return None
                 try:
                     length = int(self.headers.get("Content-Length", "0"))
                 except ValueError:
@@ -266,9 +197,11 @@ class Guard:
                 self._answer(403, {"Content-Type": "text/plain; charset=utf-8"},
                              message.encode(), close=close)
 
-            def _forward(self, body: bytes | None) -> None:
+            def _forward(self, body: bytes | None, soap: bool = False) -> None:
                 status, headers, data = guard.forward(self.command, self.path, self.headers,
                                                       body)
+                if soap:
+                    data = guard.answered(data)
                 self._answer(status, headers, data)
 
             def _answer(self, status: int, headers: dict[str, str], data: bytes,
@@ -287,9 +220,10 @@ class Guard:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=self._server.serve_forever, name="guard", daemon=True).start()
-        return replace(self.upstream, scheme="http", host="127.0.0.1",
-                       port=self._server.server_address[1], insecure=True,
-                       username=GUARD_USER, password=self.password)
+        self._endpoint = replace(self.upstream, scheme="http", host="127.0.0.1",
+                                 port=self._server.server_address[1], insecure=True,
+                                 username=GUARD_USER, password=self.password, thumbprint=None)
+        return self._endpoint
 
     def stop(self) -> None:
         if self._server is not None:
@@ -302,6 +236,63 @@ class Guard:
         log.warning("%s", message)
         self.refused.append(message)
         return message
+
+    def check_file(self, url: str, cookie: str | None) -> str | None:
+        """Why a file request is refused, or None: it needs a session of the
+        guard's (whether or not the upstream asks for one), and a URL naming
+        what the server will take it for (``folder.check_file_url``)."""
+        if self._upstream_cookie(cookie) is None:
+            return f"{urlsplit(url).path!r} without a session of the guard's"
+        return check_file_url(url, self.root, self.names)
+
+    def names(self) -> Names:
+        """The inventory's datastores and datacenter paths, read once through
+        the guard itself by a session of its own (so it is checked, and
+        verified, as any client's)."""
+        with self._lock:
+            if self._names is not None:
+                return self._names
+        assert self._endpoint is not None, "the guard is not started"
+        si = connect(self._endpoint)
+        try:
+            datastores: set[str] = set()
+            datacenters: set[str] = set()
+            folders = [("", si.content.rootFolder)]
+            while folders:
+                prefix, folder = folders.pop()
+                for entity in folder.childEntity:
+                    if isinstance(entity, vim.Folder):
+                        folders.append((f"{prefix}{entity.name}/", entity))
+                    elif isinstance(entity, vim.Datacenter):
+                        datacenters.add(prefix + entity.name)
+                        datastores.update(ds.name for ds in entity.datastore)
+        finally:
+            disconnect(si)
+        names = Names(frozenset(datastores), frozenset(datacenters))
+        with self._lock:
+            self._names = names
+        return names
+
+    def answered(self, data: bytes) -> bytes:
+        """A SOAP answer as the client gets it: every upstream session's
+        secret in it replaced by that session's token (a Login's key; on
+        the simulator the references of a session's own views hold it too),
+        then its references learned as the client sees them."""
+        with self._lock:
+            sessions = list(self._sessions.items())
+        for token, upstream in sessions:
+            data = data.replace(upstream.encode(), token.encode())
+        self.known.learn(data)
+        return data
+
+    def to_upstream(self, request: bytes) -> bytes:
+        """A checked request as it goes on: tokens back to the secrets they
+        stand for (a view's reference, as ``answered`` showed it)."""
+        with self._lock:
+            sessions = list(self._sessions.items())
+        for token, upstream in sessions:
+            request = request.replace(token.encode(), upstream.encode())
+        return request
 
     def login(self, call: Call) -> tuple[Call, str | None]:
         """A client's Login with the guard's credentials, made a Login with
