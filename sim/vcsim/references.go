@@ -27,9 +27,10 @@ var argumentTypes = map[string]string{
 var referenceType = reflect.TypeOf(types.ManagedObjectReference{})
 
 // checkReferences is the fault for the first reference argument of the call
-// that is unknown or of the wrong type, or nil. Only the request's own
-// fields: a property collector's specs name objects it answers about (a
-// missing one is its to report, and it does).
+// that is unknown or of the wrong type, or nil. A reference inside an
+// argument (a property collector's ObjectSpec) must name an object too;
+// whether its type suits the spec is the collector's to answer (with no
+// properties, as vCenter does).
 func checkReferences(ctx *simulator.Context, m *simulator.Method) types.BaseMethodFault {
 	body := reflect.ValueOf(m.Body)
 	for body.Kind() == reflect.Pointer || body.Kind() == reflect.Interface {
@@ -44,15 +45,46 @@ func checkReferences(ctx *simulator.Context, m *simulator.Method) types.BaseMeth
 	for i := 0; i < body.NumField(); i++ {
 		name := body.Type().Field(i).Name
 		for _, ref := range references(body.Field(i)) {
-			if lookup(ctx, ref) == nil {
-				return &types.ManagedObjectNotFound{Obj: ref}
-			}
 			if want, ok := argumentTypes[name]; ok && ref.Type != want {
 				return &types.InvalidArgument{InvalidProperty: lowerFirst(name)}
 			}
 		}
+		var fault types.BaseMethodFault
+		walk(body.Field(i), func(ref types.ManagedObjectReference) bool {
+			if lookup(ctx, ref) == nil {
+				fault = &types.ManagedObjectNotFound{Obj: ref}
+			}
+			return fault == nil
+		})
+		if fault != nil {
+			return fault
+		}
 	}
 	return nil
+}
+
+// walk calls visit with every reference in v, at any depth, until it says stop.
+func walk(v reflect.Value, visit func(types.ManagedObjectReference) bool) bool {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		return v.IsNil() || walk(v.Elem(), visit)
+	case reflect.Slice, reflect.Array:
+		for i := 0; i < v.Len(); i++ {
+			if !walk(v.Index(i), visit) {
+				return false
+			}
+		}
+	case reflect.Struct:
+		if v.Type() == referenceType {
+			return visit(v.Interface().(types.ManagedObjectReference))
+		}
+		for i := 0; i < v.NumField(); i++ {
+			if v.Type().Field(i).IsExported() && !walk(v.Field(i), visit) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // references are the ManagedObjectReferences a field holds: itself, what
@@ -79,14 +111,19 @@ func references(v reflect.Value) []types.ManagedObjectReference {
 // lookup is the object ref names, in the caller's session first (its views
 // and collectors), else in the simulator's registry; nil if none. The
 // registry is keyed by type and value: a known value under another type is
-// no object.
+// no object. A session hands out its view of a singleton for any value of
+// the singleton's type (any "SessionManager"): only the singleton's own
+// reference names it, as on vCenter.
 func lookup(ctx *simulator.Context, ref types.ManagedObjectReference) mo.Reference {
 	if ctx.Session != nil {
-		if obj := ctx.Session.Get(ref); obj != nil {
+		if obj := ctx.Session.Get(ref); obj != nil && obj.Reference() == ref {
 			return obj
 		}
 	}
-	return ctx.Map.Get(ref)
+	if obj := ctx.Map.Get(ref); obj != nil && obj.Reference() == ref {
+		return obj
+	}
+	return nil
 }
 
 func lowerFirst(s string) string {
