@@ -6,8 +6,8 @@ another test tool):
 
 prints ``export GUARD_URL=...`` (a loopback URL with throw-away credentials
 that only this guard accepts) and fences every call made through it as the
-harness fences implementations (``harness/vsphere/guard.py``), until SIGINT
-or SIGTERM.
+harness fences implementations (``harness/vsphere/guard/``, docs/guard.md),
+until SIGINT or SIGTERM.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from sim import Endpoint, EndpointError
 
 from .vsphere.credentials import CredentialsError, carries_password, read_password_file
 from .vsphere.guard import Guard, below
+from .vsphere.guard.properties import Properties
 
 
 def main(argv: list[str] | None = None, prog: str = "python -m harness.guard") -> int:
@@ -38,7 +39,14 @@ def main(argv: list[str] | None = None, prog: str = "python -m harness.guard") -
                         help="the folder at the root of each datastore that calls may change")
     parser.add_argument("--insecure", action="store_true",
                         help="do not verify the vCenter's TLS certificate")
+    parser.add_argument("--allow-property", action="append", default=[], metavar="TYPE.PATH",
+                        help="a property read to let through beside the guard's own list "
+                             "(docs/guard.md), e.g. Datastore.summary.url; repeatable")
     args = parser.parse_args(argv)
+    try:
+        properties = Properties.of(args.allow_property)
+    except ValueError as exc:
+        parser.error(f"--allow-property: {exc}")
     if carries_password(args.upstream):
         parser.error("--upstream: give the URL without its password, which goes in "
                      "--password-file (a command line is readable by every process of yours)")
@@ -55,7 +63,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m harness.guard") -
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    guard = Guard(upstream, args.run_folder)
+    guard = Guard(upstream, args.run_folder, properties)
     endpoint = guard.start()
     try:
         print(f"export GUARD_URL={shlex.quote(endpoint.url)}", flush=True)

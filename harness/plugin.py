@@ -71,6 +71,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "vCenter); only a run folder on each datastore is ever changed")
     group.addoption("--insecure", action="store_true",
                     help="do not verify the TLS certificate of a real vCenter")
+    group.addoption("--guard-allow-property", action="append", default=[], metavar="TYPE.PATH",
+                    help="let the guard in front of a real vCenter pass this property read "
+                         "too, e.g. Datastore.summary.url (docs/guard.md; repeatable)")
     group.addoption("--real-vcenter-folder", default="imagecache-harness", metavar="PREFIX",
                     help="prefix of the run folder on a real vCenter (default: %(default)s)")
     group.addoption("--vcsim-image", default=None, metavar="IMAGE",

@@ -24,6 +24,7 @@ from sim.readiness import probe
 
 from .vsphere.credentials import CredentialsError, carries_password, keep_out, read_password_file
 from .vsphere.guard import Guard
+from .vsphere.guard.properties import Properties
 from .vsphere.run_folder import RunFolder
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ class SimulatorChoice:
     folder_prefix: str = "imagecache-harness"
     thumbprint: str | None = None  # of the harness's simulator, as `sim up` printed it
     password: str | None = field(default=None, repr=False)  # from a password file
+    properties: Properties = field(default_factory=Properties.of)  # the guard's allow-list
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> SimulatorChoice:
@@ -73,8 +75,12 @@ class SimulatorChoice:
         image = config.getoption("vcsim_image") or os.environ.get("VCSIM_IMAGE") or None
         thumbprint = config.getoption("vcsim_thumbprint") or \
             os.environ.get("VCSIM_THUMBPRINT") or None
+        try:
+            properties = Properties.of(config.getoption("guard_allow_property"))
+        except ValueError as exc:
+            raise pytest.UsageError(f"--guard-allow-property: {exc}") from None
         return cls(backend, url, image, allow_real, config.getoption("insecure"),
-                   config.getoption("real_vcenter_folder"), thumbprint, password)
+                   config.getoption("real_vcenter_folder"), thumbprint, password, properties)
 
     def endpoint(self, *, insecure: bool) -> Endpoint:
         """The url backend's endpoint, credentials and thumbprint included."""
@@ -134,7 +140,7 @@ class WorkerSimulator:
             sim = Simulator(c.backend, url=c.url, image=c.image, datastores=WORKER_DATASTORES,
                             endpoint=given).start()
             if self.real:
-                self._guard = Guard(sim.endpoint, self.root_prefix)
+                self._guard = Guard(sim.endpoint, self.root_prefix, c.properties)
                 sim = Simulator("url", url=self._guard.start().url).start()
             self._sim = sim
         return self._sim

@@ -27,7 +27,7 @@ from .errors import (
 from .files import DatastoreFiles
 from .instances import Instance, used_images
 from .locks import image_lock
-from .naming import as_utc, claim_name, validate_base_folder, validate_image_id
+from .naming import as_utc, claim_name, mark_name, validate_base_folder, validate_image_id
 from .session import Session
 from .snapshot import CacheSnapshot, image_folder
 from .summary import PassSummary, Skipped
@@ -184,16 +184,17 @@ class ImageCacheManager:
     def _execute(self, ds: discovery.Datastore, path: DatastorePath, action: planner.Action,
                  summary: PassSummary) -> None:
         if isinstance(action, planner.Mark):
+            name = mark_name(self._now())  # now, under the lock: see planner.Mark
             try:
-                self._files.mkdir(ds, path.join(action.name))
+                self._files.mkdir(ds, path.join(name))
             except FileAlreadyExists:
-                log.debug("%s already marked %s", path, action.name)
+                log.debug("%s already marked %s", path, name)
             except FileNotFound:
                 # Deleted since the listing; never re-create it for a mark.
                 summary.skipped.append(Skipped(ds.name, action.image_id,
                                                "image folder vanished before marking"))
                 return
-            log.info("%s is no longer used; marked %s", path, action.name)
+            log.info("%s is no longer used; marked %s", path, name)
             summary.marked.append((ds.name, action.image_id))
         elif isinstance(action, planner.Clear):
             self._remove_marks(ds, path, action.names)

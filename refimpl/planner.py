@@ -13,16 +13,18 @@ from collections.abc import Set
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from .naming import claimed_mark, mark_name
+from .naming import claimed_mark
 from .snapshot import CacheSnapshot, ImageFolder
 
 
 @dataclass(frozen=True)
 class Mark:
-    """Create mark ``name`` in an unused, unmarked image."""
+    """Mark an unused, unmarked image. The mark is named when it is made
+    (the pass may wait for the image's lock meanwhile): a mark named at the
+    pass's start would be older than what it says, and the next pass would
+    take an image enlisted in between for long unused."""
 
     image_id: str
-    name: str
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,7 @@ def plan_pass(snapshot: CacheSnapshot, used: Set[str], now: datetime,
             continue
         newest = folder.newest_mark
         if newest is None:
-            actions.append(Mark(image_id, mark_name(now)))
+            actions.append(Mark(image_id))
         elif expired(newest, now, age_seconds):
             actions.append(Delete(image_id, newest))
     return Plan(tuple(actions), tuple(notes))

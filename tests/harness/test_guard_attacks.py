@@ -8,8 +8,11 @@ request the guard let through would do its harm."""
 
 from __future__ import annotations
 
+import contextlib
+import re
 import socket
-from collections.abc import Iterator
+import ssl
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -17,6 +20,7 @@ from pyVmomi import vim
 
 from harness.vsphere.datastore import DatastoreClient
 from harness.vsphere.guard import Guard
+from harness.vsphere.guard.proxy import GUARD_USER
 from harness.vsphere.session import connect, cookie, disconnect
 from sim import Simulator
 
@@ -46,6 +50,7 @@ def stand() -> Iterator[Stand]:
         # What the attacks on paths aim at: a folder outside the run folder.
         direct = connect(real.endpoint)
         DatastoreClient(direct, real.endpoint).put("LocalDS_0", "vmfs/keep.txt", b"keep")
+        DatastoreClient(direct, real.endpoint).put("LocalDS_0", "vmfs/secret.txt", b"secret")
         guard = Guard(real.endpoint, ROOT)
         endpoint = guard.start()
         si = connect(endpoint)
@@ -245,3 +250,215 @@ def test_an_attack_changes_nothing_outside_the_run_folder(stand, label):
     answer = send(stand.port, raw)
     assert world(stand) == before, label
     assert len(stand.guard.refused) > refused, f"{label}: not refused\n{answer[:2000]!r}"
+
+
+# -- the second round: what the first guard let through -------------------------------
+# Each is sent twice: straight at a simulator of its own (``bare``), where it
+# must land, and through the guard, where it must be refused and change
+# nothing. ``landed`` says what landing is for it.
+
+@dataclass
+class Bare:
+    """A simulator with nothing in front of it, and a session of its own."""
+
+    sim: Simulator
+    si: vim.ServiceInstance
+    cookie: str  # the Cookie header
+    key: str  # the session's secret (on the simulator, the cookie's value)
+    objects: dict[str, str]
+
+    def root_files(self) -> list[str]:
+        entries = DatastoreClient(self.si, self.sim.endpoint).tree("LocalDS_0", "") or []
+        return sorted(e.path for e in entries)
+
+    def read(self, path: str) -> bytes:
+        answer = send_tls(self.sim, http("GET", f"/folder/{path}?dsName=LocalDS_0&dcPath=DC0",
+                                         b"", self.cookie))
+        return answer.partition(b"\r\n\r\n")[2]
+
+
+@pytest.fixture(scope="module")
+def bare() -> Iterator[Bare]:
+    with Simulator("process", extra_args=["-control=false", "-vm=1"]) as sim:
+        si = connect(sim.endpoint)
+        try:
+            files = DatastoreClient(si, sim.endpoint)
+            files.put("LocalDS_0", "vmfs/keep.txt", b"keep")
+            files.put("LocalDS_0", "vmfs/secret.txt", b"secret")
+            datacenter = si.content.rootFolder.childEntity[0]
+            objects = {"vm": datacenter.vmFolder.childEntity[0]._moId,
+                       "folder": datacenter.hostFolder._moId, "datacenter": datacenter._moId}
+            value = cookie(si).split("=", 1)[1].split(";")[0].strip('"')
+            yield Bare(sim, si, cookie(si), value, objects)
+        finally:
+            disconnect(si)
+
+
+def send_tls(sim: Simulator, raw: bytes) -> bytes:
+    """``send``, to a simulator's TLS port."""
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    with socket.create_connection((sim.endpoint.host, sim.endpoint.port), timeout=10) as plain, \
+            context.wrap_socket(plain) as sock:
+        sock.sendall(raw)
+        answer = b""
+        with contextlib.suppress(TimeoutError, ssl.SSLError):
+            sock.settimeout(3)
+            while chunk := sock.recv(65536):
+                answer += chunk
+        return answer
+
+
+Landed = Callable[[Bare, bytes], bool]
+
+
+def _file_at_root(name: str) -> Landed:
+    return lambda bare, answer: name in bare.root_files()
+
+
+def _outside_overwritten(bare: Bare, answer: bytes) -> bool:
+    return bare.read("vmfs/keep.txt") != b"keep"
+
+
+def _read_outside(bare: Bare, answer: bytes) -> bool:
+    return answer.endswith(b"secret")
+
+
+def _leaked(bare: Bare, answer: bytes) -> bool:
+    return bare.key.encode() in answer
+
+
+def _answered_by_the_server(bare: Bare, answer: bytes) -> bool:
+    """The call reached the server's method (which refused it itself): on
+    an unfixed simulator, this very call panics in it."""
+    return b"NoPermission" not in answer and (b"ManagedObjectNotFound" in answer or
+                                                b"InvalidArgument" in answer or
+                                                b"returnval" in answer)
+
+
+def second_round(objects: dict[str, str], session: str) -> dict[str, tuple[bytes, Landed]]:
+    """Label -> (the raw request, what landing is)."""
+    fm = ("FileManager", "FileManager")
+    crafted = f"LocalDS_0%2Fx%5D%20{ROOT}%2F.."
+    folder, vm = objects["folder"], objects["vm"]
+
+    def put(path: str, query: str, with_session: bool = True) -> bytes:
+        return http("PUT", f"/folder/{path}?{query}", b"pwned",
+                    session if with_session else "x=y")
+
+    def soap(body: str) -> bytes:
+        return http("POST", "/sdk", envelope(body).encode(), session)
+
+    def spec(kind: str, value: str, paths: str = "", everything: bool = False) -> str:
+        return (f"<specSet><propSet><type>{kind}</type>{paths}"
+                f"{'<all>true</all>' if everything else ''}</propSet><objectSet>"
+                f'<obj type="{kind}">{value}</obj></objectSet></specSet>')
+
+    def mkdir(datacenter: str, kind: str = "Datacenter") -> str:
+        return call("MakeDirectory", *fm, f"<name>[LocalDS_0] {ROOT}/x</name>"
+                    f'<datacenter type="{kind}">{datacenter}</datacenter>')
+
+    def move(side: str) -> str:
+        source = f'type="Folder">{folder}' if side == "source" else \
+            f'type="Datacenter">{objects["datacenter"]}'
+        target = f'type="Folder">{folder}' if side == "destination" else \
+            f'type="Datacenter">{objects["datacenter"]}'
+        return call("MoveDatastoreFile_Task", *fm,
+                    f"<sourceName>[LocalDS_0] {ROOT}/a</sourceName><sourceDatacenter "
+                    f"{source}</sourceDatacenter><destinationName>[LocalDS_0] {ROOT}/b"
+                    f"</destinationName><destinationDatacenter {target}"
+                    "</destinationDatacenter>")
+
+    return {
+        "/folder: a crafted dsName writes at the root": (
+            put("victim1", f"dsName={crafted}&dcPath=DC0"), _file_at_root("victim1")),
+        "/folder: a crafted dsName, its ] and / raw": (
+            put("victim2", f"dsName=LocalDS_0/x]%20{ROOT}/..&dcPath=DC0"),
+            _file_at_root("victim2")),
+        "/folder: a crafted dsName overwrites a file outside": (
+            put("vmfs/keep.txt", f"dsName={crafted}&dcPath=DC0"), _outside_overwritten),
+        "/folder: a crafted dsName reads a file outside": (
+            http("GET", f"/folder/vmfs/secret.txt?dsName={crafted}&dcPath=DC0", b"", session),
+            _read_outside),
+        "/folder: a crafted dsName without a session cookie": (
+            put("victim3", f"dsName={crafted}&dcPath=DC0", with_session=False),
+            _file_at_root("victim3")),
+        "/folder: a ';' that Go drops and Python keeps": (
+            put("victim4", f"dsName=a%5D%20{ROOT}%2F;x&dcPath=DC0"), _file_at_root("victim4")),
+        "/folder: a repeated key and a ';'": (
+            put("victim5", f"dcPath=DC0&dsName=a%5D%20{ROOT}%2F;x&dcPath=DC0"),
+            _file_at_root("victim5")),
+        "the session key through currentSession": (
+            soap(call("RetrievePropertiesEx", "PropertyCollector", "propertyCollector",
+                      spec("SessionManager", "SessionManager",
+                           "<pathSet>currentSession</pathSet>") + "<options></options>")),
+            _leaked),
+        "the session keys through sessionList": (
+            soap(call("RetrieveProperties", "PropertyCollector", "propertyCollector",
+                      spec("SessionManager", "SessionManager", "<pathSet>sessionList</pathSet>"))),
+            _leaked),
+        "every property of the SessionManager": (
+            soap(call("RetrievePropertiesEx", "PropertyCollector", "propertyCollector",
+                      spec("SessionManager", "SessionManager", everything=True) +
+                      "<options></options>")), _leaked),
+        "the session key through Fetch": (
+            soap(call("Fetch", "SessionManager", "SessionManager",
+                      "<prop>currentSession</prop>")), _leaked),
+        "an unknown datacenter argument": (soap(mkdir("datacenter-999")),
+                                           _answered_by_the_server),
+        "a Folder as the datacenter argument": (soap(mkdir(folder, "Folder")),
+                                                _answered_by_the_server),
+        "a Folder as a delete's datacenter": (
+            soap(call("DeleteDatastoreFile_Task", *fm, f"<name>[LocalDS_0] {ROOT}/x</name>"
+                      f'<datacenter type="Folder">{folder}</datacenter>')),
+            _answered_by_the_server),
+        "a Folder as a move's sourceDatacenter": (soap(move("source")), _answered_by_the_server),
+        "a Folder as a move's destinationDatacenter": (soap(move("destination")),
+                                                       _answered_by_the_server),
+        "a VirtualMachine as a view's container": (
+            soap(call("CreateContainerView", "ViewManager", "ViewManager",
+                      f'<container type="VirtualMachine">{vm}</container><type>Datastore</type>'
+                      "<recursive>true</recursive>")), _answered_by_the_server),
+        "a real datacenter's value under another type": (
+            soap(mkdir(objects["datacenter"], "Folder")), _answered_by_the_server),
+        "an unknown object in a property spec": (
+            soap(call("RetrievePropertiesEx", "PropertyCollector", "propertyCollector",
+                      spec("Datastore", "datastore-999", "<pathSet>name</pathSet>") +
+                      "<options></options>")), _answered_by_the_server),
+    }
+
+
+SECOND = list(second_round({"vm": "v", "folder": "f", "datacenter": "d"}, "c"))
+
+
+@pytest.mark.parametrize("label", SECOND)
+def test_a_second_round_attack_lands_without_the_guard(bare, label):
+    raw, landed = second_round(bare.objects, bare.cookie)[label]
+    assert landed(bare, send_tls(bare.sim, raw)), label
+
+
+@pytest.mark.parametrize("label", SECOND)
+def test_a_second_round_attack_is_refused_by_the_guard(stand, label):
+    objects = {"vm": stand.vm, "folder": stand.folder, "datacenter": stand.datacenter}
+    raw, _ = second_round(objects, stand.cookie)[label]
+    before = world(stand)
+    refused = len(stand.guard.refused)
+    answer = send(stand.port, raw)
+    assert world(stand) == before, label
+    assert len(stand.guard.refused) > refused, f"{label}: not refused\n{answer[:2000]!r}"
+    upstream = stand.guard.to_upstream(stand.cookie.encode())
+    assert upstream not in answer and b"secret" not in answer, label
+
+
+def test_a_login_answer_holds_the_guards_token_not_the_session_key(stand):
+    """The simulator's UserSession.key is the session's cookie: through the
+    guard, a client reads its token of the guard's in its place."""
+    login = call("Login", "SessionManager", "SessionManager",
+                 f"<userName>{GUARD_USER}</userName><password>{stand.guard.password}</password>")
+    answer = send(stand.port, http("POST", "/sdk", envelope(login).encode(), "x=y"))
+    token = re.search(rb'vmware_soap_session="([^"]+)"', answer)
+    key = re.search(rb"<key>([^<]+)</key>", answer)
+    assert token and key, answer[:2000]
+    assert key.group(1) == token.group(1)
+    upstream = stand.guard.to_upstream(token.group(1))
+    assert upstream != token.group(1) and upstream not in answer

@@ -84,3 +84,65 @@ def test_a_mutated_call_changes_nothing_outside_the_run_folder(stand, document):
     before = world(stand)
     send(stand.port, http("POST", "/sdk", document.encode(), stand.cookie))
     assert world(stand) == before, document
+
+
+# -- queries of /folder, mutated the ways two parsers part ---------------------------
+
+PIECES = ["LocalDS_0", "%2F", "/", "%5D", "]", "%20", " ", "+", ROOT, "..", "%2e%2e", ";", "x",
+          "&", "=", "%3B", "%26", "%25", "%", "dsName=", "dcPath=", "DC0", "%00", "#"]
+
+
+@st.composite
+def queries(draw: st.DrawFn) -> str:
+    """A dsName and a dcPath, each of pieces, and maybe more pairs."""
+    def value() -> str:
+        return "".join(draw(st.lists(st.sampled_from(PIECES), min_size=1, max_size=6)))
+
+    pairs = [f"dsName={value()}", f"dcPath={draw(st.sampled_from(['DC0', value()]))}"]
+    for _ in range(draw(st.integers(0, 2))):
+        pairs.insert(draw(st.integers(0, len(pairs))),
+                     draw(st.sampled_from(["dsName", "dcPath", "x", ""])) + "=" + value())
+    return draw(st.sampled_from(["&", ";", "&&"])).join(pairs)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(query=queries(), path=st.sampled_from(["victim", "vmfs/keep.txt", f"{ROOT}/../victim",
+                                              f"{ROOT}%2F..%2Fvictim", f"{ROOT}/x"]),
+       method=st.sampled_from(["PUT", "GET"]))
+def test_a_mutated_file_url_changes_and_reads_nothing_outside(stand, query, path, method):  # noqa: F811
+    before = world(stand)
+    answer = send(stand.port, http(method, f"/folder/{path}?{query}",
+                                   b"pwned" if method == "PUT" else b"", stand.cookie))
+    assert world(stand) == before, (method, path, query)
+    assert not answer.endswith(b"keep") and not answer.endswith(b"secret"), (path, query)
+
+
+# -- reference arguments, mutated --------------------------------------------------
+
+@st.composite
+def referring(draw: st.DrawFn) -> str:
+    """A file call inside the run folder whose references are made up,
+    retyped, or another object's."""
+    kind = draw(st.sampled_from(["Datacenter", "Folder", "VirtualMachine", "Datastore", "x"]))
+    value = draw(st.sampled_from([DATACENTER, FOLDER, VM, "datacenter-999", "", "group-d1"]))
+    this = draw(st.sampled_from([("FileManager", "FileManager"), ("FileManager", "x"),
+                                 ("Folder", FOLDER), ("SessionManager", "SessionManager")]))
+    name = draw(st.sampled_from(["datacenter", "sourceDatacenter", "container", "obj"]))
+    method = draw(st.sampled_from(["MakeDirectory", "DeleteDatastoreFile_Task",
+                                   "MoveDatastoreFile_Task", "Logout"]))
+    return call(method, *this, f"<name>[LocalDS_0] {ROOT}/r</name>"
+                f'<{name} type="{kind}">{value}</{name}>')
+
+
+@settings(max_examples=40, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(body=referring())
+def test_mutated_references_change_nothing_and_the_server_answers(stand, body):  # noqa: F811
+    for placeholder, value in ((VM, stand.vm), (FOLDER, stand.folder),
+                               (DATACENTER, stand.datacenter)):
+        body = body.replace(placeholder, value)
+    before = world(stand)
+    answer = send(stand.port, http("POST", "/sdk", envelope(body).encode(), stand.cookie))
+    assert answer.startswith(b"HTTP/1.1 "), body
+    assert world(stand) == before, body

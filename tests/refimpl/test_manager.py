@@ -37,6 +37,18 @@ def test_ec1_unused_image_gets_exactly_one_mark_and_stays(manager, cache):
     assert summary.marked == [(DS0, "img1")] and summary.deleted == []
 
 
+def test_a_mark_is_named_when_it_is_made_not_when_the_pass_began(manager, cache, clock):
+    """A pass that plans, then waits (for the image's lock, held by a slow
+    clear), marks with the time it marks at: a mark named at its start would
+    be older than it says, and the next pass would delete an image enlisted
+    in between (found by the explorer: a generated race, seed 1001)."""
+    cache.image("img1", files=("img1.vmdk",))
+    # The plan's reading of the clock adds a hook that moves the next one on.
+    clock.hooks.append(lambda: clock.hooks.append(lambda: clock.advance(90)))
+    manager(age=60).update([], [DS0])
+    assert cache.tree() == {"img1": ["img1.vmdk", "ts-2026-03-01-12-01-30/"]}
+
+
 def test_ec2_mark_exactly_age_old_is_kept_one_second_later_deleted(manager, cache, clock):
     cache.image("img1", MARK0)
     mgr = manager(age=60)
