@@ -12,6 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from sim import Simulator
+
+from .test_real_vcenter import SECRET, real_vcenter
+
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "go-peer"
 COMMAND = str(Path(sys.executable).parent / "imagecache-harness")
 
@@ -49,3 +53,18 @@ def test_with_its_manifest_the_wheel_finds_the_whole_corpus_as_expected(installe
                           cwd=tmp_path, capture_output=True, text=True, timeout=1200)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert " passed" in done.stdout and " xfailed" in done.stdout
+
+
+def test_the_go_peer_runs_behind_the_guard(peer, pytester):
+    """govmomi sends its calls chunked and finds datacenters its own way:
+    through the guard in front of a real vCenter (a stand-in), the must
+    tier's scenarios that need no fault of the harness pass as refimpl's."""
+    make_from = Path(__file__).resolve().parents[2] / "scenarios"
+    with Simulator("process", username="administrator@vsphere.local", password=SECRET,
+                   extra_args=["-control=false"]) as stand_in:
+        result = pytester.runpytest_subprocess(
+            "-p", "harness.plugin", str(make_from / "aging"), *real_vcenter(pytester, stand_in),
+            "--insecure", "--impl", f"go=cmd:{peer}", "--no-manifests", "-m", "must",
+            "-p", "no:cacheprovider")
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("passed", 0) >= 5 and "failed" not in outcomes, result.stdout.str()[-3000:]
