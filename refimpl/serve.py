@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from datetime import UTC, datetime
-from typing import Any, TextIO
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol, TextIO
 
 from .errors import DatastoreNotFound, ImageCacheError, InvalidArgument, VSphereFault
 from .instances import Instance
@@ -41,16 +41,34 @@ def parse_now(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
+class Scheduled(Protocol):
+    """A seeded schedule's clock (the harness's ``sim/virtual_time.Turns``)."""
+
+    def now_ns(self) -> int: ...
+
+
 class Server:
-    def __init__(self) -> None:
+    """``turns``: under a seeded schedule its clock, which runs on during an
+    operation (docs/protocol.md, "Time"): a pass that waited for a lock
+    names its mark with the time it marks at."""
+
+    def __init__(self, turns: Scheduled | None = None) -> None:
         self.now: datetime | None = None
+        self.turns, self.since = turns, 0
         self.session: Session | None = None
         self.manager: ImageCacheManager | None = None
+
+    def clock(self) -> datetime:
+        assert self.now is not None
+        if self.turns is None:
+            return self.now
+        return self.now + timedelta(seconds=(self.turns.now_ns() - self.since) / 1e9)
 
     def handle(self, request: dict[str, Any]) -> dict[str, Any] | None:
         op = request["op"]
         if "now" in request:
             self.now = parse_now(request["now"])
+            self.since = self.turns.now_ns() if self.turns is not None else 0
         if op == "start":
             if request["protocol"] != PROTOCOL:
                 raise InvalidArgument(f"protocol {request['protocol']} is not {PROTOCOL}")
@@ -59,7 +77,7 @@ class Server:
             self.manager = ImageCacheManager(self.session, node["base_folder"],
                                              lock_path=node["lock_path"],
                                              age_seconds=node["age_seconds"],
-                                             clock=lambda: self.now)
+                                             clock=self.clock)
             return {"implementation": "refimpl", "version": "1"}
         if self.manager is None:
             raise InvalidArgument(f"{op!r} before 'start'")
@@ -79,8 +97,9 @@ class Server:
         raise InvalidArgument(f"unknown op {op!r}")
 
 
-def serve(stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
-    server = Server()
+def serve(stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout,
+          turns: Scheduled | None = None) -> int:
+    server = Server(turns)
     for line in stdin:
         if not line.strip():
             continue

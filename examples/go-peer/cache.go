@@ -149,7 +149,7 @@ func (s *summary) skip(err error) {
 
 // Age is one aging pass over the named datastores. A fault on one image or
 // one datastore's listing is logged and counted; the pass goes on.
-func (c *Cache) Age(ctx context.Context, instances []instance, dsNames []string, now time.Time) (string, error) {
+func (c *Cache) Age(ctx context.Context, instances []instance, dsNames []string, clock func() time.Time) (string, error) {
 	used := map[string]bool{}
 	for _, in := range instances {
 		for _, ref := range []*string{in.ImageRef, in.KernelID, in.RamdiskID} {
@@ -182,7 +182,8 @@ func (c *Cache) Age(ctx context.Context, instances []instance, dsNames []string,
 		for _, image := range images {
 			imgPath := base + "/" + image
 			err := withLock(c.lockPath, imgPath, func() error {
-				return c.ageImage(ctx, ds, imgPath, readFolder(tree[image]), used[image], now, &sum)
+				// The time under the lock, as the original reads it.
+				return c.ageImage(ctx, ds, imgPath, readFolder(tree[image]), used[image], clock(), &sum)
 			})
 			if err != nil {
 				log.Printf("%s: %v", imgPath, err)

@@ -89,6 +89,39 @@ func (t actorTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return t.base.RoundTrip(r)
 }
 
+// scheduleNow is the schedule's virtual clock, if a schedule runs.
+func scheduleNow() (time.Time, bool) {
+	if scheduleURL == "" {
+		return time.Time{}, false
+	}
+	resp, err := scheduleHTTP.Get(scheduleURL + "/harness/schedule/now")
+	if err != nil {
+		return time.Time{}, false
+	}
+	defer resp.Body.Close()
+	var body struct {
+		NowUnixNS int64 `json:"now_unix_ns"`
+	}
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&body) != nil {
+		return time.Time{}, false
+	}
+	return time.Unix(0, body.NowUnixNS), true
+}
+
+// clockFrom is the time during one operation (docs/protocol.md, "Time"):
+// the request's now, and under a seeded schedule as much later as the
+// schedule's clock has run since the request came, so that a pass that
+// waited for a lock names its mark with the time it marks at.
+func clockFrom(now time.Time) func() time.Time {
+	since, ok := scheduleNow()
+	return func() time.Time {
+		if t, running := scheduleNow(); ok && running {
+			return now.Add(t.Sub(since))
+		}
+		return now
+	}
+}
+
 // sleep waits d: on the schedule's virtual clock when there is one and it
 // has us in a turn, else for real.
 func sleep(d time.Duration) {

@@ -113,7 +113,7 @@ func (s *server) handle(ctx context.Context, req *request) (any, error) {
 	case "enlist":
 		return nil, s.cache.Enlist(ctx, req.Datastore, req.Image)
 	case "age":
-		summary, err := s.cache.Age(ctx, req.Instances, req.Datastores, now)
+		summary, err := s.cache.Age(ctx, req.Instances, req.Datastores, clockFrom(now))
 		if err != nil {
 			return nil, err
 		}

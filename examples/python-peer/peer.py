@@ -77,6 +77,22 @@ def parse_now(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
+class Clock:
+    """The time during one operation (docs/protocol.md, "Time"): the
+    request's ``now``, and under a seeded schedule as much later as the
+    schedule's clock has run since the request came, so that a pass that
+    waited for a lock names its mark with the time it marks at. Read as
+    wall_clock gives it."""
+
+    def __init__(self, now: datetime, turns: Any = None) -> None:
+        self.now, self.turns = now, turns
+        self.since = turns.now_ns() if turns is not None else 0
+
+    def __call__(self) -> datetime:
+        ran = (self.turns.now_ns() - self.since) / 1e9 if self.turns is not None else 0.0
+        return wall_clock(self.now + timedelta(seconds=ran))
+
+
 # ---- errors as the protocol names them ---------------------------------------
 
 class PeerError(Exception):
@@ -312,14 +328,13 @@ class ImageCache:
         return self.path(ds_name, image)
 
     def age_pass(self, ds_names: list[str], instances: list[dict[str, Any]],
-                 now: datetime) -> str:
+                 clock: Clock) -> str:
         # Used set: every image_ref, kernel_id, ramdisk_id that is not None
         # (an empty string counts too).
         used = {inst.get(key) for inst in instances
                 for key in ("image_ref", "kernel_id", "ramdisk_id")}
         used.discard(None)
         stores = [self.datastore(name) for name in ds_names]
-        clock = wall_clock(now)
         counts = {"marked": 0, "deleted": 0, "cleared": 0, "kept": 0, "faults": 0}
         for ds in stores:
             # Every entry of the base folder counts as an image, plain files too.
@@ -335,20 +350,21 @@ class ImageCache:
         return ("marked {marked}, deleted {deleted}, cleared {cleared}, kept {kept}, "
                 "{faults} delete faults tolerated".format(**counts))
 
-    def _age_one(self, ds: Datastore, image: str, clock: datetime,
+    def _age_one(self, ds: Datastore, image: str, clock: Clock,
                  counts: dict[str, int]) -> None:
         folder = self.path(ds.name, image)
         with image_lock(self.lock_path, folder):
             mark = self.first_mark(self.list_folder(ds, folder))
+            now = clock()  # under the lock, as the original reads it
             if mark is None:
                 try:
-                    self.make_folder(ds, posixpath.join(folder, mark_name(clock)))
+                    self.make_folder(ds, posixpath.join(folder, mark_name(now)))
                 except vim.fault.FileAlreadyExists:
                     LOG.debug("mark already exists in %s", folder)
                 # Logged even when the mark was already there (edge case 10).
                 LOG.info("image %s is no longer used, pending deletion", folder)
                 counts["marked"] += 1
-            elif clock - mark_time(mark) > self.age:  # strictly older
+            elif now - mark_time(mark) > self.age:  # strictly older
                 LOG.info("image %s is no longer used, deleting", folder)
                 if self.delete(ds, folder):
                     counts["deleted"] += 1
@@ -363,8 +379,9 @@ class ImageCache:
 class Peer:
     """One node's implementation behind the protocol: requests in, results out."""
 
-    def __init__(self) -> None:
+    def __init__(self, turns: Any = None) -> None:
         self.cache: ImageCache | None = None
+        self.turns = turns  # the schedule's, under a seeded one
 
     def handle(self, request: dict[str, Any]) -> Any:
         op = request.get("op")
@@ -381,7 +398,8 @@ class Peer:
             self.cache.enlist(request["datastore"], request["image"])
             return None
         if op == "age":
-            summary = self.cache.age_pass(request["datastores"], request["instances"], now)
+            summary = self.cache.age_pass(request["datastores"], request["instances"],
+                                          Clock(now, self.turns))
             return {"summary": summary}
         if op == "cache_folder":
             return {"path": self.cache.cache_folder(request["datastore"], request["image"])}
@@ -409,15 +427,16 @@ def error_reply(seq: int, exc: BaseException) -> dict[str, Any]:
     return {"seq": seq, "ok": False, "error": {"kind": kind, "fault": fault, "message": message}}
 
 
-def take_turns() -> None:
+def take_turns() -> Any:
     """Under a seeded contention schedule, act as the harness's actor.
 
     docs/protocol.md: call install_from_env() of the harness's
     sim/virtual_time.py (standard library only, loadable by path). It tags
-    our HTTP requests with X-Ich-Actor and makes time.sleep virtual.
+    our HTTP requests with X-Ich-Actor and makes time.sleep virtual. The
+    actor's turns (their clock), or None outside a schedule.
     """
     if not os.environ.get("ICH_SCHEDULE"):
-        return
+        return None
     path = Path(__file__).resolve().parents[2] / "sim" / "virtual_time.py"
     if path.exists():
         spec = importlib.util.spec_from_file_location("ich_virtual_time", path)
@@ -426,16 +445,16 @@ def take_turns() -> None:
         spec.loader.exec_module(module)
     else:  # outside a checkout: the installed harness carries it as sim.virtual_time
         import sim.virtual_time as module  # type: ignore[no-redef]
-    module.install_from_env()
+    return module.install_from_env()
 
 
 def main() -> int:
     logging.basicConfig(level=os.environ.get("PEER_LOG_LEVEL", "INFO"), stream=sys.stderr,
                         format="python-peer %(levelname)s %(message)s")
-    take_turns()
+    turns = take_turns()
     out = sys.stdout
     sys.stdout = sys.stderr  # nothing but replies may reach the harness's pipe
-    peer = Peer()
+    peer = Peer(turns)
     for line in sys.stdin:
         if not line.strip():
             continue

@@ -21,6 +21,7 @@ import sys
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -244,18 +245,18 @@ def main(argv: list[str]) -> int:
     mutant.apply()
     from sim.virtual_time import install_from_env
 
-    install_from_env()  # a contention actor's child takes its turns
-    return serve()
+    turns = install_from_env()  # a contention actor's child takes its turns
+    return serve(turns)
 
 
-def _servers() -> dict[str, Callable[[], int]]:
+def _servers() -> dict[str, Callable[[Any], int]]:
     from refimpl.serve import serve as serve_refimpl
 
     from .original_adapter import OriginalImplementation
     from .peer import serve as serve_peer
 
-    return {"refimpl": serve_refimpl,
-            "original": lambda: serve_peer(OriginalImplementation())}
+    return {"refimpl": lambda turns: serve_refimpl(turns=turns),
+            "original": lambda turns: serve_peer(OriginalImplementation(), turns=turns)}
 
 
 if __name__ == "__main__":

@@ -13,11 +13,12 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
 from sim import Endpoint
+from sim.virtual_time import Turns
 
 from .base import Implementation, ImplementationError, Instance, Node, NodeSetup
 from .protocol import PROTOCOL
@@ -28,14 +29,23 @@ log = logging.getLogger(__name__)
 class Peer:
     """One node of ``implementation``, driven by protocol requests."""
 
-    def __init__(self, implementation: Implementation) -> None:
+    def __init__(self, implementation: Implementation, turns: Turns | None = None) -> None:
         self.implementation = implementation
         self.node: Node | None = None
         self.now = datetime.now(UTC)
+        # Under a seeded schedule time runs on during an operation
+        # (docs/protocol.md, "Time"): the schedule's clock since the request.
+        self.turns, self.since = turns, 0
+
+    def clock(self) -> datetime:
+        if self.turns is None:
+            return self.now
+        return self.now + timedelta(seconds=(self.turns.now_ns() - self.since) / 1e9)
 
     def handle(self, request: dict[str, Any]) -> Any:
         if "now" in request:
             self.now = datetime.fromisoformat(request["now"].replace("Z", "+00:00"))
+            self.since = self.turns.now_ns() if self.turns is not None else 0
         op = request["op"]
         if op == "start":
             if request["protocol"] != PROTOCOL:
@@ -46,7 +56,7 @@ class Peer:
                 name=node["name"],
                 endpoint=Endpoint.from_url(vsphere["url"], insecure=vsphere["insecure"]),
                 base_folder=node["base_folder"], lock_path=Path(node["lock_path"]),
-                age_seconds=node["age_seconds"], clock=lambda: self.now))
+                age_seconds=node["age_seconds"], clock=self.clock))
             return {"implementation": self.implementation.name, "version": "1"}
         if op == "stop":
             if self.node is not None:
@@ -70,8 +80,8 @@ def _instances(items: Sequence[dict[str, Any]]) -> list[Instance]:
 
 
 def serve(implementation: Implementation, stdin: TextIO = sys.stdin,
-          stdout: TextIO = sys.stdout) -> int:
-    peer = Peer(implementation)
+          stdout: TextIO = sys.stdout, turns: Turns | None = None) -> int:
+    peer = Peer(implementation, turns)
     for line in stdin:
         if not line.strip():
             continue

@@ -34,7 +34,7 @@ import logging
 import sys
 import time
 import types
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -61,17 +61,34 @@ def checked(image_id: str) -> str:
     return image_id
 
 
-def take_turns() -> None:
-    """Act as the contention actor that started this peer, if one did."""
+class RunningClock:
+    """oslo's ``utcnow`` override during one operation (docs/protocol.md,
+    "Time"): the request's ``now``, and under a seeded schedule as much later
+    as the schedule's clock has run since the request came, so that a pass
+    that waited for a lock names its mark with the time it marks at, as Nova
+    does. (oslo takes an override that is not a datetime for a list, and
+    pops it: each ``utcnow()`` reads the clock anew.)"""
+
+    def __init__(self, now: datetime, turns: Any) -> None:
+        self.now, self.turns, self.since = now, turns, turns.now_ns()
+
+    def pop(self, _index: int = 0) -> datetime:
+        ran = (self.turns.now_ns() - self.since) / 1e9
+        return (self.now + timedelta(seconds=ran)).astimezone(UTC).replace(tzinfo=None)
+
+
+def take_turns() -> Any:
+    """Act as the contention actor that started this peer, if one did: its
+    turns, or None."""
     path = Path(__file__).resolve().parents[2] / "sim" / "virtual_time.py"
     spec = importlib.util.spec_from_file_location("ich_virtual_time", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    module.install_from_env()
+    return module.install_from_env()
 
 
 def main() -> int:
-    take_turns()
+    turns = take_turns()
     import nova.conf
     from nova import objects
     from nova.virt.vmwareapi import imagecache
@@ -145,7 +162,8 @@ def main() -> int:
     def handle(request: dict[str, Any]) -> Any:
         if "now" in request:
             now = datetime.fromisoformat(request["now"].replace("Z", "+00:00"))
-            timeutils.set_time_override(now.astimezone(UTC).replace(tzinfo=None))
+            timeutils.set_time_override(now.astimezone(UTC).replace(tzinfo=None)
+                                        if turns is None else RunningClock(now, turns))
         op = request["op"]
         if op == "start":
             node = request["node"]

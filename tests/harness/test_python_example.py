@@ -14,6 +14,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from harness.explore.replay import replay
+from harness.format.replay import Replay
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "python-peer"
 PEER = f"python-peer=cmd:{sys.executable} {EXAMPLE / 'peer.py'}"
@@ -67,3 +70,42 @@ def test_the_explorer_finds_the_bug_and_its_line_replays_it(installed, tmp_path)
     assert again.returncode == 1, again.stdout[-3000:] + again.stderr[-3000:]
     fixed = harness(installed, empty, *line[1:], bug=False)
     assert fixed.returncode == 0, fixed.stdout[-3000:] + fixed.stderr[-3000:]
+
+
+# Found by the explorer against the example held to the original's model (300 s,
+# seed 1): a pass waits for an image's lock while two spawns enlist it, then
+# marks it. A mark named with the request's `now` (the pass's start) is older
+# than the enlists: a deviation from the original, which names it when it makes it.
+WAITED = """\
+name: a-pass-that-waited-for-the-lock
+purpose: A pass whose listing answers late marks an image two spawns enlisted meanwhile.
+tags: [explored]
+seed: 544
+duration: 2s
+config:
+  age: 3
+  nodes:
+    n1: {lock_path: host2, clock_offset: 0.2}
+    n2: {lock_path: host1}
+    n3: {lock_path: host1, clock_offset: -0.2}
+  base_folder: {cache_prefix: shared-}
+images:
+  img1: {marks_ago: [20s, 30s, 6s]}
+faults:
+- {fault: delay_after, path: '[LocalDS_0] shared-_base*', delay_ms: 1500, count: 1}
+actors:
+- spawner: {node: n2, image: img1, start: 1000ms, hold: 500ms, count: 2}
+- ager: {node: n2, start: 400ms}
+- spawner: {node: n3, image: img1, start: 1000ms}
+"""
+
+
+def test_a_pass_that_waited_for_a_lock_names_its_mark_when_it_marks(vcsim, tmp_path):
+    """docs/protocol.md, "Time": under a seeded schedule, time runs on during
+    an operation; the example reads the schedule's clock as it marks."""
+    path = tmp_path / "waited.yaml"
+    path.write_text(WAITED)
+    for impl in (PEER, "original"):
+        verdict = replay(Replay(path, impl, "UTC+05:30", model="original"), vcsim.endpoint,
+                         tmp_path / "reports")
+        assert not verdict.failed, (impl, verdict.report)
