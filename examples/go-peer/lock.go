@@ -8,7 +8,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -76,9 +78,19 @@ var (
 
 func installSchedule() {
 	var spec struct{ URL, Actor string }
-	if raw := os.Getenv("ICH_SCHEDULE"); raw != "" && json.Unmarshal([]byte(raw), &spec) == nil {
-		scheduleURL, actor = strings.TrimRight(spec.URL, "/"), spec.Actor
+	raw := os.Getenv("ICH_SCHEDULE")
+	if raw == "" {
+		return
 	}
+	if err := json.Unmarshal([]byte(raw), &spec); err != nil {
+		log.Fatalf("ICH_SCHEDULE: %v", err)
+	}
+	// Only the scheme, host and port count: the control API is at the root.
+	u, err := url.Parse(spec.URL)
+	if err != nil || u.Host == "" {
+		log.Fatalf("ICH_SCHEDULE: url %q: not an absolute URL", spec.URL)
+	}
+	scheduleURL, actor = u.Scheme+"://"+u.Host, spec.Actor
 }
 
 type actorTransport struct{ base http.RoundTripper }
@@ -96,6 +108,7 @@ func scheduleNow() (time.Time, bool) {
 	}
 	resp, err := scheduleHTTP.Get(scheduleURL + "/harness/schedule/now")
 	if err != nil {
+		log.Printf("schedule clock: %v", err)
 		return time.Time{}, false
 	}
 	defer resp.Body.Close()
@@ -103,6 +116,7 @@ func scheduleNow() (time.Time, bool) {
 		NowUnixNS int64 `json:"now_unix_ns"`
 	}
 	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&body) != nil {
+		log.Printf("schedule clock: status %d or no now_unix_ns in the answer", resp.StatusCode)
 		return time.Time{}, false
 	}
 	return time.Unix(0, body.NowUnixNS), true
@@ -135,6 +149,17 @@ func sleep(d time.Duration) {
 				return
 			}
 		}
+		// 409: the schedule is over (or not ours); anything else is a bug here.
+		if err != nil || resp.StatusCode != http.StatusConflict {
+			log.Printf("schedule sleep: %v (status %v); sleeping for real", err, status(resp))
+		}
 	}
 	time.Sleep(d)
+}
+
+func status(resp *http.Response) any {
+	if resp == nil {
+		return "none"
+	}
+	return resp.StatusCode
 }

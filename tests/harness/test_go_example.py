@@ -68,3 +68,16 @@ def test_the_go_peer_runs_behind_the_guard(peer, pytester):
             "-p", "no:cacheprovider")
     outcomes = result.parseoutcomes()
     assert outcomes.get("passed", 0) >= 5 and "failed" not in outcomes, result.stdout.str()[-3000:]
+
+
+def test_under_a_seeded_schedule_the_go_peer_keeps_the_run_exact(peer, tmp_path):
+    """It reaches the schedule's control API (at the URL's root, not below
+    /sdk) to sleep and to read the clock: no stall, and the order the seed
+    gives is the order the run takes, run after run."""
+    orders = set()
+    for _ in range(2):
+        done = run("replay", "busy-host", "--impl", f"go=cmd:{peer}", cwd=tmp_path)
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+        assert ", exact" in done.stdout, done.stdout[-3000:]
+        orders |= {line for line in done.stdout.splitlines() if line.startswith("order:")}
+    assert len(orders) == 1, orders

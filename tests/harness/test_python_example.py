@@ -109,3 +109,10 @@ def test_a_pass_that_waited_for_a_lock_names_its_mark_when_it_marks(vcsim, tmp_p
         verdict = replay(Replay(path, impl, "UTC+05:30", model="original"), vcsim.endpoint,
                          tmp_path / "reports")
         assert not verdict.failed, (impl, verdict.report)
+
+
+def test_under_a_seeded_schedule_the_example_keeps_the_run_exact(installed, tmp_path):
+    """From the wheel it finds the schedule's clock and sleep: no stall."""
+    done = harness(installed, tmp_path, "replay", "busy-host", "--impl", PEER)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert ", exact" in done.stdout, done.stdout[-3000:]
