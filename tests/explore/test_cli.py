@@ -31,7 +31,7 @@ def test_refimpl_comes_out_clean(tmp_path):
 
 
 @pytest.mark.parametrize("mode, mutant, seed, budget", [
-    ("sequential", "non-strict-age", 1, 60),
+    ("sequential", "non-strict-age", 1, 25),  # found in 5 s; shrunk in the rest
     ("contention", "one-mark", 1, 60),  # an I1 after about 4 runs
     ("sweeps", "image-fault-ends-datastore", 1, 90),
 ])
@@ -98,7 +98,7 @@ def test_pytest_spreads_a_search_over_workers_and_merges_one_summary(pytester):
     result = pytester.runpytest_subprocess(
         "-p", "harness.plugin", "-n", "2", "--vcsim=process",
         "--explore", "refimpl", "--explore", "mutant:non-strict-age",
-        "--explore-mode", "sequential", "--explore-budget", "60",
+        "--explore-mode", "sequential", "--explore-budget", "30",
         f"--scenario-report={pytester.path / 'reports'}")
     summary = json.loads((pytester.path / "reports" / "explore" / "summary.json").read_text())
     parts = {(p["impl"], p["seed"]): p for p in summary["parts"]}
@@ -113,9 +113,9 @@ def test_pytest_spreads_a_search_over_workers_and_merges_one_summary(pytester):
     assert f"replay: {found[0]['replay']}" in result.stdout.str()
 
 
-def test_a_contention_scenario_swept_for_a_minute_gives_refimpl_no_finding(tmp_path):
+def test_a_contention_scenario_swept_gives_refimpl_no_finding(tmp_path):
     scenario = "scenarios/contention/two-hosts-enlist-during-a-slow-delete-check.yaml"
-    done, summary = explore(tmp_path, "sweep", scenario, "--impl", "refimpl", "--budget", "60")
+    done, summary = explore(tmp_path, "sweep", scenario, "--impl", "refimpl", "--budget", "30")
     assert done.returncode == 0, done.stdout + done.stderr
     [part] = summary["parts"]
     assert part["kind"] == "sweep" and part["findings"] == []
@@ -129,7 +129,7 @@ def test_the_original_and_nova_agree_with_their_model(request, tmp_path, impl):
     if impl == "nova":
         request.getfixturevalue("nova_available")
     done, summary = explore(tmp_path, "search", "--impl", impl, "--mode", "sequential",
-                            "--budget", "45")
+                            "--budget", "30")
     assert done.returncode == 0, done.stdout + done.stderr
     [part] = summary["parts"]
     assert part["covered"]["model"] == ("nova" if impl == "nova" else "original")
