@@ -152,7 +152,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m harness.explo
     md, js = report.write(parts, args.reports)
     for part in parts:
         for found in part.findings:
-            print(f"FOUND ({part.kind}) {found.property}: {found.what}\n"
+            print(f"FOUND ({part.kind}) {found.what}\n"
                   f"  file:   {found.file}\n  replay: {found.replay}")
     print(f"summary: {md} ({js})")
     return FOUND if any(p.findings for p in parts) else OK

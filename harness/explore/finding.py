@@ -12,7 +12,7 @@ class Finding:
     impl: str
     model: str  # the model the verdict follows
     property: str  # the property broken first (properties.py)
-    what: str  # the first violation, in a line
+    what: str  # the first violation, in a line: where, its property, what broke
     replay: str  # the line that replays it
     file: str = ""  # the scenario it is written in (or swept)
     zone: str = ""  # the time zone the implementation ran in

@@ -77,7 +77,7 @@ def markdown(parts: list[Part]) -> str:
     lines += ["", "## Findings", ""]
     for p in parts:
         for f in p.findings:
-            lines += [f"### {p.kind} [{p.impl}]: {f.property}: {f.what}", ""]
+            lines += [f"### {p.kind} [{p.impl}]: {f.what}", ""]
             lines += [f"- model: {f.model}" + (f", zone: {f.zone}" if f.zone else "")]
             lines += [f"- file: `{f.file}`"] if f.file else []
             lines += [f"- size: {f.size}"] if f.size else []

@@ -51,6 +51,11 @@ def test_a_finding_replays_from_its_line(tmp_path, mode, mutant, seed, budget):
         assert found["size"].startswith("1 steps, ")
         assert len(Path(found["file"]).read_text().splitlines()) <= 20, found["file"]
     assert f"replay: {found['replay']}" in done.stdout
+    # Its property, and where it broke, are named once (not "I1: I1: ...").
+    [line] = [x for x in done.stdout.splitlines() if x.startswith("FOUND ")]
+    assert line == f"FOUND ({mode}) {found['what']}" and line.count(found["property"] + ":") == 1
+    heading = f"### {mode} [mutant:{mutant}]: {found['what']}"
+    assert heading in (tmp_path / "summary.md").read_text()
 
     again = shell(found["replay"])
     assert again.returncode != 0, again.stdout[-3000:] + again.stderr[-3000:]
