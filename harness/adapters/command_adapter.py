@@ -62,6 +62,9 @@ class CommandNode:
             self._proc = subprocess.Popen(
                 self._argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE, text=True, bufsize=1, start_new_session=True,
+                # Bytes that are not UTF-8 reach _load (a protocol error naming
+                # them), not the pump threads (which would die on them).
+                encoding="utf-8", errors="surrogateescape",
                 env=child_environment({**(env or {}),
                                        **({"TZ": tz(setup.zone)} if setup.zone else {})}))
         except OSError as exc:
@@ -88,7 +91,7 @@ class CommandNode:
 
     def _pump_stderr(self) -> None:
         for line in self._proc.stderr:
-            self._stderr.append(line.rstrip("\n"))
+            self._stderr.append(_shown(line.rstrip("\n")))
 
     def _broken(self, what: str) -> ImplementationBroken:
         if self._proc.poll() is not None:
@@ -189,7 +192,19 @@ def _json(message: dict[str, Any]) -> str:
     return json.dumps(message)
 
 
+def _shown(text: str) -> str:
+    """``text`` with the bytes that were not UTF-8 as U+FFFD."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def _load(line: str) -> dict[str, Any]:
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raw = line.encode("utf-8", "surrogateescape")
+        offset = len(line[:exc.start].encode("utf-8", "surrogateescape"))
+        raise ProtocolError(f"not UTF-8 (byte 0x{raw[offset]:02x} at offset {offset}): "
+                            f"{_shown(line)[:200]!r}") from None
     try:
         data = json.loads(line)
     except ValueError as exc:

@@ -101,6 +101,8 @@ BROKEN = {
              "sys.stderr.write('boom: no config\\n'); sys.exit(3)",
     "hang": "import sys, time; sys.stdin.readline(); time.sleep(60)",
     "garbage": "import sys; sys.stdin.readline(); print('hello'); sys.stdout.flush()",
+    "not-utf8": "import sys; sys.stdin.readline(); sys.stderr.buffer.write(b'caf\\xe9\\n'); "
+                "sys.stdout.buffer.write(b'{\"seq\": 1, \\xff}\\n'); sys.stdout.flush()",
 }
 
 
@@ -108,6 +110,7 @@ BROKEN = {
     ("crash", "crashed (exit code 3) during 'start'"),
     ("hang", "hung: no reply to 'start' within 2 s"),
     ("garbage", "broke the protocol answering 'start': not JSON: 'hello"),
+    ("not-utf8", "broke the protocol answering 'start': not UTF-8 (byte 0xff at offset 11)"),
 ])
 def test_broken_implementation_is_reported_and_the_run_goes_on(pytester, monkeypatch, kind,
                                                                expected):
@@ -129,6 +132,8 @@ def test_broken_implementation_is_reported_and_the_run_goes_on(pytester, monkeyp
                                  f"start, *{expected}*"])
     if kind == "crash":
         result.stdout.fnmatch_lines(["*--- its stderr (tail) ---*", "*boom: no config"])
+    if kind == "not-utf8":  # its stderr, shown as far as it can be
+        result.stdout.fnmatch_lines(["*--- its stderr (tail) ---*", "*caf\ufffd"])
 
 
 def test_a_timeout_per_message_kind(pytester):
