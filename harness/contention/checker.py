@@ -172,9 +172,12 @@ def _same_claimant(a: FileOp, b: FileOp) -> bool:
 
 def check(events: list[Event], calls: list[Call], *, datastore: str, base: str,
           initial_marks: dict[str, set[str]], age: timedelta, run_end: int,
-          skew: timedelta = timedelta(0)) -> list[Violation]:
+          skew: timedelta = timedelta(0), held_now: bool = False) -> list[Violation]:
     """Every violation of I1-I4 in the run; ``skew``: how far a node's clock
-    may be off (a mark is named by the second, and by its node's clock)."""
+    may be off (a mark is named by the second, and by its node's clock).
+    ``held_now``: a pass's time holds from its start to its end (a free run:
+    a peer gets one ``now`` per operation, docs/protocol.md, "Time"), so a
+    mark named as late as the start of a pass then in flight is no I4."""
     ops = file_ops(calls, datastore, base, initial_marks)
     marks = Marks(initial_marks, ops)
     in_use = spans(events, run_end)
@@ -218,7 +221,10 @@ def check(events: list[Event], calls: list[Call], *, datastore: str, base: str,
                     not span.start < op.end < span.end:
                 continue
             named = mark_time(op.name)
-            if named is not None and named.timestamp() * 1e9 < span.enlist_invoke - slack:
+            since = span.enlist_invoke
+            if held_now:
+                since = min(since, _first_pass_in_flight(events, op.start, since))
+            if named is not None and named.timestamp() * 1e9 < since - slack:
                 found.append(Violation(
                     "I4", span.image, op.end,
                     f"mark {op.name} (older than {span.actor}'s enlist) appeared on "
@@ -226,6 +232,21 @@ def check(events: list[Event], calls: list[Call], *, datastore: str, base: str,
                     window(events, ops, span.image, span.enlist_invoke, op.end),
                     user=span.actor, by=op.actor))
     return sorted(found, key=lambda v: v.time)
+
+
+def _first_pass_in_flight(events: list[Event], t: int, default: int) -> int:
+    """When the earliest aging pass still running at ``t`` started. The trace
+    of a free run names no actor, so any pass in flight may have made the call."""
+    started: dict[str, int] = {}
+    first = default
+    for e in sorted((e for e in events if e.op == "age"), key=lambda e: e.t):
+        if e.t > t:
+            break
+        if e.type == "invoke":
+            started[e.actor] = e.t
+        else:
+            started.pop(e.actor, None)
+    return min([first, *started.values()])
 
 
 def window(events: list[Event], ops: list[FileOp], image: str, start: int, end: int

@@ -157,7 +157,7 @@ def run_contention(scenario: ContentionScenario, impl: str, endpoint: Endpoint, 
     for ds in config.datastores:
         violations += checker.check(events, calls, datastore=ds, base=base,
                                     initial_marks=initial, age=config.age - skew,
-                                    run_end=run_end, skew=skew)
+                                    run_end=run_end, skew=skew, held_now=schedule == "free")
     overlapped, total = checker.overlap(events)
     stem = f"{scenario.name}-{file_label(impl)}-seed{seed}"
     pages = reports / "contention"

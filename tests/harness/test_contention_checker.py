@@ -3,7 +3,7 @@ effect decides which spawn a delete is blamed on."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from harness.contention.checker import check
 from harness.contention.history import Event
@@ -92,3 +92,26 @@ def test_a_claim_is_the_actors_across_its_sessions():
     next one are one claimant: its delete has the mark it claimed."""
     assert _claim_then_delete("ager-1@n1", "ager-1@n1") == []
     assert _claim_then_delete("ager-1@n1", "ager-2@n2") == ["I2"]
+
+
+def _late_mark(named_ms: int, held_now: bool) -> list[str]:
+    """A pass starts at 0 and waits; a spawn enlists img1 at 1500 ms and uses
+    it; at 1600 ms the pass's mark, named ``named_ms`` into the run, appears."""
+    name = f"ts-{datetime.fromtimestamp((T0 + named_ms * MS) / 1e9, UTC):%Y-%m-%d-%H-%M-%S}"
+    mark = Call(1, "MakeDirectory", "FileManager:FileManager", "c", 0, 0, T0 + 1590 * MS,
+                T0 + 1600 * MS, "ok", path=f"[LocalDS_0] {BASE}/img1/{name}", session="ager")
+    events = [Event(T0, 0, "ager-1@n1", "n1", "age", "invoke", None), *spawn(1500, 3000),
+              Event(T0 + 1700 * MS, 0, "ager-1@n1", "n1", "age", "ok", None)]
+    found = check(events, [mark], datastore="LocalDS_0", base=BASE,
+                  initial_marks={"img1": set()}, age=timedelta(seconds=10),
+                  run_end=T0 + 5000 * MS, held_now=held_now)
+    return [v.invariant for v in found]
+
+
+def test_a_mark_named_at_its_pass_s_start_is_an_i4_only_where_time_runs_on():
+    # Seeded: the pass's clock ran on while it waited; a name of its start is back-dated.
+    assert _late_mark(0, held_now=False) == ["I4"]
+    # Free: the protocol gives a peer one `now` for the whole pass.
+    assert _late_mark(0, held_now=True) == []
+    # A name from before the pass began is old either way (a local-time bug, say).
+    assert _late_mark(-5000, held_now=True) == ["I4"]
