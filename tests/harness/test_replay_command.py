@@ -76,3 +76,13 @@ def test_bad_usage_exits_2_naming_what_is_wrong(installed, tmp_path, command, ar
     done = harness(installed, tmp_path, command, *args)
     assert done.returncode == 2 and words in done.stderr, done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_finding_file_that_cannot_be_read_is_named_with_its_line(installed, tmp_path):
+    (tmp_path / "finding.yaml").write_bytes(b"name: x\nreplay: &r {a: *r}\n")
+    (tmp_path / "bom.yaml").write_bytes(b"\xff\xfename: x\n")
+    for name, words in [("finding.yaml", "finding.yaml:2: an alias refers to"),
+                        ("bom.yaml", "bom.yaml:1: not UTF-8 (byte 0xff at offset 0)")]:
+        done = harness(installed, tmp_path, "replay", name, "--impl", "refimpl")
+        assert done.returncode == 2 and words in done.stderr, done.stderr
+        assert "Traceback" not in done.stderr
