@@ -170,6 +170,34 @@ def pairs_in_order(sites: list[Site], shuffle: random.Random | None = None,
     return parts[0] + parts[1]
 
 
+def orders(calls: Iterable[Call], root: str, bases: Iterable[tuple[str, str]]
+           ) -> frozenset[tuple[str, str]]:
+    """The orders in which two actors' calls on one image met: for each call
+    of an actor on an image, (the kind of the call before it on that image,
+    if another actor made it; its own kind). A kind is the actor's role,
+    the method and whether the call was on the image folder or an entry of
+    it: ``ager MakeDirectory entry``. Calls that name no actor (outside a
+    seeded schedule) or no image count for nothing."""
+    bases = list(bases)
+    last: dict[tuple[str, str], tuple[str, str]] = {}  # (datastore, image) -> (actor, kind)
+    found = set()
+    for call in calls:
+        if call.exempt or not call.actor:
+            continue
+        path = unscoped(call.path, root)
+        hit = about(path, bases)
+        if hit is None or hit[1] is None:
+            continue
+        datastore, image = hit
+        where = "folder" if path.rstrip("/").endswith(f"/{image}") else "entry"
+        kind = f"{call.actor.split('-')[0]} {call.method} {where}"
+        before = last.get((datastore, image))
+        if before is not None and before[0] != call.actor:
+            found.add((before[1], kind))
+        last[(datastore, image)] = (call.actor, kind)
+    return frozenset(found)
+
+
 _CHANGES = frozenset({"MakeDirectory", "DeleteDatastoreFile_Task", "MoveDatastoreFile_Task"})
 
 

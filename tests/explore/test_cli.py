@@ -28,6 +28,8 @@ def test_refimpl_comes_out_clean(tmp_path):
     assert [p["kind"] for p in summary["parts"]] == ["sequential", "contention", "sweeps"]
     for part in summary["parts"]:
         assert part["runs"] > 0 and part["findings"] == [], part
+    [contention] = [p for p in summary["parts"] if p["kind"] == "contention"]
+    assert contention["covered"]["call orders"] > 0, contention  # actors' calls did meet
 
 
 @pytest.mark.parametrize("mode, mutant, seed, budget", [

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from harness.explore.sites import Site, call_sites, pairs_in_order, unscoped
+from harness.explore.sites import Site, call_sites, orders, pairs_in_order, unscoped
 from sim import Call
 from sim.faults import FAULTS
 
@@ -105,3 +105,26 @@ def test_a_kind_of_call_is_its_session_method_and_path_shape():
         "0: RetrievePropertiesEx after MoveDatastoreFile_Task [] ?/?/*"]  # the rename's poll
     first = [s for s, _ in pairs_in_order(sites, kinds=("drop",))]
     assert first == [sites[i] for i in (0, 1, 5, 6, 7, 2, 3, 4)]
+
+
+def test_call_orders_are_the_kinds_of_two_actors_calls_met_on_one_image():
+    base = "10.0.0.5_base"
+    img = f"[LocalDS_0] {ROOT}/{base}/img1"
+
+    def by(actor: str, method: str, path: str, exempt: bool = False) -> Call:
+        return replace(call(method, path, exempt), actor=actor)
+
+    calls = [
+        by("ager-1@n1", "SearchDatastoreSubFolders_Task", f"[LocalDS_0] {ROOT}/{base}"),
+        by("ager-1@n1", "MakeDirectory", f"{img}/ts-2026-01-01-00-00-00"),
+        by("spawner-1@n2", "SearchDatastore_Task", img),
+        by("spawner-1@n2", "DeleteDatastoreFile_Task", f"{img}/ts-2026-01-01-00-00-00"),
+        by("observer", "SearchDatastore_Task", img, exempt=True),  # the harness looking
+        call("MakeDirectory", f"{img}/ts-x"),  # no actor: outside a seeded schedule
+        by("ager-2@n1", "DeleteDatastoreFile_Task", img),
+        by("ager-2@n1", "SearchDatastore_Task", f"[LocalDS_0] {ROOT}/{base}/img2"),
+    ]
+    assert orders(calls, ROOT, [("LocalDS_0", base)]) == {
+        ("ager MakeDirectory entry", "spawner SearchDatastore_Task folder"),
+        ("spawner DeleteDatastoreFile_Task entry", "ager DeleteDatastoreFile_Task folder"),
+    }

@@ -20,7 +20,7 @@ from ...contention.loader import load_contention
 from ...format.errors import ScenarioError
 from ...format.replay import Replay
 from ...format.source import dump
-from .. import generate, observe, prune
+from .. import generate, observe, prune, sites
 from ..cases import Generated, Written, written_name
 from ..properties import Violation, judge
 from ..settings import Settings
@@ -36,6 +36,7 @@ class Contention:
         self.settings = settings
         self.orders: set[str] = set()  # schedule digests seen
         self.marks_seen: dict[int, int] = {}  # marks per image -> images
+        self.call_orders: set[tuple[str, str]] = set()  # sites.orders of every run
 
     def cases(self, seed: int) -> Generated:
         return Generated(generate.contention())
@@ -49,6 +50,11 @@ class Contention:
                                      seed=doc["seed"], reports=tmp, zone=zone)
         if run.outcome is not None and run.outcome.status is not None:
             self.orders.add(run.outcome.status.digest)
+        if run.outcome is not None:
+            config = run.outcome.scenario.config
+            bases = [(ds, config.base_folder_of(node)) for ds in config.datastores
+                     for node in config.nodes]
+            self.call_orders |= sites.orders(run.calls, run.outcome.folder, bases)
         for image in doc["images"].values():
             count = len(image.get("marks_ago", []))
             self.marks_seen[count] = self.marks_seen.get(count, 0) + 1
@@ -91,6 +97,7 @@ class Contention:
 
     def covered(self) -> dict[str, Any]:
         return {"model": self.settings.model.name, "orders": len(self.orders),
+                "call orders": len(self.call_orders),
                 "images by marks": dict(sorted(self.marks_seen.items()))}
 
 
