@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, Protocol, TextIO
 
 from .errors import DatastoreNotFound, ImageCacheError, InvalidArgument, VSphereFault
@@ -44,7 +45,7 @@ def parse_now(text: str) -> datetime:
 class Scheduled(Protocol):
     """A seeded schedule's clock (the harness's ``sim/virtual_time.Turns``)."""
 
-    def now_ns(self) -> int: ...
+    def running(self, now: datetime) -> Callable[[], datetime]: ...
 
 
 class Server:
@@ -53,22 +54,20 @@ class Server:
     names its mark with the time it marks at."""
 
     def __init__(self, turns: Scheduled | None = None) -> None:
-        self.now: datetime | None = None
-        self.turns, self.since = turns, 0
+        self.turns = turns
+        self._time: Callable[[], datetime] | None = None
         self.session: Session | None = None
         self.manager: ImageCacheManager | None = None
 
     def clock(self) -> datetime:
-        assert self.now is not None
-        if self.turns is None:
-            return self.now
-        return self.now + timedelta(seconds=(self.turns.now_ns() - self.since) / 1e9)
+        assert self._time is not None
+        return self._time()
 
     def handle(self, request: dict[str, Any]) -> dict[str, Any] | None:
         op = request["op"]
         if "now" in request:
-            self.now = parse_now(request["now"])
-            self.since = self.turns.now_ns() if self.turns is not None else 0
+            now = parse_now(request["now"])
+            self._time = self.turns.running(now) if self.turns is not None else lambda: now
         if op == "start":
             if request["protocol"] != PROTOCOL:
                 raise InvalidArgument(f"protocol {request['protocol']} is not {PROTOCOL}")

@@ -23,6 +23,8 @@ import json
 import os
 import ssl
 import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 ENV = "ICH_SCHEDULE"
@@ -111,6 +113,12 @@ class Turns:
 
     def now_ns(self) -> int:
         return self._request("GET", "now")
+
+    def running(self, now: datetime) -> Callable[[], datetime]:
+        """The time during one operation (docs/protocol.md, "Time"): ``now``,
+        and as much later as this schedule's clock runs on from here."""
+        since = self.now_ns()
+        return lambda: now + timedelta(microseconds=(self.now_ns() - since) / 1000)
 
 
 def install(turns: Turns) -> None:

@@ -85,12 +85,10 @@ class Clock:
     wall_clock gives it."""
 
     def __init__(self, now: datetime, turns: Any = None) -> None:
-        self.now, self.turns = now, turns
-        self.since = turns.now_ns() if turns is not None else 0
+        self.read = turns.running(now) if turns is not None else lambda: now
 
     def __call__(self) -> datetime:
-        ran = (self.turns.now_ns() - self.since) / 1e9 if self.turns is not None else 0.0
-        return wall_clock(self.now + timedelta(seconds=ran))
+        return wall_clock(self.read())
 
 
 # ---- errors as the protocol names them ---------------------------------------

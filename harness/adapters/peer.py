@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -32,20 +32,17 @@ class Peer:
     def __init__(self, implementation: Implementation, turns: Turns | None = None) -> None:
         self.implementation = implementation
         self.node: Node | None = None
-        self.now = datetime.now(UTC)
-        # Under a seeded schedule time runs on during an operation
-        # (docs/protocol.md, "Time"): the schedule's clock since the request.
-        self.turns, self.since = turns, 0
+        self.turns = turns
+        self._time: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     def clock(self) -> datetime:
-        if self.turns is None:
-            return self.now
-        return self.now + timedelta(seconds=(self.turns.now_ns() - self.since) / 1e9)
+        """The time during the current request (docs/protocol.md, "Time")."""
+        return self._time()
 
     def handle(self, request: dict[str, Any]) -> Any:
         if "now" in request:
-            self.now = datetime.fromisoformat(request["now"].replace("Z", "+00:00"))
-            self.since = self.turns.now_ns() if self.turns is not None else 0
+            now = datetime.fromisoformat(request["now"].replace("Z", "+00:00"))
+            self._time = self.turns.running(now) if self.turns is not None else lambda: now
         op = request["op"]
         if op == "start":
             if request["protocol"] != PROTOCOL:

@@ -238,7 +238,6 @@ def _first_pass_in_flight(events: list[Event], t: int, default: int) -> int:
     """When the earliest aging pass still running at ``t`` started. The trace
     of a free run names no actor, so any pass in flight may have made the call."""
     started: dict[str, int] = {}
-    first = default
     for e in sorted((e for e in events if e.op == "age"), key=lambda e: e.t):
         if e.t > t:
             break
@@ -246,7 +245,7 @@ def _first_pass_in_flight(events: list[Event], t: int, default: int) -> int:
             started[e.actor] = e.t
         else:
             started.pop(e.actor, None)
-    return min([first, *started.values()])
+    return min([default, *started.values()])
 
 
 def window(events: list[Event], ops: list[FileOp], image: str, start: int, end: int

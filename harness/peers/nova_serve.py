@@ -34,7 +34,7 @@ import logging
 import sys
 import time
 import types
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -70,11 +70,10 @@ class RunningClock:
     pops it: each ``utcnow()`` reads the clock anew.)"""
 
     def __init__(self, now: datetime, turns: Any) -> None:
-        self.now, self.turns, self.since = now, turns, turns.now_ns()
+        self.read = turns.running(now)
 
     def pop(self, _index: int = 0) -> datetime:
-        ran = (self.turns.now_ns() - self.since) / 1e9
-        return (self.now + timedelta(seconds=ran)).astimezone(UTC).replace(tzinfo=None)
+        return self.read().astimezone(UTC).replace(tzinfo=None)
 
 
 def take_turns() -> Any:
