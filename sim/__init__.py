@@ -5,7 +5,7 @@ URL such as a real vCenter) and stops it without leaving anything behind.
 This package knows nothing of the harness or of refimpl.
 """
 
-from .control import Call, Control, ControlError, ScheduleStatus, Trace
+from .control import Call, Choice, Control, ControlError, ScheduleStatus, Trace
 from .endpoint import Endpoint
 from .errors import (
     BackendUnavailable,
@@ -15,11 +15,13 @@ from .errors import (
     StartError,
 )
 from .simulator import Simulator
+from .strategy import Strategy, Switch
 
 __all__ = [
     "BackendUnavailable",
     "BuildError",
     "Call",
+    "Choice",
     "Control",
     "ControlError",
     "Endpoint",
@@ -28,5 +30,7 @@ __all__ = [
     "Simulator",
     "SimulatorError",
     "StartError",
+    "Strategy",
+    "Switch",
     "Trace",
 ]

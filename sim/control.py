@@ -26,6 +26,7 @@ from typing import Any
 from . import build
 from .endpoint import Endpoint
 from .errors import SimulatorError
+from .strategy import Strategy
 from .transport import open_connection
 
 
@@ -89,10 +90,20 @@ class Trace:
 
 
 @dataclass(frozen=True)
+class Choice:
+    """One step of a schedule: the actor that went and the actors enabled
+    then (indexes into the schedule's actors)."""
+
+    actor: int
+    enabled: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class ScheduleStatus:
     """Where a schedule stands: steps taken, actors that stalled (ran past
     the quiet time without a scheduling point: the order is then no longer
-    the seed's alone), the virtual clock, and a digest of the order."""
+    the seed's alone), the virtual clock, a digest of the order, the
+    switches it was given that it could not take, and each step's choice."""
 
     active: bool
     steps: int
@@ -100,10 +111,20 @@ class ScheduleStatus:
     joined: int
     now_unix_ns: int
     digest: str
+    missed: int = 0
+    choices: tuple[Choice, ...] = ()
+
+    @property
+    def exact(self) -> bool:
+        """The run is the schedule's own: no stall, no switch missed."""
+        return not self.stalls and not self.missed
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ScheduleStatus:
-        return cls(**_known_fields(cls, data))
+        known = _known_fields(cls, data)
+        known["choices"] = tuple(Choice(c["actor"], tuple(c.get("enabled") or ()))
+                                 for c in known.get("choices") or ())
+        return cls(**known)
 
 
 # What GET /harness/info answers (sim/vcsim/control.go).
@@ -224,16 +245,15 @@ class Control:
     # -- schedules ------------------------------------------------------------
 
     def start_schedule(self, actors: list[str], *, seed: int, epoch_unix_ns: int = 0,
-                       quiet_ms: int = 0, change_points: int = 0, change_span: int = 0
-                       ) -> ScheduleStatus:
+                       quiet_ms: int = 0, strategy: Strategy | None = None) -> ScheduleStatus:
         """Run the named actors one at a time on a virtual clock starting at
-        ``epoch_unix_ns`` (0: now), in an order that follows ``seed`` only.
-        An actor names itself in the ``X-Ich-Actor`` header of its SOAP calls
-        and joins, sleeps and leaves through ``/harness/schedule/*`` (see
-        README.md, "schedules"). Zero means the simulator's default for the others."""
+        ``epoch_unix_ns`` (0: now), in an order that follows ``strategy`` and
+        ``seed`` only. An actor names itself in the ``X-Ich-Actor`` header of
+        its SOAP calls and joins, sleeps and leaves through
+        ``/harness/schedule/*`` (see README.md, "schedules"). Zero means the
+        simulator's default."""
         config = {"actors": list(actors), "seed": seed, "epoch_unix_ns": epoch_unix_ns,
-                  "quiet_ms": quiet_ms, "change_points": change_points,
-                  "change_span": change_span}
+                  "quiet_ms": quiet_ms, **(strategy or Strategy()).config()}
         return ScheduleStatus.from_json(self._request("PUT", "schedule", config))
 
     def schedule(self) -> ScheduleStatus:

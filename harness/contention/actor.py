@@ -176,13 +176,17 @@ def _spawner(spec, actor, node, recorder, instances, rng, endpoint) -> None:
             if not _call(recorder, "enlist", image, lambda: node.enlist(ds, image)):
                 continue
             recorder.record("use", "info", image, "in use from here")
+            # The instance is registered as the enlist returns, with no
+            # scheduling point between (Nova's instance exists before its
+            # spawn fetches): a schedule that holds the fetch back for longer
+            # than the age must not make an image in use look unused.
+            uuid = f"{spec['id']}-{i}"
+            instances.add(uuid, actor["node"], image)
             if client.tree(ds, folder) is None:
                 recorder.record("fetch", "invoke", image)
                 client.mkdir(ds, folder, exist_ok=True)  # another spawn may fetch it too
                 client.put(ds, f"{folder}/{image}.vmdk", b"image")
                 recorder.record("fetch", "ok", image)
-            uuid = f"{spec['id']}-{i}"
-            instances.add(uuid, actor["node"], image)
             time.sleep(actor["hold_ms"] / 1000)
             recorder.record("release", "invoke", image)
             instances.remove(uuid)

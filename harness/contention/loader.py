@@ -3,7 +3,12 @@ own schema (which refers to the sequential one) and its actors."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
+
+from sim import Strategy, Switch
+from sim.strategy import PCT, SWITCHES
 
 from ..format.reader import Reader
 from ..format.schema import contention_validator
@@ -41,10 +46,32 @@ def load_contention(path: Path) -> ContentionScenario:
                                stores))
     images = {name: tuple(parse_duration(v) for v in spec.get("marks_ago", []))
               for name, spec in d.get("images", {}).items()}
-    return ContentionScenario(
+    scenario = ContentionScenario(
         path=reader.path, name=d["name"], purpose=d["purpose"], tags=tuple(d.get("tags", [])),
         edge_cases=tuple(d.get("edge_cases", [])), seed=d.get("seed", 1),
         duration=parse_duration(d["duration"]), config=config, images=images,
         faults=tuple(d.get("faults", [])), actors=tuple(actors),
         min_overlap=d.get("min_overlap", 0.0), schedule=d.get("schedule", "seeded"),
         line=reader.line(("name",)) or 1)
+    if "strategy" not in d:
+        return scenario
+    return replace(scenario, strategy=_strategy(reader, d["strategy"], scenario.idents))
+
+
+def _strategy(reader: Reader, raw: Any, idents: list[str]) -> Strategy:
+    """The schema has checked the shape; the actors and steps are checked here."""
+    if raw == "uniform":
+        return Strategy()
+    if PCT in raw:
+        return Strategy(PCT, depth=raw[PCT]["depth"], span=raw[PCT].get("span", 100))
+    switches, steps = [], set()
+    for i, sw in enumerate(raw[SWITCHES]):
+        if sw["to"] not in idents:
+            raise reader.fail(("strategy", SWITCHES, i, "to"),
+                              f"{sw['to']!r} is none of the actors ({', '.join(idents)})")
+        if sw["step"] in steps:
+            raise reader.fail(("strategy", SWITCHES, i, "step"),
+                              f"step {sw['step']} is named twice")
+        steps.add(sw["step"])
+        switches.append(Switch(sw["step"], sw["to"]))
+    return Strategy(SWITCHES, switches=tuple(sorted(switches, key=lambda s: s.step)))

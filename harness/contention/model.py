@@ -7,6 +7,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from sim import Strategy
+
 from ..format.config import Config
 
 
@@ -53,5 +55,16 @@ class ContentionScenario:
     actors: tuple[Actor, ...]
     min_overlap: float = 0.0
     schedule: str = "seeded"  # or "free" (runner.SCHEDULES)
+    strategy: Strategy = field(default_factory=Strategy)  # how a seeded schedule picks
     line: int = 1
     tier: str = field(default="contention")
+
+    @property
+    def idents(self) -> list[str]:
+        """The actors' names in the schedule and the history: kind-n@node."""
+        counters: dict[str, int] = {}
+        idents = []
+        for actor in self.actors:
+            counters[actor.kind] = counters.get(actor.kind, 0) + 1
+            idents.append(f"{actor.kind}-{counters[actor.kind]}@{actor.node}")
+        return idents

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sim import Call, Control, Endpoint, ScheduleStatus
+from sim import Call, Control, Endpoint, ScheduleStatus, Strategy
 from sim.cleanup import temporary_directory
 
 from ..adapters import file_label, label_of
@@ -76,11 +76,14 @@ class Outcome:
     def schedule_summary(self) -> str:
         if self.status is None:
             return "free schedule (real time: a replay repeats the delays, not the order)"
-        exact = "exact" if not self.status.stalls else (
-            f"NOT exact: {self.status.stalls} stall(s), an actor blocked outside the "
-            "simulator's view")
-        return (f"seeded schedule: {self.status.steps} steps, order {self.status.digest}, "
-                f"{exact}")
+        st = self.status
+        exact = "exact" if st.exact else "NOT exact: " + "; ".join(
+            ([f"{st.stalls} stall(s), an actor blocked outside the simulator's view"]
+             if st.stalls else []) +
+            ([f"{st.missed} switch(es) named an actor not enabled then"] if st.missed else []))
+        strategy = "" if self.scenario.strategy == Strategy() else \
+            f", strategy {self.scenario.strategy}"
+        return f"seeded schedule{strategy}: {st.steps} steps, order {st.digest}, {exact}"
 
     def replay(self) -> str:
         """The line that replays this run (its seed, zone and schedule)."""
@@ -174,15 +177,6 @@ def run_contention(scenario: ContentionScenario, impl: str, endpoint: Endpoint, 
                    events, calls, run_folder, after, zone)
 
 
-def _idents(scenario: ContentionScenario) -> list[str]:
-    counters: dict[str, int] = {}
-    idents = []
-    for actor in scenario.actors:
-        counters[actor.kind] = counters.get(actor.kind, 0) + 1
-        idents.append(f"{actor.kind}-{counters[actor.kind]}@{actor.node}")
-    return idents
-
-
 def _run_actors(scenario: ContentionScenario, impl: str, endpoint: Endpoint, seed: int,
                 base: str, tmp: Path, scheduler: Control | None, epoch_ns: int,
                 zone: str | None, timeouts: ReplyTimeouts | None
@@ -194,9 +188,10 @@ def _run_actors(scenario: ContentionScenario, impl: str, endpoint: Endpoint, see
     barrier = tmp / "barrier"
     barrier.mkdir()
     procs, histories, logs = [], [], []
-    idents = _idents(scenario)
+    idents = scenario.idents
     if scheduler is not None:
-        scheduler.start_schedule(idents, seed=seed, epoch_unix_ns=epoch_ns, quiet_ms=QUIET_MS)
+        scheduler.start_schedule(idents, seed=seed, epoch_unix_ns=epoch_ns, quiet_ms=QUIET_MS,
+                                 strategy=scenario.strategy)
     try:
         for actor, ident in zip(scenario.actors, idents, strict=True):
             spec = {"id": ident, "url": endpoint.url, "impl": impl, "seed": seed,

@@ -33,6 +33,7 @@ from sim.faults import FAULTS
 from ..adapters import ZONES, UnknownImplementation
 from ..adapters import get as get_implementation
 from ..format.errors import ScenarioError
+from ..format.kind import is_contention
 from ..format.replay import Replay
 from ..format.shipped import find_scenario
 from ..format.source import YamlError, read
@@ -68,6 +69,9 @@ def _parser(prog: str) -> argparse.ArgumentParser:
                        help="a contention scenario's schedule (default: its own)")
     sweep.add_argument("--strict", action="store_true",
                        help="a property broken without faults is a finding too")
+    sweep.add_argument("--preemptions", type=_count, default=None, metavar="K",
+                       help="a contention scenario: run every schedule of it with at most K "
+                            "preemptions (fewest first) instead of every fault at every call")
     again = sub.add_parser("replay", help="replay a finding, a failing scenario, a line")
     again.add_argument("scenario", help="a scenario or finding file, or a corpus scenario's "
                                         "name")
@@ -126,6 +130,8 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m harness.explo
     except (UnknownImplementation, ModelError, ManifestError) as exc:
         parser.error(str(exc))
     path = _scenario(parser, args.scenario) if args.command == "sweep" else None
+    if path is not None and args.preemptions is not None and not is_contention(path):
+        parser.error(f"--preemptions: {path} is no contention scenario (it has no actors)")
     zones = tuple(ZONES) if args.zones == "all" else (args.zones,)
     line = report.ProgressLine(args.budget)
     try:
@@ -138,7 +144,9 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m harness.explo
                             budget_s=args.budget, zones=zones, stop=args.exitfirst,
                             shrink=not getattr(args, "no_shrink", False),
                             progress=lambda runs, found: line.show(runs, found))
-        if path is not None:
+        if path is not None and args.preemptions is not None:
+            parts = [searches.schedules(path, settings, args.preemptions, seed=args.seed)]
+        elif path is not None:
             parts = [searches.sweep(path, settings, seed=args.seed, strict=args.strict)]
         else:
             modes = tuple(searches.MODES) if args.mode == "all" else (args.mode,)
@@ -156,6 +164,16 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m harness.explo
                   f"  file:   {found.file}\n  replay: {found.replay}")
     print(f"summary: {md} ({js})")
     return FOUND if any(p.findings for p in parts) else OK
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a whole number >= 0")
+    return value
 
 
 def _scenario(parser: argparse.ArgumentParser, given: str) -> Path:

@@ -1,7 +1,8 @@
 """The searches a user starts, by name, each a target of the one engine:
 generated sequential scenarios (``sequential``), generated contention
 scenarios (``contention``), generated workloads swept (``sweeps``), and the
-sweep of a scenario one gives (``sweep``). The CLI (``python -m
+sweep of a scenario one gives (``sweep``), over faults or, for a contention
+scenario, over its schedules (``schedules``). The CLI (``python -m
 harness.explore``) and the pytest items (``--explore``, ``--sweep``) both
 go through here."""
 
@@ -15,6 +16,7 @@ from .settings import Settings
 from .sites import Site
 from .targets.contention import Contention
 from .targets.scenarios import Scenarios
+from .targets.schedules import Schedules
 from .targets.sweep import Sweep
 from .targets.workloads import Workloads
 
@@ -32,3 +34,9 @@ def sweep(path: Path, settings: Settings, *, seed: int | None = None, strict: bo
     contention scenario's schedule; ``strict``: its run without faults is
     judged too)."""
     return engine.search(Sweep(settings, path, seed=seed, strict=strict, only=only), settings)
+
+
+def schedules(path: Path, settings: Settings, bound: int, *, seed: int | None = None) -> Part:
+    """Run every schedule of one contention scenario with at most ``bound``
+    preemptions, or as many as the budget allows."""
+    return engine.search(Schedules(settings, path, bound, seed=seed), settings)

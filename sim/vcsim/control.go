@@ -165,7 +165,7 @@ func (h *harness) scheduleAPI(mux *http.ServeMux) {
 	}
 	point("join", func(actor string, _ float64) bool { return h.schedule.join(actor) })
 	point("sleep", func(actor string, ms float64) bool {
-		return h.schedule.park(actor, time.Duration(ms*float64(time.Millisecond)))
+		return h.schedule.park(actor, time.Duration(ms*float64(time.Millisecond)), true)
 	})
 	point("leave", func(actor string, _ float64) bool { return h.schedule.leave(actor) })
 }

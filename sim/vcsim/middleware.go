@@ -158,7 +158,7 @@ func systemError(reason string) []byte {
 // pause lets d pass for a call: on the virtual clock, as a scheduling
 // point, when the call is an actor's in a running schedule; else for real.
 func (h *harness) pause(actor string, d time.Duration) {
-	if !h.schedule.park(actor, d) && d > 0 {
+	if !h.schedule.park(actor, d, false) && d > 0 {
 		time.Sleep(d)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log"
 	"math/rand"
+	"sort"
 	"sync"
 	"time"
 )
@@ -16,11 +17,31 @@ import (
 // a virtual clock: an actor runs until it reaches a scheduling point — a
 // SOAP call, a sleep through the control API, or its end — and parks
 // there with the virtual time it wants to go on at (now + the call's
-// latency, now + the sleep). Once every actor is parked, the earliest
-// waiter goes on; ties go to the actor with the highest seeded priority,
-// and at seeded change points the running actor's priority drops to the
-// bottom (PCT). Latency, delays and sleeps cost no real time, and the
-// order of calls depends on the seed only.
+// latency, now + the sleep). Once every actor is parked, one goes on, as
+// the schedule's strategy picks:
+//
+//   - uniform (the default): the earliest waiter; ties go to the actor
+//     with the highest seeded priority. Latency jitter and the seed decide
+//     the order.
+//   - pct (Burckhardt et al., ASPLOS 2010): the enabled waiter of highest
+//     seeded priority, whatever the time it asked for; at seeded change
+//     points the running actor's priority drops to the bottom.
+//   - switches: the actor that ran last goes on while it is enabled, else
+//     the earliest enabled waiter, except at the steps the schedule names,
+//     where the named actor goes (a preemption when the one before was
+//     enabled). Every schedule with at most k preemptions is such a list.
+//
+// Enabled, for pct and switches: every waiter on a SOAP call, and the
+// sleepers due no later than the earliest of those (with no call waiting,
+// the earliest sleepers). A call may take any time, so running one before
+// its time is a delay of the others; a sleep may not end early, which also
+// keeps an actor polling a lock from starving the holder. Time never goes
+// back: a step runs at max(now, the time its waiter asked for).
+//
+// Latency, delays and sleeps cost no real time, and the order of calls
+// depends on the strategy and the seed only. The status gives, per step,
+// the actors enabled and the one that went: what a search over schedules
+// branches on.
 //
 // An actor that neither parks nor ends within the quiet time is blocked
 // outside the simulator's view (a file lock held by a parked actor, a real
@@ -55,6 +76,27 @@ type waiter struct {
 	seq     int64
 	release chan struct{}
 	stopped bool // released by stop, not by its turn
+	sleep   bool // a sleep, not a SOAP call
+}
+
+// Strategies (see the top of this file).
+const (
+	uniform  = "uniform"
+	pct      = "pct"
+	switches = "switches"
+)
+
+// A switch of a switches schedule: at step Step (from 1), Actor goes.
+type switchConfig struct {
+	Step  int    `json:"step"`
+	Actor string `json:"actor"`
+}
+
+// A step as taken: the actor that went and those enabled (indexes into
+// the configuration's actors).
+type stepChoice struct {
+	Actor   int   `json:"actor"`
+	Enabled []int `json:"enabled"`
 }
 
 type scheduleConfig struct {
@@ -64,7 +106,9 @@ type scheduleConfig struct {
 	QuietMS      int      `json:"quiet_ms"`
 	ChangePoints int      `json:"change_points"`
 	// Steps over which the change points are spread.
-	ChangeSpan int `json:"change_span"`
+	ChangeSpan int            `json:"change_span"`
+	Strategy   string         `json:"strategy"` // uniform (""), pct or switches
+	Switches   []switchConfig `json:"switches"`
 }
 
 type scheduleStatus struct {
@@ -74,6 +118,10 @@ type scheduleStatus struct {
 	Joined    int    `json:"joined"`
 	NowUnixNS int64  `json:"now_unix_ns"`
 	Digest    string `json:"digest"` // of the order in which actors ran
+	// Switches the schedule named that could not be taken (their actor was
+	// not enabled then): the run is not the schedule it was given.
+	Missed  int          `json:"missed"`
+	Choices []stepChoice `json:"choices"`
 }
 
 type schedule struct {
@@ -91,8 +139,14 @@ type schedule struct {
 	lowest  int
 	order   []byte // actor indexes, one per step
 	index   map[string]byte
-	touched time.Time // real time of the last scheduling event
-	quit    chan struct{}
+	// pct and switches
+	strategy string
+	switches map[int]string // step -> actor
+	last     *actor         // the actor of the last step
+	missed   int
+	choices  []stepChoice
+	touched  time.Time // real time of the last scheduling event
+	quit     chan struct{}
 }
 
 func newSchedule() *schedule { return &schedule{} }
@@ -110,6 +164,25 @@ func (c *scheduleConfig) validate() error {
 	}
 	if c.QuietMS < 0 || c.ChangePoints < 0 || c.ChangeSpan < 0 {
 		return fmt.Errorf("quiet_ms, change_points and change_span must be >= 0")
+	}
+	switch c.Strategy {
+	case "", uniform, pct, switches:
+	default:
+		return fmt.Errorf("strategy: %q is none of uniform, pct, switches", c.Strategy)
+	}
+	if len(c.Switches) > 0 && c.Strategy != switches {
+		return fmt.Errorf("switches: only a switches strategy takes them")
+	}
+	steps := map[int]bool{}
+	for _, sw := range c.Switches {
+		if sw.Step < 1 || steps[sw.Step] {
+			return fmt.Errorf("switches: steps must be distinct and >= 1, got %d", sw.Step)
+		}
+		if !seen[sw.Actor] {
+			return fmt.Errorf("switches: step %d names %q, which is none of the actors",
+				sw.Step, sw.Actor)
+		}
+		steps[sw.Step] = true
 	}
 	return nil
 }
@@ -143,6 +216,14 @@ func (s *schedule) start(cfg scheduleConfig) {
 	for range cfg.ChangePoints {
 		s.changes[1+rng.Intn(cfg.ChangeSpan)] = true
 	}
+	s.strategy = cfg.Strategy
+	if s.strategy == "" {
+		s.strategy = uniform
+	}
+	s.switches, s.last, s.missed, s.choices = map[int]string{}, nil, 0, nil
+	for _, sw := range cfg.Switches {
+		s.switches[sw.Step] = sw.Actor
+	}
 	s.touched = time.Now()
 	s.quit = make(chan struct{})
 	go s.watch(s.quit, time.Duration(cfg.QuietMS)*time.Millisecond)
@@ -175,7 +256,8 @@ func (s *schedule) status() scheduleStatus {
 func (s *schedule) statusLocked() scheduleStatus {
 	sum := sha256.Sum256(s.order)
 	return scheduleStatus{Active: s.on, Steps: s.steps, Stalls: s.stalls, Joined: s.joined,
-		NowUnixNS: s.epoch.Add(s.now).UnixNano(), Digest: hex.EncodeToString(sum[:8])}
+		NowUnixNS: s.epoch.Add(s.now).UnixNano(), Digest: hex.EncodeToString(sum[:8]),
+		Missed: s.missed, Choices: s.choices}
 }
 
 // clock is the virtual time while a schedule runs, else the real one.
@@ -205,28 +287,28 @@ func (s *schedule) join(name string) bool {
 		return false
 	}
 	s.joined++
-	return s.parkLocked(a, 0)
+	return s.parkLocked(a, 0, false)
 }
 
-// park is a scheduling point of the actor called name: it waits until
-// the actor's turn at now+d. A call that names no actor is not one: it
+// park is a scheduling point of the actor called name, a SOAP call or
+// (sleep) a sleep: it waits until the actor's turn at now+d or later. A call that names no actor is not one: it
 // runs at once (inside the turn of whoever made it, if anyone). park
 // reports false, without waiting, when the caller is not a joined actor of
 // a running schedule, and after waiting when the schedule stopped first.
-func (s *schedule) park(name string, d time.Duration) bool {
+func (s *schedule) park(name string, d time.Duration, sleep bool) bool {
 	s.mu.Lock()
 	a := s.actorLocked(name)
 	if a == nil {
 		s.mu.Unlock()
 		return false
 	}
-	return s.parkLocked(a, d)
+	return s.parkLocked(a, d, sleep)
 }
 
 // parkLocked is entered with s.mu held and releases it. It reports
 // false when the schedule stopped before the actor's turn came.
-func (s *schedule) parkLocked(a *actor, d time.Duration) bool {
-	w := &waiter{at: s.now + d, actor: a, seq: s.seq, release: make(chan struct{})}
+func (s *schedule) parkLocked(a *actor, d time.Duration, sleep bool) bool {
+	w := &waiter{at: s.now + d, actor: a, seq: s.seq, release: make(chan struct{}), sleep: sleep}
 	s.seq++
 	a.state = parked
 	heap.Push(&s.parked, w)
@@ -273,16 +355,97 @@ func (s *schedule) dispatchLocked() {
 			return
 		}
 	}
-	w := heap.Pop(&s.parked).(*waiter)
+	enabled := s.enabledLocked()
+	var w *waiter
+	if s.strategy == uniform {
+		w = heap.Pop(&s.parked).(*waiter)
+	} else {
+		w = s.pickLocked(enabled)
+		for i, p := range s.parked {
+			if p == w {
+				heap.Remove(&s.parked, i)
+				break
+			}
+		}
+	}
 	s.now = max(s.now+stepTick, w.at)
 	s.steps++
 	s.order = append(s.order, s.index[w.actor.name])
+	choice := stepChoice{Actor: int(s.index[w.actor.name])}
+	for _, e := range enabled {
+		choice.Enabled = append(choice.Enabled, int(s.index[e.actor.name]))
+	}
+	s.choices = append(s.choices, choice)
+	s.last = w.actor
 	if s.changes[s.steps] {
 		s.lowest--
 		w.actor.priority = s.lowest
 	}
 	w.actor.state = running
 	close(w.release)
+}
+
+// enabledLocked: the waiters pct and switches choose from (see the top of
+// this file), one per actor (its earliest), in the order of the actors.
+func (s *schedule) enabledLocked() []*waiter {
+	first := map[*actor]*waiter{}
+	var call, sleeper *waiter // the earliest of each kind
+	for _, w := range s.parked {
+		if f := first[w.actor]; f == nil || w.at < f.at || (w.at == f.at && w.seq < f.seq) {
+			first[w.actor] = w
+		}
+		if !w.sleep && (call == nil || w.at < call.at) {
+			call = w
+		}
+		if w.sleep && (sleeper == nil || w.at < sleeper.at) {
+			sleeper = w
+		}
+	}
+	var enabled []*waiter
+	for _, w := range first {
+		if !w.sleep || (call != nil && w.at <= call.at) || (call == nil && w.at == sleeper.at) {
+			enabled = append(enabled, w)
+		}
+	}
+	sort.Slice(enabled, func(i, j int) bool {
+		return s.index[enabled[i].actor.name] < s.index[enabled[j].actor.name]
+	})
+	return enabled
+}
+
+// pickLocked: the waiter pct or switches lets go on, of enabled.
+func (s *schedule) pickLocked(enabled []*waiter) *waiter {
+	if s.strategy == pct {
+		best := enabled[0]
+		for _, w := range enabled[1:] {
+			if w.actor.priority > best.actor.priority ||
+				(w.actor.priority == best.actor.priority && w.at < best.at) {
+				best = w
+			}
+		}
+		return best
+	}
+	step := s.steps + 1
+	if name, named := s.switches[step]; named {
+		for _, w := range enabled {
+			if w.actor.name == name {
+				return w
+			}
+		}
+		s.missed++
+		log.Printf("schedule: step %d names actor %s, which is not enabled then; "+
+			"the run is not the schedule it was given", step, name)
+	}
+	earliest := enabled[0]
+	for _, w := range enabled {
+		if w.actor == s.last {
+			return w // no preemption
+		}
+		if w.at < earliest.at {
+			earliest = w
+		}
+	}
+	return earliest
 }
 
 // watch marks actors stalled that run longer than quiet without parking.

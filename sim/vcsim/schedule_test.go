@@ -3,13 +3,30 @@ package main
 import (
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
 
-// runActors plays a script per actor: each number is a sleep in ms
-// through the schedule; it returns the order of (actor, step) as run.
-func runActors(t *testing.T, s *schedule, scripts map[string][]float64) []string {
+// A scheduling point of a script: a SOAP call that costs ms, or a sleep.
+type point struct {
+	ms    float64
+	sleep bool
+}
+
+func sleeps(ms ...float64) []point {
+	script := make([]point, len(ms))
+	for i, m := range ms {
+		script[i] = point{ms: m, sleep: true}
+	}
+	return script
+}
+
+func calls(n int) []point { return make([]point, n) }
+
+// runActors plays a script per actor through the schedule; it returns
+// the order of (actor, step) as run.
+func runActors(t *testing.T, s *schedule, scripts map[string][]point) []string {
 	t.Helper()
 	var mu sync.Mutex
 	var order []string
@@ -22,11 +39,11 @@ func runActors(t *testing.T, s *schedule, scripts map[string][]float64) []string
 				t.Errorf("%s could not join", name)
 				return
 			}
-			for i, ms := range script {
+			for i, p := range script {
 				mu.Lock()
 				order = append(order, name+string(rune('0'+i)))
 				mu.Unlock()
-				s.park(name, time.Duration(ms*float64(time.Millisecond)))
+				s.park(name, time.Duration(p.ms*float64(time.Millisecond)), p.sleep)
 			}
 			s.leave(name)
 		}()
@@ -41,7 +58,7 @@ func TestScheduleRunsActorsInVirtualTimeOrder(t *testing.T) {
 	defer s.stop()
 	began := time.Now()
 	// Sleeps of 30 s and 45 s: slept for real, they would take 90 s.
-	order := runActors(t, s, map[string][]float64{"a": {30e3, 30e3, 30e3}, "b": {45e3, 45e3}})
+	order := runActors(t, s, map[string][]point{"a": sleeps(30e3, 30e3, 30e3), "b": sleeps(45e3, 45e3)})
 	// a runs at 0, 30, 60; b at 0, 45: whoever goes first at 0 is the seed's choice.
 	got := strings.Join(order, " ")
 	if got != "a0 b0 a1 b1 a2" && got != "b0 a0 a1 b1 a2" {
@@ -65,7 +82,7 @@ func TestSameSeedSameOrderAndTiesFollowTheSeed(t *testing.T) {
 	for _, seed := range []int64{1, 2, 3, 4, 5, 6, 1} {
 		s := newSchedule()
 		s.start(scheduleConfig{Actors: []string{"a", "b", "c"}, Seed: seed, ChangePoints: 2, ChangeSpan: 6})
-		order := runActors(t, s, map[string][]float64{"a": {10, 10}, "b": {10, 10}, "c": {10, 10}})
+		order := runActors(t, s, map[string][]point{"a": sleeps(10, 10), "b": sleeps(10, 10), "c": sleeps(10, 10)})
 		st := s.stop()
 		if d, seen := digests[seed]; seen && d != st.Digest {
 			t.Fatalf("seed %d: digest %s then %s", seed, d, st.Digest)
@@ -86,13 +103,13 @@ func TestAnActorThatNeverParksIsMarkedStalled(t *testing.T) {
 	defer close(blocked)
 	go func() { // b runs at once, then blocks outside the simulator's view
 		s.join("b")
-		s.park("b", 0)
+		s.park("b", 0, false)
 		<-blocked
 	}()
 	ran := make(chan struct{})
 	go func() {
 		s.join("a")
-		s.park("a", 50*time.Millisecond) // after b's turn
+		s.park("a", 50*time.Millisecond, true) // after b's turn
 		close(ran)
 		s.leave("a")
 	}()
@@ -121,7 +138,7 @@ func TestStopReleasesParkedActors(t *testing.T) {
 	case <-time.After(2 * time.Second):
 		t.Fatal("a still parked after stop")
 	}
-	if s.park("a", 0) {
+	if s.park("a", 0, false) {
 		t.Error("park after stop waited")
 	}
 }
@@ -130,17 +147,130 @@ func TestCallsOfUnknownClientsAreNotScheduled(t *testing.T) {
 	s := newSchedule()
 	s.start(scheduleConfig{Actors: []string{"a"}, Seed: 1})
 	defer s.stop()
-	if s.park("stranger", 0) || s.park("", 0) {
+	if s.park("stranger", 0, false) || s.park("", 0, false) {
 		t.Error("a client that is no running actor was parked")
 	}
 	if !s.join("a") { // the only actor: its turn at once
 		t.Fatal("a did not join")
 	}
 	// A call naming no actor, while a runs, is not charged to a.
-	if s.park("", time.Second) {
+	if s.park("", time.Second, false) {
 		t.Error("a call naming no actor was parked as the running actor's")
 	}
 	if st := s.status(); st.Joined != 1 || st.Steps != 1 {
 		t.Errorf("status %+v, want one joined actor and one step", st)
+	}
+}
+
+func TestPctRunsTheEnabledActorOfHighestPriorityWhateverTheTimeItAsks(t *testing.T) {
+	blocks := map[string]bool{}
+	for seed := int64(1); seed <= 8; seed++ {
+		s := newSchedule()
+		s.start(scheduleConfig{Actors: []string{"a", "b"}, Seed: seed, Strategy: pct})
+		// a's calls cost 100 ms, b's 1 ms: by the clock, b would run all of
+		// its calls between two of a's.
+		order := runActors(t, s, map[string][]point{
+			"a": {{ms: 100}, {ms: 100}, {ms: 100}}, "b": {{ms: 1}, {ms: 1}, {ms: 1}}})
+		s.stop()
+		got := strings.Join(order, " ")
+		if got != "a0 a1 a2 b0 b1 b2" && got != "b0 b1 b2 a0 a1 a2" {
+			t.Fatalf("seed %d: order %q, want one actor after the other", seed, got)
+		}
+		blocks[got] = true
+	}
+	if len(blocks) != 2 {
+		t.Errorf("every seed gave the same actor the highest priority: %v", blocks)
+	}
+	interleaved := false
+	for seed := int64(1); seed <= 20 && !interleaved; seed++ {
+		s := newSchedule()
+		s.start(scheduleConfig{Actors: []string{"a", "b"}, Seed: seed, Strategy: pct,
+			ChangePoints: 1, ChangeSpan: 4})
+		order := strings.Join(runActors(t, s, map[string][]point{"a": calls(3), "b": calls(3)}), " ")
+		s.stop()
+		interleaved = order != "a0 a1 a2 b0 b1 b2" && order != "b0 b1 b2 a0 a1 a2"
+	}
+	if !interleaved {
+		t.Error("a change point never handed the turn over in the middle of an actor's calls")
+	}
+}
+
+func TestUnderPctASleeperPollingALockLetsTheHolderGoOn(t *testing.T) {
+	for seed := int64(1); seed <= 6; seed++ {
+		s := newSchedule()
+		s.start(scheduleConfig{Actors: []string{"poller", "holder"}, Seed: seed, Strategy: pct})
+		var released atomic.Bool
+		polls := 0
+		var wg sync.WaitGroup
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			s.join("holder")
+			s.park("holder", 0, false) // the call that gives the lock back
+			released.Store(true)
+			s.leave("holder")
+		}()
+		go func() {
+			defer wg.Done()
+			s.join("poller")
+			for !released.Load() && polls < 1000 {
+				polls++
+				s.park("poller", 10*time.Millisecond, true)
+			}
+			s.leave("poller")
+		}()
+		wg.Wait()
+		s.stop()
+		// A sleep is not enabled before the waiting call's time: one poll
+		// at most runs before the holder's call.
+		if polls > 2 {
+			t.Errorf("seed %d: the poller polled %d times before the holder went on", seed, polls)
+		}
+	}
+}
+
+func TestSwitchesRunTheLastActorOnExceptAtTheNamedSteps(t *testing.T) {
+	run := func(sw ...switchConfig) (string, scheduleStatus) {
+		s := newSchedule()
+		s.start(scheduleConfig{Actors: []string{"a", "b"}, Seed: 1, Strategy: switches,
+			Switches: sw})
+		order := runActors(t, s, map[string][]point{"a": calls(3), "b": calls(3)})
+		return strings.Join(order, " "), s.stop()
+	}
+	if got, _ := run(); got != "a0 a1 a2 b0 b1 b2" {
+		t.Errorf("no switches: order %q, want a's calls, then b's", got)
+	}
+	got, st := run(switchConfig{Step: 3, Actor: "b"})
+	if got != "a0 a1 b0 b1 b2 a2" {
+		t.Errorf("a switch to b at step 3: order %q", got)
+	}
+	if st.Missed != 0 || len(st.Choices) != st.Steps {
+		t.Fatalf("status %+v: want every step's choice and no missed switch", st)
+	}
+	if c := st.Choices[2]; c.Actor != 1 || len(c.Enabled) != 2 {
+		t.Errorf("step 3: %+v, want b going with both enabled", c)
+	}
+	// b has made its calls and left by step 7.
+	if _, st := run(switchConfig{Step: 3, Actor: "b"}, switchConfig{Step: 7, Actor: "b"}); st.Missed != 1 {
+		t.Errorf("a switch to an actor that had left: %d missed, want 1", st.Missed)
+	}
+}
+
+func TestScheduleConfigurationsAreValidated(t *testing.T) {
+	for _, cfg := range []scheduleConfig{
+		{Actors: []string{"a"}, Strategy: "fair"},
+		{Actors: []string{"a"}, Switches: []switchConfig{{Step: 1, Actor: "a"}}},
+		{Actors: []string{"a"}, Strategy: switches, Switches: []switchConfig{{Step: 1, Actor: "z"}}},
+		{Actors: []string{"a"}, Strategy: switches, Switches: []switchConfig{{Step: 0, Actor: "a"}}},
+		{Actors: []string{"a", "b"}, Strategy: switches,
+			Switches: []switchConfig{{Step: 2, Actor: "a"}, {Step: 2, Actor: "b"}}},
+	} {
+		if err := cfg.validate(); err == nil {
+			t.Errorf("%+v was accepted", cfg)
+		}
+	}
+	if err := (&scheduleConfig{Actors: []string{"a", "b"}, Strategy: switches,
+		Switches: []switchConfig{{Step: 2, Actor: "b"}}}).validate(); err != nil {
+		t.Errorf("a good switches schedule was refused: %v", err)
 	}
 }
