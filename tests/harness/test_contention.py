@@ -14,7 +14,8 @@ from harness.contention.history import Event
 from harness.contention.loader import load_contention
 from harness.contention.runner import run_contention
 from harness.scenario import ScenarioError
-from sim import Simulator
+from sim import Simulator, Strategy, Switch
+from sim.strategy import PCT, SWITCHES
 
 CONTENTION = Path(__file__).resolve().parents[2] / "scenarios" / "contention"
 
@@ -88,6 +89,75 @@ def test_a_bad_schedule_mode_names_file_and_line(tmp_path):
         load_contention(path)
     assert f"{path}:7" in str(info.value) and "sometimes" in str(info.value), \
         textwrap.shorten(str(info.value), 300)
+
+
+TWO_ACTORS = SCENARIO.replace("  - spawner: {{node: node1, image: img1}}\n",
+                              "  - spawner: {{node: node1, image: img1}}\n"
+                              "  - ager: {{node: node1}}\n")
+
+
+@pytest.mark.parametrize("extra, expected", [
+    ("", Strategy()),
+    ("strategy: uniform\n", Strategy()),
+    ("strategy: {pct: {depth: 3}}\n", Strategy(PCT, depth=3)),
+    ("strategy: {pct: {depth: 2, span: 40}}\n", Strategy(PCT, depth=2, span=40)),
+    ("strategy: {switches: [{step: 9, to: spawner-1@node1}, {step: 2, to: ager-1@node1}]}\n",
+     Strategy(SWITCHES, switches=(Switch(2, "ager-1@node1"), Switch(9, "spawner-1@node1")))),
+])
+def test_a_strategy_is_read(tmp_path, extra, expected):
+    path = tmp_path / "s.yaml"
+    path.write_text(TWO_ACTORS.format(extra=extra))
+    assert load_contention(path).strategy == expected
+
+
+@pytest.mark.parametrize("extra, line, fragment", [
+    ("strategy: sometimes\n", 8, "strategy"),
+    ("strategy: {pct: {depth: 11}}\n", 8, "depth"),
+    ("strategy: {pct: {depth: 0}}\n", 8, "depth"),
+    ("strategy: {pct: {}}\n", 8, "depth"),
+    ("strategy: {pct: {depth: 2}, switches: []}\n", 8, "strategy"),
+    ("strategy:\n  switches:\n    - {step: 0, to: ager-1@node1}\n", 10, "step"),
+    ("strategy:\n  switches:\n    - {step: 3, to: ager-2@node1}\n", 10,
+     "'ager-2@node1' is none of the actors (spawner-1@node1, ager-1@node1)"),
+    ("strategy:\n  switches:\n    - {step: 3, to: ager-1@node1}\n"
+     "    - {step: 3, to: spawner-1@node1}\n", 11, "step 3 is named twice"),
+])
+def test_a_bad_strategy_names_file_line_and_key(tmp_path, extra, line, fragment):
+    path = tmp_path / "s.yaml"
+    path.write_text(TWO_ACTORS.format(extra=extra))
+    with pytest.raises(ScenarioError) as info:
+        load_contention(path)
+    assert f"{path}:{line}" in str(info.value) and fragment in str(info.value), \
+        textwrap.shorten(str(info.value), 300)
+
+
+def test_a_switches_schedule_is_followed_and_reported(sim, tmp_path):
+    """The run takes the named actor at the named step, and the summary says
+    the strategy; a switch to an actor not enabled then makes it inexact."""
+    path = tmp_path / "s.yaml"
+    path.write_text(TWO_ACTORS.format(extra="strategy: {switches: []}\n"))
+    plain = run_contention(load_contention(path), "refimpl", sim.endpoint, seed=1,
+                           reports=tmp_path / "plain")
+    choices = plain.status.choices
+    at = next(i for i, c in enumerate(choices) if len(c.enabled) > 1 and i > 0)
+    other = next(a for a in choices[at].enabled if a != choices[at].actor)
+    idents = load_contention(path).idents
+    path.write_text(TWO_ACTORS.format(
+        extra=f"strategy: {{switches: [{{step: {at + 1}, to: {idents[other]}}}]}}\n"))
+    switched = run_contention(load_contention(path), "refimpl", sim.endpoint, seed=1,
+                              reports=tmp_path / "switched")
+    assert switched.status.exact and switched.status.choices[at].actor == other
+    assert [c.actor for c in switched.status.choices[:at]] == \
+        [c.actor for c in choices[:at]]
+    assert f"strategy switches ({idents[other]} at step {at + 1})" in switched.summary()
+    lone = next(i for i, c in enumerate(switched.status.choices) if len(c.enabled) == 1)
+    missing = 1 - switched.status.choices[lone].enabled[0]
+    path.write_text(TWO_ACTORS.format(
+        extra=f"strategy: {{switches: [{{step: {lone + 1}, to: {idents[missing]}}}]}}\n"))
+    missed = run_contention(load_contention(path), "refimpl", sim.endpoint, seed=1,
+                            reports=tmp_path / "missed")
+    assert missed.status.missed == 1 and not missed.status.exact
+    assert "NOT exact: 1 switch(es) named an actor not enabled then" in missed.summary()
 
 
 ONE_NODE_FAILS = """
