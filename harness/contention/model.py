@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -62,9 +63,15 @@ class ContentionScenario:
     @property
     def idents(self) -> list[str]:
         """The actors' names in the schedule and the history: kind-n@node."""
-        counters: dict[str, int] = {}
-        idents = []
-        for actor in self.actors:
-            counters[actor.kind] = counters.get(actor.kind, 0) + 1
-            idents.append(f"{actor.kind}-{counters[actor.kind]}@{actor.node}")
-        return idents
+        return idents((actor.kind, actor.node) for actor in self.actors)
+
+
+def idents(actors: Iterable[tuple[str, str]]) -> list[str]:
+    """The names of actors given as (kind, node), in order: kind-n@node,
+    the n-th of its kind."""
+    counters: dict[str, int] = {}
+    names = []
+    for kind, node in actors:
+        counters[kind] = counters.get(kind, 0) + 1
+        names.append(f"{kind}-{counters[kind]}@{node}")
+    return names

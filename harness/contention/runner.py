@@ -77,10 +77,10 @@ class Outcome:
         if self.status is None:
             return "free schedule (real time: a replay repeats the delays, not the order)"
         st = self.status
-        exact = "exact" if st.exact else "NOT exact: " + "; ".join(
-            ([f"{st.stalls} stall(s), an actor blocked outside the simulator's view"]
-             if st.stalls else []) +
-            ([f"{st.missed} switch(es) named an actor not enabled then"] if st.missed else []))
+        exact = "exact" if st.exact else (
+            f"NOT exact: {st.stalls} stall(s), an actor blocked outside the simulator's view")
+        if st.missed:
+            exact += f"; {st.missed} switch(es) missed (named an actor not enabled then)"
         strategy = "" if self.scenario.strategy == Strategy() else \
             f", strategy {self.scenario.strategy}"
         return f"seeded schedule{strategy}: {st.steps} steps, order {st.digest}, {exact}"

@@ -25,7 +25,9 @@ from typing import Any
 from hypothesis import strategies as st
 
 from sim.faults import kinds
+from sim.strategy import PCT, SWITCHES, UNIFORM
 
+from ..contention.model import idents
 from ..format.times import format_timestamp
 from .scheme import ORIGINAL_TOLERATED_DELETE, ModelFault
 
@@ -40,6 +42,9 @@ BAD_IMAGE_IDS = ("a/b", "..", "x\\y")
 MALFORMED_MARKS = ("ts-foo", "ts-", "ts-2026-3-1-6-0-0", "ts-2026-02-30-00-00-00",
                    "ts-2026-13-01-00-00-00")
 NODES = ("node1", "node2")
+# PCT's span and the steps switches fall at: generated races take 30-150
+# steps (a spawn and a pass meeting on one image, 2-4 s).
+SPANS = (30, 60, 120)
 # The faults the model knows, by what they hit (a delete's FileNotFound is an
 # untrue answer the fault sweep tries).
 DELETE_FAULTS = kinds(sorted(ORIGINAL_TOLERATED_DELETE | {"CannotAccessFile", "NoPermission"}))
@@ -421,5 +426,26 @@ def contention(draw: st.DrawFn) -> dict[str, Any]:
     latency = draw(st.sampled_from([0, 0, 5, 20]))
     if latency:
         config["latency"] = {"default_ms": latency}
-    return {"seed": draw(st.integers(0, 1000)), "duration": f"{draw(st.integers(2, 4))}s",
-            "config": config, "images": images, "faults": faults, "actors": actors}
+    doc = {"seed": draw(st.integers(0, 1000)), "duration": f"{draw(st.integers(2, 4))}s",
+           "config": config, "images": images, "faults": faults, "actors": actors}
+    strategy = draw(schedule_strategies(idents(
+        (kind, spec["node"]) for actor in actors for kind, spec in actor.items())))
+    return {**doc, "strategy": strategy} if strategy != UNIFORM else doc
+
+
+@st.composite
+def schedule_strategies(draw: st.DrawFn, actors: list[str]) -> Any:
+    """A seeded schedule's ``strategy:``, each kind as often: the uniform
+    draw; PCT of depth 1-3 over a span about a run's length in steps; a
+    schedule of one or two switches (preemptions) at steps drawn, to actors
+    drawn. A switch to an actor that is not enabled at its step is missed
+    (the run goes on as without it), and pruning takes it out of a finding."""
+    kind = draw(st.sampled_from([UNIFORM, PCT, SWITCHES]))
+    if kind == PCT:
+        return {PCT: {"depth": draw(st.integers(1, 3)), "span": draw(st.sampled_from(SPANS))}}
+    if kind == SWITCHES:
+        steps = draw(st.lists(st.integers(1, SPANS[-1]), min_size=1, max_size=2, unique=True))
+        return {SWITCHES: [{"step": step, "to": draw(st.sampled_from(actors))}
+                           for step in sorted(steps)]}
+    return UNIFORM
+

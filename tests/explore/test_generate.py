@@ -59,6 +59,27 @@ def test_generated_contention_scenarios_are_valid(tmp_path_factory, doc):
     assert all(a.stale_ms <= limit for a in scenario.actors if a.kind == "ager" and a.stale_ms)
 
 
+def test_generated_races_draw_every_schedule_strategy(tmp_path):
+    """Uniform, PCT of each depth, and switches, as the loader reads them
+    (each switch to one of the scenario's actors)."""
+    drawn = []
+
+    @settings(max_examples=100, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(doc=generate.contention())
+    def draw(doc):
+        path = tmp_path / "r.yaml"
+        path.write_text(dump({"name": "r", "purpose": "p", **doc}))
+        scenario = load_contention(path)
+        assert {s.actor for s in scenario.strategy.switches} <= set(scenario.idents)
+        drawn.append(scenario.strategy)
+
+    draw()
+    assert {s.name for s in drawn} == {"uniform", "pct", "switches"}
+    assert {s.depth for s in drawn if s.name == "pct"} == {1, 2, 3}
+    assert {len(s.switches) for s in drawn if s.name == "switches"} == {1, 2}
+
+
 def test_generated_workloads_are_valid_and_age_at_least_once(tmp_path):
     for i in range(50):
         doc = {"name": "w", "purpose": "p", "tier": "reference",

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from sim.cleanup import temporary_directory
+from sim.strategy import UNIFORM
 
 from ...adapters import file_label, label_of
 from ...contention.loader import load_contention
@@ -25,7 +26,7 @@ from ..cases import Generated, Written, written_name
 from ..properties import Violation, judge
 from ..settings import Settings
 
-PRUNABLE: tuple[prune.Path, ...] = (("actors",), ("faults",), ("images",),
+PRUNABLE: tuple[prune.Path, ...] = (("strategy",), ("actors",), ("faults",), ("images",),
                                     ("config", "latency"), ("config", "nodes"))
 
 
@@ -37,6 +38,7 @@ class Contention:
         self.orders: set[str] = set()  # schedule digests seen
         self.marks_seen: dict[int, int] = {}  # marks per image -> images
         self.call_orders: set[tuple[str, str]] = set()  # sites.orders of every run
+        self.strategies: dict[str, int] = {}  # runs by schedule strategy
 
     def cases(self, seed: int) -> Generated:
         return Generated(generate.contention())
@@ -50,6 +52,8 @@ class Contention:
                                      seed=doc["seed"], reports=tmp, zone=zone)
         if run.outcome is not None and run.outcome.status is not None:
             self.orders.add(run.outcome.status.digest)
+            strategy = run.outcome.scenario.strategy.name
+            self.strategies[strategy] = self.strategies.get(strategy, 0) + 1
         if run.outcome is not None:
             config = run.outcome.scenario.config
             bases = [(ds, config.base_folder_of(node)) for ds in config.datastores
@@ -86,8 +90,9 @@ class Contention:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(dump({
             **_named(doc), "name": name,
-            "purpose": f"Found by the explorer (model: {s.model.name}, seed {seed}{where}) "
-                       f"against {label_of(s.impl)}: {violations[0].property}: "
+            "purpose": f"Found by the explorer (model: {s.model.name}, seed {seed}{where}, "
+                       f"schedule {_strategy(doc)}) against {label_of(s.impl)}: "
+                       f"{violations[0].property}: "
                        f"{violations[0].message}",
             "replay": replay.stored()}))
         return Written(replay, f"{len(doc['actors'])} actors, {len(doc['faults'])} rules, "
@@ -98,7 +103,13 @@ class Contention:
     def covered(self) -> dict[str, Any]:
         return {"model": self.settings.model.name, "orders": len(self.orders),
                 "call orders": len(self.call_orders),
+                "runs by strategy": dict(sorted(self.strategies.items())),
                 "images by marks": dict(sorted(self.marks_seen.items()))}
+
+
+def _strategy(doc: dict[str, Any]) -> str:
+    strategy = doc.get("strategy", UNIFORM)
+    return strategy if isinstance(strategy, str) else next(iter(strategy))
 
 
 def _named(doc: dict[str, Any]) -> dict[str, Any]:

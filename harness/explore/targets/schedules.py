@@ -55,12 +55,14 @@ class Schedules:
                                  reports=s.reports, zone=zone)
         self.enumerated, self.unrun = self.enumerated + 1, self.unrun - 1
         status = run.outcome.status if run.outcome is not None else None
-        if status is not None and status.exact:
+        # A missed switch means this run did not take the prefix its
+        # parent took: what it would branch on is unsure.
+        if status is not None and status.exact and not status.missed:
             self.orders.add(status.digest)
             self.pending += preemption.branches(status.choices, switches,
                                                 self.scenario.idents, self.bound)
         else:
-            self.inexact += 1  # a crash or a stall: what it would branch on is unsure
+            self.inexact += 1  # a crash, a stall, a missed switch
         return judge(run, s.model)
 
     def _scheduled(self, switches: tuple[Switch, ...]) -> Any:
