@@ -43,7 +43,8 @@ MALFORMED_MARKS = ("ts-foo", "ts-", "ts-2026-3-1-6-0-0", "ts-2026-02-30-00-00-00
                    "ts-2026-13-01-00-00-00")
 NODES = ("node1", "node2")
 # PCT's span and the steps switches fall at: generated races take 30-150
-# steps (a spawn and a pass meeting on one image, 2-4 s).
+# steps (a spawn and a pass meeting on one image, 2-4 s), race workloads
+# about 40.
 SPANS = (30, 60, 120)
 # The faults the model knows, by what they hit (a delete's FileNotFound is an
 # untrue answer the fault sweep tries).
@@ -300,9 +301,10 @@ def race_workload(rng: random.Random) -> dict[str, Any]:
             faults.append({"method": "MakeDirectory", "path": "[LocalDS_0] shared-_base/img1/*",
                            "fault": "delay", "delay_ms": 700, "count": 1})
     marks = rng.choice([["30s"], ["30s"], ["30s", "20s"], ["30s", "1s"]])
-    return {"seed": rng.randint(0, 1000), "duration": "2s",
-            "config": {"age": 2, "base_folder": {"cache_prefix": "shared-"}, "nodes": nodes},
-            "images": {"img1": {"marks_ago": marks}}, "faults": faults, "actors": actors}
+    return _with_strategy({
+        "seed": rng.randint(0, 1000), "duration": "2s",
+        "config": {"age": 2, "base_folder": {"cache_prefix": "shared-"}, "nodes": nodes},
+        "images": {"img1": {"marks_ago": marks}}, "faults": faults, "actors": actors}, rng)
 
 
 # -- contention scenarios ------------------------------------------------------
@@ -428,24 +430,27 @@ def contention(draw: st.DrawFn) -> dict[str, Any]:
         config["latency"] = {"default_ms": latency}
     doc = {"seed": draw(st.integers(0, 1000)), "duration": f"{draw(st.integers(2, 4))}s",
            "config": config, "images": images, "faults": faults, "actors": actors}
-    strategy = draw(schedule_strategies(idents(
-        (kind, spec["node"]) for actor in actors for kind, spec in actor.items())))
+    return _with_strategy(doc, draw(st.randoms(use_true_random=False)))
+
+
+def _with_strategy(doc: dict[str, Any], rng: random.Random) -> dict[str, Any]:
+    """``doc`` with a strategy drawn for its actors (none: uniform)."""
+    names = idents((kind, spec["node"]) for actor in doc["actors"] for kind, spec in actor.items())
+    strategy = schedule_strategy(rng, names)
     return {**doc, "strategy": strategy} if strategy != UNIFORM else doc
 
 
-@st.composite
-def schedule_strategies(draw: st.DrawFn, actors: list[str]) -> Any:
+def schedule_strategy(rng: random.Random, actors: list[str]) -> Any:
     """A seeded schedule's ``strategy:``, each kind as often: the uniform
     draw; PCT of depth 1-3 over a span about a run's length in steps; a
     schedule of one or two switches (preemptions) at steps drawn, to actors
     drawn. A switch to an actor that is not enabled at its step is missed
     (the run goes on as without it), and pruning takes it out of a finding."""
-    kind = draw(st.sampled_from([UNIFORM, PCT, SWITCHES]))
+    kind = rng.choice([UNIFORM, PCT, SWITCHES])
     if kind == PCT:
-        return {PCT: {"depth": draw(st.integers(1, 3)), "span": draw(st.sampled_from(SPANS))}}
+        return {PCT: {"depth": rng.randint(1, 3), "span": rng.choice(SPANS)}}
     if kind == SWITCHES:
-        steps = draw(st.lists(st.integers(1, SPANS[-1]), min_size=1, max_size=2, unique=True))
-        return {SWITCHES: [{"step": step, "to": draw(st.sampled_from(actors))}
-                           for step in sorted(steps)]}
+        steps = rng.sample(range(1, SPANS[-1] + 1), rng.randint(1, 2))
+        return {SWITCHES: [{"step": step, "to": rng.choice(actors)} for step in sorted(steps)]}
     return UNIFORM
 

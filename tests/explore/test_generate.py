@@ -86,3 +86,15 @@ def test_generated_workloads_are_valid_and_age_at_least_once(tmp_path):
                **generate.workload(random.Random(i))}
         scenario = load_scenario(tmp_path / "w.yaml", dump(doc))
         assert any(s.key == "age" for s in scenario.steps)
+
+
+def test_race_workloads_are_valid_and_draw_every_schedule_strategy(tmp_path):
+    strategies = set()
+    for i in range(40):
+        path = tmp_path / "w.yaml"
+        path.write_text(dump({"name": "w", "purpose": "p",
+                              **generate.race_workload(random.Random(i))}))
+        scenario = load_contention(path)
+        assert {"ager", "spawner"} <= {a.kind for a in scenario.actors}
+        strategies.add(scenario.strategy.name)
+    assert strategies == {"uniform", "pct", "switches"}
