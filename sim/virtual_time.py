@@ -98,6 +98,9 @@ class Turns:
             self._in_turn = False
             self._request("POST", "leave", {"actor": self.actor})
 
+    def close(self) -> None:
+        self._conn.close()
+
     def sleep(self, seconds: float) -> None:
         if not self._in_turn:
             self._real_sleep(seconds)
@@ -121,18 +124,32 @@ class Turns:
         return lambda: now + timedelta(microseconds=(self.now_ns() - since) / 1000)
 
 
+# What install changed, to put back (a process serves run after run).
+_undo: list[Callable[[], None]] = []
+
+
 def install(turns: Turns) -> None:
     """Make this process the actor ``turns`` names (its children find it in
-    ``Turns.env()``, which the actor exports before starting them)."""
+    ``Turns.env()``, which the actor exports before starting them), in
+    place of any it was before."""
+    uninstall()
+    sleep, putrequest = time.sleep, http.client.HTTPConnection.putrequest
     time.sleep = turns.sleep
+    _undo.append(lambda: setattr(time, "sleep", sleep))
     _sleep_in_file_locks(turns.sleep)
-    putrequest = http.client.HTTPConnection.putrequest
 
     def with_actor(self, method, url, *args, **kwargs):
         putrequest(self, method, url, *args, **kwargs)
         self.putheader(HEADER, turns.actor)
 
     http.client.HTTPConnection.putrequest = with_actor
+    _undo.append(lambda: setattr(http.client.HTTPConnection, "putrequest", putrequest))
+
+
+def uninstall() -> None:
+    """This process is no actor any more: sleeps and requests are real."""
+    while _undo:
+        _undo.pop()()
 
 
 def install_from_env() -> Turns | None:
@@ -157,3 +174,4 @@ def _sleep_in_file_locks(sleep) -> None:
             _init(self, *args, **kwargs)
 
         cls.__init__ = patched
+        _undo.append(lambda cls=cls, init=init: setattr(cls, "__init__", init))

@@ -252,11 +252,15 @@ def _actors_of(runner_pid: int) -> dict[int, Path]:
             argv = (proc / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"harness.contention.actor" in argv:
-            folder = Path(argv[argv.index(b"harness.contention.actor") + 1].decode()).parent
-            owner = read_owner(folder)
-            if owner is not None and owner[0].pid == runner_pid:
-                found[int(proc.name)] = folder
+        if b"harness.contention.actor" not in argv:
+            continue
+        try:  # its output goes to its log, in the run's folder
+            folder = Path(os.readlink(proc / "fd" / "1")).parent
+        except OSError:
+            continue
+        owner = read_owner(folder)
+        if owner is not None and owner[0].pid == runner_pid:
+            found[int(proc.name)] = folder
     return found
 
 

@@ -56,10 +56,13 @@ def file_label(spec: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in label_of(spec))[:40]
 
 
-def get(spec: str, *, timeouts: ReplyTimeouts | None = None) -> Implementation:
+def get(spec: str, *, timeouts: ReplyTimeouts | None = None,
+        alone: bool = False) -> Implementation:
     """The implementation ``spec`` names (see the module docstring);
     ``timeouts``: a process's reply timeouts, by message (default: the
-    protocol's)."""
+    protocol's). ``alone``: this process runs no other implementation, ever
+    (a contention actor's, ``contention/pool.py``), so a mutant may patch
+    its target here rather than run as a process of its own."""
     label = label_of(spec)
     target = spec[len(label) + 1:] if label != spec else spec
     if target.startswith("cmd:"):
@@ -69,6 +72,11 @@ def get(spec: str, *, timeouts: ReplyTimeouts | None = None) -> Implementation:
         if name not in MUTANTS:
             raise UnknownImplementation(f"unknown mutant {name!r}: one of "
                                         f"{', '.join(MUTANTS)}")
+        if alone:
+            impl = get(MUTANTS[name].target)
+            MUTANTS[name].apply_once()
+            impl.name = label
+            return impl
         return CommandImplementation(
             shlex.join([sys.executable, "-m", MUTANTS_MODULE, name]), name=label,
             model="original" if MUTANTS[name].target == "original" else "reference",

@@ -2,7 +2,9 @@
 The harness must catch every one (``tests/harness/test_mutants.py``: some by
 the hand-written corpus, all by the explorer without it). They run as
 processes of their own speaking the protocol, so their patches never reach
-the implementations in the harness's own process.
+the implementations in the harness's own process; a contention actor's
+process, which runs one implementation only (``contention/pool.py``),
+patches its own.
 
     python -m harness.adapters.mutants NAME
     pytest scenarios --impl mutant:no-claim      # the same, by its registered spec
@@ -23,6 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+_APPLIED: set[str] = set()  # in this process
+
 
 @dataclass(frozen=True)
 class Mutant:
@@ -35,6 +39,12 @@ class Mutant:
     new: str  # the line as the mutant has it
     # Modules that imported the function by name and must see the mutant too.
     rebind: tuple[str, ...] = field(default=())
+
+    def apply_once(self) -> None:
+        """Apply it in this process unless it is applied already."""
+        if self.name not in _APPLIED:
+            self.apply()
+            _APPLIED.add(self.name)
 
     def diff(self) -> str:
         return f"{self.function}\n- {self.old}\n+ {self.new}"

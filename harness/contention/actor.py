@@ -1,6 +1,11 @@
-"""One actor of a contention run, as its own process.
+"""The actors of contention runs, one at a time, in a process kept between
+runs (``pool.py``):
 
-    python -m harness.contention.actor SPEC.json
+    python -m harness.contention.actor      # specs on stdin, one JSON line each
+
+For each spec it runs one actor, its output going to the spec's ``log``,
+and answers ``{"rc": N}`` on stdout; it ends after an actor that did not
+end well (rc other than 0), and at the end of stdin, whatever it is doing.
 
 A spawner enlists its image, fetches it when missing (as Nova's spawn
 does, through the harness's own session), registers an instance that uses
@@ -18,10 +23,12 @@ import contextlib
 import http.client
 import json
 import os
+import queue
 import random
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,7 +37,7 @@ from typing import Any
 from pyVmomi import vmodl
 
 from sim import Control, ControlError, Endpoint
-from sim.virtual_time import Turns, install
+from sim.virtual_time import Turns, install, uninstall
 
 from ..adapters import ImplementationError, Instance, NodeSetup, open_node
 from ..adapters import get as get_implementation
@@ -71,17 +78,49 @@ class InstanceSet:
         return seen
 
 
-def _exit_with_the_runner() -> None:
-    """stdin is a pipe from the runner: at its end (the runner exited, even
-    by SIGKILL) this actor ends too, whatever it is waiting for."""
+def serve() -> int:
+    """Run the actors of the specs on stdin, one at a time (the module's
+    docstring)."""
+    answers = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1)
+    specs: queue.Queue[dict[str, Any]] = queue.Queue()
+    threading.Thread(target=_read_specs, args=(specs,), daemon=True).start()
+    environ = dict(os.environ)
+    while True:
+        spec = specs.get()
+        with open(spec["log"], "ab") as log:
+            os.dup2(log.fileno(), sys.stdout.fileno())
+            os.dup2(log.fileno(), sys.stderr.fileno())
+        try:
+            rc = run(spec)
+        except BaseException:  # reported in the log, and the process ends
+            traceback.print_exc()
+            rc = 1
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            uninstall()
+            os.environ.clear()
+            os.environ.update(environ)
+        answers.write(json.dumps({"rc": rc}) + "\n")
+        if rc:
+            return rc
+
+
+def _read_specs(specs: queue.Queue[dict[str, Any]]) -> None:
+    """stdin is a pipe from the runner: its lines are specs, and at its end
+    (the runner exited, even by SIGKILL) this process ends too, whatever it
+    is waiting for."""
+    pending = b""
     # The raw descriptor: a buffered read would hold a lock at shutdown.
-    while os.read(sys.stdin.fileno(), 4096):
-        pass
+    while chunk := os.read(sys.stdin.fileno(), 65536):
+        pending += chunk
+        while b"\n" in pending:
+            line, pending = pending.split(b"\n", 1)
+            specs.put(json.loads(line))
     os._exit(3)
 
 
 def run(spec: dict[str, Any]) -> int:
-    threading.Thread(target=_exit_with_the_runner, daemon=True).start()
     endpoint = Endpoint.from_url(spec["url"])
     actor = spec["actor"]
     turns = Turns(spec["url"], spec["id"]) if spec["schedule"] == "seeded" else None
@@ -92,8 +131,11 @@ def run(spec: dict[str, Any]) -> int:
     rng = random.Random(f"{spec['seed']}/{spec['id']}")
     instances = InstanceSet(Path(spec["instances"]), now_ns)
     node, refused = None, None
+    # This process runs this implementation alone (pool.py): a mutant
+    # patches its target here instead of starting a process per node.
+    impl = get_implementation(spec["impl"], timeouts=spec.get("timeouts"), alone=True)
     try:
-        node = open_node(get_implementation(spec["impl"], timeouts=spec.get("timeouts")), NodeSetup(
+        node = open_node(impl, NodeSetup(
             name=actor["node"], endpoint=endpoint, base_folder=spec["base_folder"],
             lock_path=Path(spec["lock_path"]), age_seconds=spec["age_seconds"],
             # The run's clock, and this node's skew on it.
@@ -122,7 +164,10 @@ def run(spec: dict[str, Any]) -> int:
             if turns is not None:
                 # Closing is no part of the run: it waits for the
                 # implementation's processes, in real time.
-                turns.leave()
+                try:
+                    turns.leave()
+                finally:
+                    turns.close()
         finally:
             if node is not None:
                 node.close()
@@ -205,4 +250,4 @@ def _ager(spec, actor, node, recorder, instances, rng) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(run(json.loads(Path(sys.argv[1]).read_text())))
+    sys.exit(serve())

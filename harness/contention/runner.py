@@ -9,8 +9,6 @@ their random delays only."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -23,7 +21,6 @@ from sim.cleanup import temporary_directory
 
 from ..adapters import file_label, label_of
 from ..adapters.command_adapter import ReplyTimeouts
-from ..adapters.environment import child_environment
 from ..format.errors import display_path
 from ..format.replay import Replay
 from ..vsphere.layout import lay_out
@@ -33,6 +30,7 @@ from ..vsphere.tree import CacheTree, ImageTree
 from . import checker, timeline
 from .history import Event, merge
 from .model import ContentionScenario
+from .pool import POOL, ActorProcess, wait
 
 STARTUP_TIMEOUT_S = 120.0  # actors import and connect the implementation first
 LEAD_S = 0.2  # from "all ready" to the common start
@@ -187,11 +185,12 @@ def _run_actors(scenario: ContentionScenario, impl: str, endpoint: Endpoint, see
     (tmp / "instances").mkdir()
     barrier = tmp / "barrier"
     barrier.mkdir()
-    procs, histories, logs = [], [], []
+    actors, histories = [], []
     idents = scenario.idents
     if scheduler is not None:
         scheduler.start_schedule(idents, seed=seed, epoch_unix_ns=epoch_ns, quiet_ms=QUIET_MS,
                                  strategy=scenario.strategy)
+    crashed = []
     try:
         for actor, ident in zip(scenario.actors, idents, strict=True):
             spec = {"id": ident, "url": endpoint.url, "impl": impl, "seed": seed,
@@ -206,62 +205,54 @@ def _run_actors(scenario: ContentionScenario, impl: str, endpoint: Endpoint, see
                     "history": str(tmp / f"{ident}.jsonl"), "instances": str(tmp / "instances"),
                     "actor": {k: (list(v) if isinstance(v, tuple) else v)
                               for k, v in asdict(actor).items()}}
-            spec_path = tmp / f"{ident}.json"
-            spec_path.write_text(json.dumps(spec))
-            log = open(tmp / f"{ident}.log", "w")  # noqa: SIM115 - closed below
-            logs.append((ident, log))
-            # stdin is the actor's lifeline: it exits when the pipe closes,
-            # that is when this process ends, however it ends.
-            procs.append(subprocess.Popen([sys.executable, "-m", "harness.contention.actor",
-                                           str(spec_path)], stdin=subprocess.PIPE, stdout=log,
-                                          stderr=subprocess.STDOUT, start_new_session=True,
-                                          env=child_environment()))
+            process = POOL.take(impl)
+            actors.append((ident, process))
+            process.start(spec, tmp / f"{ident}.log")
             histories.append(tmp / f"{ident}.jsonl")
+        processes = [process for _, process in actors]
         last = max(((a.start_ms + (a.hold_ms + a.pause_ms + a.jitter_ms) * a.count) / 1000
                     for a in scenario.actors if a.kind == "spawner"), default=0)
         length = max(scenario.duration.total_seconds(), last)
         if scheduler is None:
-            deadline = _start_together(procs, barrier, len(scenario.actors)) + length + GRACE_S
+            deadline = _start_together(processes, barrier, len(scenario.actors)) + length + \
+                GRACE_S
         else:
             # Virtual time costs no real time; what a step costs does. The
             # length in real time bounds it: steps are far shorter than latencies.
             deadline = time.time() + STARTUP_TIMEOUT_S + length + GRACE_S
         stopped = scheduler is None
-        while time.time() < deadline and any(p.poll() is None for p in procs):
-            if not stopped and any(p.poll() not in (None, 0) for p in procs):
+        while time.time() < deadline and any(p.poll() is None for p in processes):
+            if not stopped and any(p.poll() not in (None, 0) for p in processes):
                 # One crashed, perhaps before joining: the others would wait
                 # for it. Stopped, the schedule lets them end at once.
                 scheduler.stop_schedule()
                 stopped = True
-            time.sleep(0.05)
-        crashed = []
-        for proc, (ident, _) in zip(procs, logs, strict=True):
-            if proc.poll() is None:
-                proc.kill()  # past the deadline
-            if (code := proc.wait()) != 0:
-                tail = "\n".join((tmp / f"{ident}.log").read_text().splitlines()[-15:])
-                crashed.append(f"actor {ident} exited with {code}:\n{tail}")
+            wait(processes, 0.1)
+        for ident, process in actors:
+            if process.poll() is None:
+                process.kill()  # past the deadline
+                process.rc = -9
+            if process.rc != 0:
+                tail = "\n".join((tmp / f"{ident}.log").read_text(errors="replace")
+                                 .splitlines()[-15:])
+                crashed.append(f"actor {ident} exited with {process.rc}:\n{tail}")
     finally:
-        # Ctrl-C or an error here: no actor outlives the run.
-        for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-            proc.stdin.close()
-        for _, log in logs:
-            log.close()
+        # Ctrl-C or an error here: no actor outlives the run; those that
+        # ended well serve the next one.
+        for _, process in actors:
+            POOL.give_back(process)
     status = scheduler.stop_schedule() if scheduler is not None else None
     if crashed:
         raise RuntimeError("\n".join(crashed))
     return merge(histories), status.now_unix_ns if status else time.time_ns(), status
 
 
-def _start_together(procs: list[subprocess.Popen], barrier: Path, count: int) -> float:
+def _start_together(processes: list[ActorProcess], barrier: Path, count: int) -> float:
     """Wait until every actor has its implementation open, then give the
     common start time: start-up (imports, logins) never skews the run."""
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while len(list(barrier.glob("*.ready"))) < count:
-        if any(p.poll() is not None for p in procs) or time.monotonic() > deadline:
+        if any(p.poll() is not None for p in processes) or time.monotonic() > deadline:
             break  # a crash or a hang: reported with its log below
         time.sleep(0.01)
     epoch = time.time() + LEAD_S

@@ -12,6 +12,7 @@ import pytest
 
 from harness.contention.history import Event
 from harness.contention.loader import load_contention
+from harness.contention.pool import POOL
 from harness.contention.runner import run_contention
 from harness.scenario import ScenarioError
 from sim import Simulator, Strategy, Switch
@@ -40,9 +41,14 @@ def outcome_events(outcome):
 
 
 def test_a_seed_replays_its_race(sim, tmp_path):
+    """Also in the actor processes of the run before (pool.py): a run in
+    fresh processes and one in reused processes give the same run."""
     scenario = load_contention(CONTENTION / "two-hosts-double-mark.yaml")
+    POOL.close()
+    started = POOL.started
     runs = [run_contention(scenario, "original", sim.endpoint, seed=scenario.seed,
                            reports=tmp_path / str(i)) for i in range(2)]
+    assert POOL.started == started + len(scenario.actors), "the second run started its own"
     assert runs[0].violations, "the scenario's seed no longer finds the race"
     assert {run.status.stalls for run in runs} == {0}
     assert fingerprint(runs[0]) == fingerprint(runs[1])
@@ -188,6 +194,8 @@ def test_an_actor_that_dies_before_joining_ends_the_seeded_run(sim, tmp_path):
     # the schedule was stopped, which ended its join.
     assert "ager-1@a exited with 1" in str(info.value)
     assert "NotScheduled" in str(info.value)
+    # Neither process is kept for another run: they did not end well.
+    assert not [p for p in POOL.idle if p.impl.endswith(str(script))]
 
 
 def test_a_refused_login_is_an_event_and_the_run_goes_on(sim, tmp_path):
