@@ -16,8 +16,10 @@ vCenter do not (ControlError says so).
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
 import re
+import threading
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -137,20 +139,50 @@ class Control:
     def __init__(self, endpoint: Endpoint, timeout: float = 30.0) -> None:
         self.endpoint = endpoint
         self.timeout = timeout
+        # One connection kept open: a TLS handshake costs more than a request.
+        self._conn: http.client.HTTPConnection | None = None
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
 
     def _request(self, method: str, path: str, body: Any = None, exact: bool = False) -> Any:
         """The JSON answer; ``exact``: only a 200 will do (not a redirect, say)."""
-        conn = open_connection(self.endpoint, self.timeout)
-        try:
-            conn.request(method, f"/harness/{path}",
-                         body=None if body is None else json.dumps(body),
-                         headers={"Content-Type": "application/json"})
-            response = conn.getresponse()
-            raw = response.read()
-        except OSError as exc:
-            raise ControlError(f"control API at {self.endpoint.base_url}: {exc}") from exc
-        finally:
-            conn.close()
+        with self._lock:
+            response, raw = self._exchange(method, path, body)
+        return self._answer(method, path, response, raw, exact)
+
+    def _exchange(self, method: str, path: str, body: Any
+                  ) -> tuple[http.client.HTTPResponse, bytes]:
+        while True:
+            reused = self._conn is not None
+            conn = self._conn or open_connection(self.endpoint, self.timeout)
+            self._conn = None
+            try:
+                conn.request(method, f"/harness/{path}",
+                             body=None if body is None else json.dumps(body),
+                             headers={"Content-Type": "application/json"})
+                response = conn.getresponse()
+                raw = response.read()
+            except (ConnectionError, http.client.BadStatusLine) as exc:
+                conn.close()
+                if reused:
+                    continue  # the server closed a kept connection: the request never ran
+                raise ControlError(f"control API at {self.endpoint.base_url}: {exc}") from exc
+            except OSError as exc:
+                conn.close()
+                raise ControlError(f"control API at {self.endpoint.base_url}: {exc}") from exc
+            if response.will_close:
+                conn.close()
+            else:
+                self._conn = conn
+            return response, raw
+
+    def _answer(self, method: str, path: str, response: http.client.HTTPResponse, raw: bytes,
+                exact: bool) -> Any:
         try:
             data = json.loads(raw) if raw else None
         except ValueError:

@@ -70,6 +70,10 @@ class Shrinking(Target, Protocol):
     def smaller(self, case: Any, violations: list[Violation]) -> Iterator[Any]:
         """Cases to try in its place, simplest first (the layout pruned)."""
 
+    def scores(self) -> dict[str, float]:
+        """What the last run scored, by label: the search steers towards
+        higher scores (Hypothesis's ``target``); {} for no steering."""
+
 
 def written_name(prefix: str, impl_label: str, text: str) -> str:
     """A finding file's stem: what, whose, and a digest of its content."""

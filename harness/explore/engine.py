@@ -21,6 +21,7 @@ from typing import Any, cast
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
+from hypothesis import target as steer
 from hypothesis.errors import Flaky
 
 from . import prune, replay
@@ -135,6 +136,8 @@ def _generated(target: Shrinking, cases: Generated, seed: int, state: _Search
             raise BudgetSpent  # ends the generation, or a shrink, at once
         violations = target.run(case, zone)
         state.ran(bool(violations))
+        for label, score in target.scores().items():
+            steer(score, label=label)
         if not violations:
             return
         if not kept:

@@ -154,12 +154,16 @@ class _Dumper(yaml.SafeDumper):
         return super().represent_sequence(tag, sequence, _short(sequence))
 
 
+_FLOW_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
 def _short(data: Any) -> bool:
     if isinstance(data, dict) and len(data) == 1 and \
             isinstance(next(iter(data.values())), dict):
         return False  # one key and a mapping (a step, a datastore): the key on its line
-    text = yaml.safe_dump(data, default_flow_style=True, width=10**6, sort_keys=False,
-                          allow_unicode=True).strip()
+    # libyaml's emitter where present: this runs for every collection.
+    text = yaml.dump(data, Dumper=_FLOW_DUMPER, default_flow_style=True, width=10**6,
+                     sort_keys=False, allow_unicode=True).strip()
     return len(text) <= FLOW_WIDTH and "\n" not in text
 
 

@@ -41,11 +41,21 @@ class DatastoreClient:
         self.endpoint = endpoint
         content = si.RetrieveContent()
         self._fm = content.fileManager
+        self._collector = content.propertyCollector
+        # Each property read is a call to vSphere: what does not change is
+        # read once.
+        self._browsers: dict[str, vim.host.DatastoreBrowser] = {}
+        self._dc_names: dict[vim.Datacenter, str] = {}
         self._stores: dict[str, tuple[vim.Datacenter, vim.Datastore]] = {}
         for dc in content.rootFolder.childEntity:
             if isinstance(dc, vim.Datacenter):
                 for ds in dc.datastore:
                     self._stores.setdefault(ds.name, (dc, ds))
+
+    def _name(self, dc: vim.Datacenter) -> str:
+        if dc not in self._dc_names:
+            self._dc_names[dc] = dc.name
+        return self._dc_names[dc]
 
     @property
     def datastores(self) -> list[str]:
@@ -82,7 +92,7 @@ class DatastoreClient:
     def put(self, datastore: str, path: str, data: bytes = b"") -> None:
         """Write a file through the datastore HTTP interface (``/folder``)."""
         dc, _ = self._where(datastore)
-        query = urlencode({"dcPath": dc.name, "dsName": datastore})
+        query = urlencode({"dcPath": self._name(dc), "dsName": datastore})
         conn = open_connection(self.endpoint, timeout=30)
         try:
             conn.request("PUT", f"/folder/{quote(path)}?{query}", body=data, headers={
@@ -98,7 +108,7 @@ class DatastoreClient:
     def delete(self, datastore: str, path: str) -> None:
         dc, _ = self._where(datastore)
         wait_for_task(self.si, self._fm.DeleteDatastoreFile_Task(
-            name=f"[{datastore}] {path}", datacenter=dc))
+            name=f"[{datastore}] {path}", datacenter=dc), collector=self._collector)
 
     def remove_folder(self, datastore: str, folder: str) -> None:
         """Delete ``folder`` with everything in it; a missing one (or a
@@ -114,13 +124,16 @@ class DatastoreClient:
     def tree(self, datastore: str, root: str) -> list[Entry] | None:
         """Every file and folder below ``root`` (sorted), None if root is missing."""
         _, ds = self._where(datastore)
+        if datastore not in self._browsers:
+            self._browsers[datastore] = ds.browser
         spec = _Browser.SearchSpec(query=[_Browser.FolderQuery(), _Browser.Query()],
                                    matchPattern=["*"],
                                    details=_Browser.FileInfo.Details(fileType=True))
         prefix = f"[{datastore}] {root}".rstrip("/")
         try:
-            results = wait_for_task(self.si, ds.browser.SearchDatastoreSubFolders_Task(
-                datastorePath=prefix, searchSpec=spec))
+            task = self._browsers[datastore].SearchDatastoreSubFolders_Task(
+                datastorePath=prefix, searchSpec=spec)
+            results = wait_for_task(self.si, task, collector=self._collector)
         except TaskError as exc:
             if isinstance(exc.fault, vim.fault.FileNotFound):
                 return None

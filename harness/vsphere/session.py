@@ -43,14 +43,17 @@ def disconnect(si: vim.ServiceInstance) -> None:
         Disconnect(si)
 
 
-def wait_for_task(si: vim.ServiceInstance, task: vim.Task, timeout: float = 60.0) -> Any:
+def wait_for_task(si: vim.ServiceInstance, task: vim.Task, timeout: float = 60.0, *,
+                  collector: vim.PropertyCollector | None = None) -> Any:
     """The task's result, or TaskError. Reads only ``info.state/result/error``:
-    pyvmomi cannot read the simulator's ``info.entity`` of file tasks."""
+    pyvmomi cannot read the simulator's ``info.entity`` of file tasks.
+    ``collector``: the session's property collector, if the caller keeps it
+    (each ``si.content`` is a call to vSphere)."""
     spec = _PC.FilterSpec(
         objectSet=[_PC.ObjectSpec(obj=task)],
         propSet=[_PC.PropertySpec(type=vim.Task,
                                   pathSet=["info.state", "info.result", "info.error"])])
-    collector = si.content.propertyCollector
+    collector = collector or si.content.propertyCollector
     slept, delay = 0.0, 0.005
     while True:
         found = collector.RetrievePropertiesEx([spec], _PC.RetrieveOptions())

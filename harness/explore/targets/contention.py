@@ -39,6 +39,7 @@ class Contention:
         self.marks_seen: dict[int, int] = {}  # marks per image -> images
         self.call_orders: set[tuple[str, str]] = set()  # sites.orders of every run
         self.strategies: dict[str, int] = {}  # runs by schedule strategy
+        self.last_scores: dict[str, float] = {}
 
     def cases(self, seed: int) -> Generated:
         return Generated(generate.contention())
@@ -54,11 +55,17 @@ class Contention:
             self.orders.add(run.outcome.status.digest)
             strategy = run.outcome.scenario.strategy.name
             self.strategies[strategy] = self.strategies.get(strategy, 0) + 1
+        orders: frozenset[tuple[str, str]] = frozenset()
         if run.outcome is not None:
             config = run.outcome.scenario.config
             bases = [(ds, config.base_folder_of(node)) for ds in config.datastores
                      for node in config.nodes]
-            self.call_orders |= sites.orders(run.calls, run.outcome.folder, bases)
+            orders = sites.orders(run.calls, run.outcome.folder, bases)
+        # Steering (engine: Hypothesis's target): towards configurations whose
+        # runs meet calls in orders not seen before, and in many orders.
+        self.last_scores = {"new call orders": float(len(orders - self.call_orders)),
+                            "call orders in a run": float(len(orders))}
+        self.call_orders |= orders
         for image in doc["images"].values():
             count = len(image.get("marks_ago", []))
             self.marks_seen[count] = self.marks_seen.get(count, 0) + 1
@@ -100,9 +107,13 @@ class Contention:
                                f"{len(first['actors'])} actors, {len(first['faults'])} rules, "
                                f"{len(dump(first).splitlines())} lines)")
 
+    def scores(self) -> dict[str, float]:
+        return self.last_scores
+
     def covered(self) -> dict[str, Any]:
         return {"model": self.settings.model.name, "orders": len(self.orders),
                 "call orders": len(self.call_orders),
+                "call kinds met": len({kind for order in self.call_orders for kind in order}),
                 "runs by strategy": dict(sorted(self.strategies.items())),
                 "images by marks": dict(sorted(self.marks_seen.items()))}
 

@@ -138,6 +138,9 @@ class Scenarios:
                                f"failing: {len(first['steps'])} steps, "
                                f"{len(dump(first).splitlines())} lines)")
 
+    def scores(self) -> dict[str, float]:
+        return {}  # the model's verdicts after every step judge; nothing to steer by
+
     def covered(self) -> dict[str, Any]:
         return {"model": self.settings.model.name, "steps": self.steps_run}
 
