@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -284,6 +285,7 @@ class SearchItem(pytest.Item):
         name = "".join(c if c.isalnum() else "_" for c in self.nodeid)
         part = self.search(worker_simulator.simulator(self.config).endpoint,
                            lambda runs, found: board.post(name, runs, found))
+        part.worker = os.environ.get("PYTEST_XDIST_WORKER", "")
         self.user_properties.append(("explore", json.dumps(part.to_json())))
         if part.findings:
             raise SearchFailure(part)

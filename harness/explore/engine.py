@@ -13,6 +13,7 @@ scenario, generated workloads swept (``targets/``).
 from __future__ import annotations
 
 import logging
+import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -103,7 +104,8 @@ def search(target: Target, settings: Settings) -> Part:
     something is found); the report part of what was run and found."""
     state = _Search(settings)
     part = Part(target.kind, settings.impl, settings.seed, 0.0, 0,
-                [z or "process" for z in settings.zones])
+                [z or "process" for z in settings.zones], simulator=settings.endpoint.url,
+                host=socket.gethostname())
     seed = settings.seed
     # The first seed whatever the budget: a sweep's runs without faults at least.
     while seed == settings.seed or (time.monotonic() < state.deadline and
@@ -204,6 +206,7 @@ def _finding(target: Target, failure: _Failure, seed: int, state: _Search) -> Fi
         property=first.property, what=str(first), replay=written.replay.line(),
         file=str(written.replay.file), zone=failure.zone or "", seed=seed, size=written.size,
         timeline=str(verdict.timeline or ""), holds=verdict.failed,
+        text=written.replay.file.read_text(encoding="utf-8"),
         report=verdict.report if verdict.failed else
         f"passed when replayed (a flaky finding); as found:\n{_lines(failure.violations)}")
 

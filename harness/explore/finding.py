@@ -21,3 +21,6 @@ class Finding:
     timeline: str = ""  # a contention run's page
     report: str = ""  # what its replay showed
     holds: bool = True  # its replay failed again
+    # The file's text: a finding made on another machine (an xdist gateway,
+    # a shard) is written again next to the summary that gathers it.
+    text: str = ""

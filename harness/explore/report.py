@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import sys
 import time
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -34,6 +35,9 @@ class Part:
     covered: dict[str, Any] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     first_finding_s: float | None = None  # since the search began
+    host: str = ""  # the machine it ran on
+    worker: str = ""  # its xdist worker, if any (gw0, ...)
+    simulator: str = ""  # the simulator it ran against (its SDK URL)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Part:
@@ -44,15 +48,54 @@ class Part:
 
 
 def merge(paths: Iterable[Path]) -> list[Part]:
-    """The parts of several ``summary.json`` files (shards of one search)."""
-    parts = []
+    """The parts of several ``summary.json`` files (shards of one search),
+    each once however often it is given."""
+    parts: list[Part] = []
     for path in paths:
-        parts += [Part.from_json(p) for p in json.loads(Path(path).read_text())["parts"]]
+        for data in json.loads(Path(path).read_text())["parts"]:
+            part = Part.from_json(data)
+            if part not in parts:
+                parts.append(part)
     return parts
+
+
+def gathered(parts: list[Part], directory: Path) -> list[Part]:
+    """The parts with every finding once (two shards that wrote the same
+    file found one thing), each finding's file written into ``directory``
+    from the text it carries, its file and replay line pointing there."""
+    seen: set[str] = set()
+    out = []
+    for part in parts:
+        kept = []
+        for found in part.findings:
+            key = found.text or found.replay
+            if key not in seen:
+                seen.add(key)
+                kept.append(_moved(found, directory))
+        out.append(replace(part, findings=kept))
+    return out
+
+
+def _moved(found: Finding, directory: Path) -> Finding:
+    if not found.text or not found.file:
+        return found
+    name = Path(found.file)
+    path, n = directory / name.name, 1
+    # The same case found twice (two seeds, two zones) is named alike; its
+    # files say which search found it.
+    while path.is_file() and path.read_text(encoding="utf-8") != found.text:
+        n += 1
+        path = directory / f"{name.stem}-{n}{name.suffix}"
+    path.write_text(found.text, encoding="utf-8")
+    # The replay line's words, the file's replaced (a corpus scenario is
+    # named, not given by path: that word stays).
+    words = [str(path) if word == found.file else word for word in shlex.split(found.replay)]
+    return replace(found, file=str(path), replay=shlex.join(words))
 
 
 def write(parts: list[Part], directory: Path) -> tuple[Path, Path]:
     directory.mkdir(parents=True, exist_ok=True)
+    parts = gathered(parts, directory)
     md, js = directory / "summary.md", directory / "summary.json"
     md.write_text(markdown(parts))
     js.write_text(json.dumps({"parts": [p.to_json() for p in parts]}, indent=2) + "\n")
@@ -92,7 +135,9 @@ def markdown(parts: list[Part]) -> str:
     lines += ["## Covered", ""]
     for p in parts:
         covered = ", ".join(f"{k}: {v}" for k, v in p.covered.items())
-        lines.append(f"- {p.kind} [{p.impl}] seed {p.seed}: {covered or '-'}")
+        where = ", ".join(x for x in (p.worker, p.host, p.simulator) if x)
+        lines.append(f"- {p.kind} [{p.impl}] seed {p.seed}: {covered or '-'}" +
+                     (f" ({where})" if where else ""))
     return "\n".join(lines) + "\n"
 
 

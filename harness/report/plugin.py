@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from ..explore.report import Part, ProgressBoard, ProgressLine, write
+from ..explore.report import Part, ProgressBoard, ProgressLine, gathered, write
 from . import conformance
 from .result import Result
 from .summary import render
@@ -113,6 +113,8 @@ class ExploreReport:
     def pytest_terminal_summary(self, terminalreporter) -> None:
         if not self.parts:
             return
+        # Findings made on other machines (xdist's --tx) are written here.
+        self.parts = gathered(self.parts, self.directory)
         md, js = write(self.parts, self.directory)
         terminalreporter.section("explorer")
         for part in self.parts:

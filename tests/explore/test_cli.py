@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -99,11 +100,14 @@ def test_bad_usage_exits_2_naming_the_value(tmp_path):
 
 
 def test_pytest_spreads_a_search_over_workers_and_merges_one_summary(pytester):
-    """``pytest --explore`` with xdist: one shard per worker, seeds apart,
-    the parts merged into one summary by the controller; a finding fails
-    its shard's item with the replay line in the failure."""
+    """``pytest --explore`` over xdist's own gateways (two ``popen`` ones
+    standing in for ssh hosts), each worker with a simulator of its own: one
+    shard per worker, seeds apart, the parts merged into one summary by the
+    controller, each finding's file written there; a finding fails its
+    shard's item with the replay line in the failure."""
     result = pytester.runpytest_subprocess(
-        "-p", "harness.plugin", "-n", "2", "--vcsim=process",
+        "-p", "harness.plugin", "--dist", "load", "--tx", "popen//id=hostA",
+        "--tx", "popen//id=hostB", "--vcsim=process",
         "--explore", "refimpl", "--explore", "mutant:non-strict-age",
         "--explore-mode", "sequential", "--explore-budget", "30",
         f"--scenario-report={pytester.path / 'reports'}")
@@ -118,6 +122,10 @@ def test_pytest_spreads_a_search_over_workers_and_merges_one_summary(pytester):
     failed = sum(bool(p["findings"]) for p in parts.values())
     assert (outcomes.get("passed"), outcomes.get("failed")) == (4 - failed, failed)
     assert f"replay: {found[0]['replay']}" in result.stdout.str()
+    assert {p["worker"] for p in parts.values()} == {"hostA", "hostB"}
+    assert len({p["simulator"] for p in parts.values()}) == 2  # one simulator per gateway
+    assert all(Path(f["file"]).parent == pytester.path / "reports" / "explore" and
+               Path(f["file"]).read_text() == f["text"] for f in found)
 
 
 def test_a_contention_scenario_swept_gives_refimpl_no_finding(tmp_path):
@@ -141,3 +149,43 @@ def test_the_original_and_nova_agree_with_their_model(request, tmp_path, impl):
     [part] = summary["parts"]
     assert part["covered"]["model"] == ("nova" if impl == "nova" else "original")
     assert part["runs"] > 0 and part["findings"] == [], part
+
+
+def test_three_shards_merge_into_one_summary_with_every_finding_once(pytester, tmp_path):
+    """``--explore-shard K/3`` on three "machines" (separate runs, each its
+    own reports folder, gone before the merge but for its summary.json):
+    ``explore merge`` gives one summary of the three searches, each finding
+    once (a summary given twice adds nothing), its file written again next
+    to the merged summary, and its replay line fails again from there."""
+    runs = [subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-p", "harness.plugin", "--vcsim=process",
+         "--explore", "mutant:non-strict-age", "--explore-mode", "sequential",
+         "--explore-budget", "30", "--explore-shard", f"{k}/3", "-x",
+         f"--scenario-report={pytester.path / f'shard{k}'}"], cwd=pytester.path,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for k in range(3)]
+    # 1: the shard found it (mostly within seconds); 0: not within its budget.
+    assert set(run.wait(timeout=300) for run in runs) <= {0, 1}
+    summaries = []
+    for k in range(3):
+        shard = pytester.path / f"shard{k}" / "explore"
+        summary = tmp_path / f"summary{k}.json"
+        summary.write_text((shard / "summary.json").read_text())
+        for finding in shard.glob("*.yaml"):
+            finding.unlink()  # only the summary travels
+        summaries.append(summary)
+    merged = tmp_path / "merged"
+    done = shell(f"python -m harness.explore merge {' '.join(map(str, summaries))} "
+                 f"{summaries[1]} --reports {merged}")
+    assert done.returncode == 1, done.stdout + done.stderr  # something was found
+    parts = json.loads((merged / "summary.json").read_text())["parts"]
+    assert sorted(p["seed"] for p in parts) == [1, 1001, 2001]
+    found = [f for p in parts for f in p["findings"]]
+    shards = [f for s in summaries for p in json.loads(s.read_text())["parts"]
+              for f in p["findings"]]
+    assert found and len(found) == len({f["text"] for f in shards})
+    for f in found:
+        assert Path(f["file"]).parent == merged and Path(f["file"]).read_text() == f["text"]
+        assert str(merged) in f["replay"]
+    again = shell(found[0]["replay"])
+    assert again.returncode == 1, again.stdout + again.stderr
+    assert f"{len(found)} finding(s)" in (merged / "summary.md").read_text()
