@@ -7,10 +7,13 @@ the run's folder (one host: wall-clock nanoseconds compare across both):
   use (from enlist's return to its release);
 - I2 an image folder is deleted only when a mark older than the age is
   there, on the harness clock;
-- I3 after enlist returns, no mark that was there when it started is left;
-- I4 while an image is in use, no mark older than the enlist appears on it
-  (an old mark put back after the enlist returned: the next pass that does
-  not see the instance yet deletes the image by it).
+- I3 after enlist returns, no mark that was there when it started is left
+  (one removed and made again meanwhile is another mark, judged by I4);
+- I4 while an image is in use, or during its enlist and left at its return,
+  no mark older than the enlist appears on it (an old mark put back: the
+  next pass that does not see the instance yet deletes the image by it). A
+  fresh mark by a pass that does not see the instance yet is the scheme's
+  own race, no violation.
 """
 
 from __future__ import annotations
@@ -144,6 +147,19 @@ class Marks:
                 marks.clear()
         return marks
 
+    def kept(self, image: str, start: int, end: int) -> set[str]:
+        """The marks there at ``start`` and never taken away until ``end``:
+        one removed and made again meanwhile, under the same name (names go
+        by the second), is another mark."""
+        marks = self.at(image, start)
+        for op in self.ops:
+            if op.image == image and start < op.end <= end:
+                if op.kind in ("mark-", "mark~"):
+                    marks.discard(op.name)
+                elif op.kind == "image-":
+                    marks.clear()
+        return marks
+
     def claimed(self, by: FileOp) -> set[str]:
         """Marks renamed in the image's folder (claimed, in refimpl's words)
         by the actor of ``by`` before it (or by its session, where the trace
@@ -204,7 +220,9 @@ def check(events: list[Event], calls: list[Call], *, datastore: str, base: str,
                 window(events, ops, op.image, min(start, op.start), op.end), by=op.actor))
     for span in in_use:
         before = marks.at(span.image, span.enlist_invoke)
-        left = before & marks.at(span.image, span.start)
+        # A mark made again during the enlist is judged by its age below.
+        left = marks.kept(span.image, span.enlist_invoke, span.start) & \
+            marks.at(span.image, span.start)
         if left:
             since = marks.made(span.image, left, span.enlist_invoke)
             found.append(Violation(
@@ -217,8 +235,11 @@ def check(events: list[Event], calls: list[Call], *, datastore: str, base: str,
     slack = int((timedelta(seconds=1) + skew).total_seconds() * 1e9)
     for span in in_use:
         for op in ops:
+            # Made while the image was in use, or during its enlist and
+            # still there when the enlist returned.
             if op.kind != "mark+" or op.image != span.image or \
-                    not span.start < op.end < span.end:
+                    not span.enlist_invoke < op.end < span.end or \
+                    (op.end <= span.start and op.name not in marks.at(span.image, span.start)):
                 continue
             named = mark_time(op.name)
             since = span.enlist_invoke

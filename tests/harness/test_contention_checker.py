@@ -115,3 +115,37 @@ def test_a_mark_named_at_its_pass_s_start_is_an_i4_only_where_time_runs_on():
     assert _late_mark(0, held_now=True) == []
     # A name from before the pass began is old either way (a local-time bug, say).
     assert _late_mark(-5000, held_now=True) == ["I4"]
+
+
+def _remade_during_enlist(named_ms: int) -> list[str]:
+    """img1 has a mark named at the run's start. A spawn enlists it from 0 to
+    380 ms: its enlist removes the mark at 160 ms; at 370 ms a pass that does
+    not see the instance yet makes a mark named ``named_ms`` into the run
+    (names go by the second), which is there when the enlist returns."""
+    def name(ms: int) -> str:
+        return f"ts-{datetime.fromtimestamp((T0 + ms * MS) / 1e9, UTC):%Y-%m-%d-%H-%M-%S}"
+
+    def call(method: str, ms: int, mark: str, session: str) -> Call:
+        return Call(1, method, "FileManager:FileManager", "c", 0, 0, T0 + (ms - 10) * MS,
+                    T0 + ms * MS, "ok", path=f"[LocalDS_0] {BASE}/img1/{mark}",
+                    session=session)
+
+    calls = [call("DeleteDatastoreFile_Task", 160, name(0), "spawn"),
+             call("MakeDirectory", 370, name(named_ms), "ager")]
+    events = [Event(T0 + 300 * MS, 0, "ager-1@n1", "n1", "age", "invoke", None),
+              Event(T0, 0, "spawner-1@n2", "n2", "enlist", "invoke", "img1"),
+              Event(T0 + 380 * MS, 0, "spawner-1@n2", "n2", "enlist", "ok", "img1"),
+              Event(T0 + 390 * MS, 0, "ager-1@n1", "n1", "age", "ok", None),
+              Event(T0 + 3000 * MS, 0, "spawner-1@n2", "n2", "release", "invoke", "img1")]
+    found = check(events, calls, datastore="LocalDS_0", base=BASE,
+                  initial_marks={"img1": {name(0)}}, age=timedelta(seconds=10),
+                  run_end=T0 + 5000 * MS)
+    return [v.invariant for v in found]
+
+
+def test_a_mark_made_again_during_the_enlist_is_another_mark():
+    # The same name as the one the enlist removed, made afresh by a pass in
+    # the same second: the scheme's own race, not a mark the enlist left.
+    assert _remade_during_enlist(0) == []
+    # One named older than the enlist (an old mark put back) is left at its return.
+    assert _remade_during_enlist(-5000) == ["I4"]
