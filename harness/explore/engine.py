@@ -104,7 +104,7 @@ def search(target: Target, settings: Settings) -> Part:
     something is found); the report part of what was run and found."""
     state = _Search(settings)
     part = Part(target.kind, settings.impl, settings.seed, 0.0, 0,
-                [z or "process" for z in settings.zones], simulator=settings.endpoint.url,
+                [z or "process" for z in settings.zones], simulator=settings.endpoint.base_url,
                 host=socket.gethostname())
     seed = settings.seed
     # The first seed whatever the budget: a sweep's runs without faults at least.

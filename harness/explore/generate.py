@@ -28,6 +28,7 @@ from sim.faults import kinds
 from sim.strategy import PCT, SWITCHES, UNIFORM
 
 from ..contention.model import idents
+from ..format.config import BaseFolderRule
 from ..format.times import format_timestamp
 from .scheme import ORIGINAL_TOLERATED_DELETE, ModelFault
 
@@ -37,6 +38,13 @@ AGES = (0, 60, 3600, 86400)
 # Odd but legal: dots, dashes, underscores, a Glance UUID, a prefix of another.
 IMAGE_IDS = ("img1", "img10", "a1b2c3d4-1111-4222-8333-944455556666", "ubuntu-22.04.img",
              "win_2019.x", "k")
+# Legal ids of every other shape (refimpl.naming: no '/', '\\', '..' or
+# control character): one letter, mixed case (Img1 is not img1), scripts
+# other than Latin, and long ones. The cached file '<id>.vmdk' must still
+# be a file name, 255 bytes in UTF-8: an id has at most 250.
+NAME_MAX = 255
+SHAPED_IDS = ("A", "Img1", "ÜBER-image", "образ-диска", "镜像-01", "x" * 250, "é" * 125)
+ID_ALPHABET = "aZq9-_.ñÜж日"
 # refimpl refuses these; the original takes them as paths.
 BAD_IMAGE_IDS = ("a/b", "..", "x\\y")
 MALFORMED_MARKS = ("ts-foo", "ts-", "ts-2026-3-1-6-0-0", "ts-2026-02-30-00-00-00",
@@ -55,6 +63,20 @@ LIST_FAULTS = kinds(["FileNotFound", "CannotAccessFile", "NoPermission", "Invali
 
 def _ts(when: datetime) -> str:
     return format_timestamp(when)
+
+
+def fits(name: str) -> bool:
+    """Whether ``name`` is a legal file name on a datastore (bytes in UTF-8)."""
+    return len(name.encode()) <= NAME_MAX
+
+
+def shaped_ids() -> st.SearchStrategy[str]:
+    """An image id of a shape other than the common ones (``SHAPED_IDS``), or
+    drawn from letters of several scripts, digits, dashes and dots."""
+    drawn = st.text(alphabet=ID_ALPHABET, min_size=1, max_size=83).filter(
+        # '<id>.vmdk' without '..' (the datastore's HTTP interface refuses it)
+        lambda s: ".." not in f"{s}.vmdk" and s.strip(".") != "" and fits(f"{s}.vmdk"))
+    return st.one_of(st.sampled_from(SHAPED_IDS), drawn)
 
 
 @st.composite
@@ -77,8 +99,9 @@ def _mark(when: datetime) -> str:
 def image_state(draw: st.DrawFn, image_id: str, age: int) -> dict[str, Any]:
     valid, malformed, mark_files = draw(marks(age))
     folders = malformed + draw(st.lists(st.just("sub"), max_size=1))
-    files = draw(st.sampled_from([[f"{image_id}.vmdk"], [f"{image_id}.vmdk",
-                                                           f"{image_id}.80.vmdk"], []]))
+    files = [f for f in draw(st.sampled_from([[f"{image_id}.vmdk"], [f"{image_id}.vmdk",
+                                                                   f"{image_id}.80.vmdk"], []]))
+             if fits(f)]
     state: dict[str, Any] = {}
     if valid:
         state["marks"] = valid
@@ -95,19 +118,27 @@ def headers(draw: st.DrawFn) -> dict[str, Any]:
     age = draw(st.sampled_from(AGES))
     datastores = draw(st.sampled_from([list(DATASTORES[:1]), list(DATASTORES)]))
     nodes: dict[str, Any] = {"node1": {}}
-    base_folder: dict[str, Any] = {}
+    # Nova's rule whichever way it is set: cache_prefix unset, empty (then
+    # my_ip decides) or set; the subdirectory's default name or another.
+    base_folder: dict[str, Any] = draw(st.sampled_from(
+        [{}, {}, {"cache_prefix": ""}, {"subdirectory_name": "image-cache"},
+         {"cache_prefix": "c-", "subdirectory_name": "images/base"}]))
     if draw(st.booleans()):
-        # A second host: sharing the cache through cache_prefix, or with a
+        # A second node: sharing the cache through cache_prefix, or with a
         # base folder of its own (its my_ip); maybe a skewed clock.
         shared = draw(st.booleans())
-        nodes["node2"] = {"lock_path": "node2", "clock_offset": draw(st.sampled_from([0, -30, 30]))}
+        # Another host, or another process of node1's (its lock and clock).
+        lock = draw(st.sampled_from(["node2", "node2", "node1"]))
+        nodes["node2"] = {"lock_path": lock, "clock_offset":
+                          draw(st.sampled_from([0, -30, 30])) if lock == "node2" else 0}
         if shared:
             base_folder["cache_prefix"] = "shared-"
         else:
             nodes["node2"]["my_ip"] = "10.0.0.6"
     cache: dict[str, Any] = {}
+    pool = [*IMAGE_IDS, *draw(st.lists(shaped_ids(), max_size=2, unique=True))]
     for ds in datastores:
-        ids = draw(st.lists(st.sampled_from(IMAGE_IDS), min_size=0, max_size=4, unique=True))
+        ids = draw(st.lists(st.sampled_from(pool), min_size=0, max_size=4, unique=True))
         images = {i: draw(image_state(i, age)) for i in ids}
         stray = draw(st.lists(st.sampled_from(["README.txt", "notes"]), max_size=1))
         if images or stray or draw(st.booleans()):
@@ -116,12 +147,13 @@ def headers(draw: st.DrawFn) -> dict[str, Any]:
     if base_folder:
         config["base_folder"] = base_folder
     return {"config": config, "start": _ts(START), "cache": cache,
-            "instances": draw(instance_sets(list(nodes)))}
+            "instances": draw(instance_sets(list(nodes), pool))}
 
 
 @st.composite
-def instance_sets(draw: st.DrawFn, nodes: list[str]) -> list[dict[str, Any]]:
-    refs = st.one_of(st.sampled_from(IMAGE_IDS), st.none())
+def instance_sets(draw: st.DrawFn, nodes: list[str], ids: list[str] | None = None
+                  ) -> list[dict[str, Any]]:
+    refs = st.one_of(st.sampled_from(ids or IMAGE_IDS), st.none())
     count = draw(st.integers(0, 3))
     return [{"uuid": f"u{i + 1}", "host": draw(st.sampled_from(nodes)),
              "image_ref": draw(refs),
@@ -158,10 +190,10 @@ class _Steps:
         self.nodes, self.datastores, self.age = list(config["nodes"]), config["datastores"], \
             config["age"]
         self.cache = header["cache"]
-        # Each node's base folder (headers() draws a cache_prefix, or a my_ip
-        # of node2's own); the first node's is where faults are put.
-        prefix = config.get("base_folder", {}).get("cache_prefix")
-        self.bases = {name: f"{prefix}_base" if prefix else f"{node.get('my_ip', '10.0.0.5')}_base"
+        # Each node's base folder, by the harness's reading of Nova's rule;
+        # the first node's is where faults are put.
+        rule = BaseFolderRule(**config.get("base_folder", {}))
+        self.bases = {name: rule.folder(node.get("my_ip"))
                       for name, node in config["nodes"].items()}
         self.base = self.bases[self.nodes[0]]
         self.uuids = [i["uuid"] for i in header["instances"]]
@@ -309,7 +341,10 @@ def race_workload(rng: random.Random) -> dict[str, Any]:
 
 # -- contention scenarios ------------------------------------------------------
 
-IMAGES = ("img1", "img2")
+# The images of a race: mostly plain; or two whose names differ in case
+# only; or one letter each; or the longest and a non-Latin one.
+IMAGE_PAIRS = (("img1", "img2"), ("img1", "img2"), ("Img1", "img1"), ("A", "a"),
+               ("镜像-01", SHAPED_IDS[-1]))
 HOSTS = ("host1", "host2", "host3")
 # The calls that order an enlist and a delete, and the paths they carry
 # ({base}: the base folder, {image}: an image's folder): those that change
@@ -383,10 +418,15 @@ def contention(draw: st.DrawFn) -> dict[str, Any]:
         if skew:
             node["clock_offset"] = skew
         nodes[f"n{i + 1}"] = node
-    shared = draw(st.booleans())
-    base = "shared-_base" if shared else "10.0.0.5_base"
+    # Shared through cache_prefix (the subdirectory's name default or not),
+    # or each host's my_ip's (cache_prefix unset or empty): the same for
+    # every node here, as they all have the default my_ip.
+    rule = draw(st.sampled_from([{"cache_prefix": "shared-"}, {"cache_prefix": "shared-"},
+                                 {"cache_prefix": "shared-", "subdirectory_name": "cache"},
+                                 {}, {"cache_prefix": ""}]))
+    base = BaseFolderRule(**rule).folder()
     images = {}
-    for image in IMAGES[:draw(st.sampled_from([1, 1, 2]))]:
+    for image in draw(st.sampled_from(IMAGE_PAIRS))[:draw(st.sampled_from([1, 1, 2]))]:
         # Mostly a mark old enough to delete the image by; several marks are
         # common (two nodes marking in different seconds).
         ago = draw(st.lists(st.sampled_from([30, 20, 2 * age_s, age_s - 1 if age_s > 1 else 0]),
@@ -423,8 +463,10 @@ def contention(draw: st.DrawFn) -> dict[str, Any]:
         image = draw(st.sampled_from(spawned))
         faults += draw(disturbances(base, f"{base}/{image}"))
     config: dict[str, Any] = {"age": age_s, "nodes": nodes}
-    if shared:
-        config["base_folder"] = {"cache_prefix": "shared-"}
+    if rule:
+        config["base_folder"] = rule
+    if draw(st.integers(0, 3)) == 0:  # a second datastore, its cache the same
+        config["datastores"] = list(DATASTORES)
     latency = draw(st.sampled_from([0, 0, 5, 20]))
     if latency:
         config["latency"] = {"default_ms": latency}

@@ -124,6 +124,7 @@ def test_pytest_spreads_a_search_over_workers_and_merges_one_summary(pytester):
     assert f"replay: {found[0]['replay']}" in result.stdout.str()
     assert {p["worker"] for p in parts.values()} == {"hostA", "hostB"}
     assert len({p["simulator"] for p in parts.values()}) == 2  # one simulator per gateway
+    assert not any("@" in p["simulator"] for p in parts.values())  # no credentials
     assert all(Path(f["file"]).parent == pytester.path / "reports" / "explore" and
                Path(f["file"]).read_text() == f["text"] for f in found)
 

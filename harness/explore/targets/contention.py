@@ -10,6 +10,7 @@ scenario, seed after seed.)
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,6 +26,7 @@ from .. import generate, observe, prune, sites
 from ..cases import Generated, Written, written_name
 from ..properties import Violation, judge
 from ..settings import Settings
+from ..shapes import shapes
 
 PRUNABLE: tuple[prune.Path, ...] = (("strategy",), ("actors",), ("faults",), ("images",),
                                     ("config", "latency"), ("config", "nodes"))
@@ -40,12 +42,14 @@ class Contention:
         self.call_orders: set[tuple[str, str]] = set()  # sites.orders of every run
         self.strategies: dict[str, int] = {}  # runs by schedule strategy
         self.last_scores: dict[str, float] = {}
+        self.shapes: Counter[str] = Counter()  # cases by input shape
 
     def cases(self, seed: int) -> Generated:
         return Generated(generate.contention())
 
     def run(self, doc: dict[str, Any], zone: str | None) -> list[Violation]:
         s = self.settings
+        self.shapes.update(shapes(doc))
         with temporary_directory("contention") as tmp:
             path = tmp / "contention.yaml"
             path.write_text(dump(_named(doc)))
@@ -115,7 +119,8 @@ class Contention:
                 "call orders": len(self.call_orders),
                 "call kinds met": len({kind for order in self.call_orders for kind in order}),
                 "runs by strategy": dict(sorted(self.strategies.items())),
-                "images by marks": dict(sorted(self.marks_seen.items()))}
+                "images by marks": dict(sorted(self.marks_seen.items())),
+                "input shapes": dict(sorted(self.shapes.items()))}
 
 
 def _strategy(doc: dict[str, Any]) -> str:

@@ -8,6 +8,7 @@ errors they raised, and what the model expects of the failing step.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +31,7 @@ from ..prediction import Prediction, Unpredictable, disagreements
 from ..properties import Violation, agrees, judge
 from ..scheme import ORIGINAL, REFERENCE, Base, Outcome
 from ..settings import Settings
+from ..shapes import shapes
 from ..sites import base_folders
 
 # What pruning may take out: the layout, the instances, the second node and
@@ -57,6 +59,7 @@ class Scenarios:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.steps_run = 0
+        self.shapes: Counter[str] = Counter()  # cases by input shape
         self._records: dict[str, _Record] = {}  # by the case's text
 
     def cases(self, seed: int) -> Generated:
@@ -68,6 +71,7 @@ class Scenarios:
     def run(self, doc: dict[str, Any], zone: str | None) -> list[Violation]:
         s = self.settings
         scenario = self._load(doc)
+        self.shapes.update(shapes(doc))
         record = _Record()
         with open_run(scenario, get_implementation(s.impl), s.endpoint, control=True,
                       zone=zone) as run:
@@ -142,7 +146,8 @@ class Scenarios:
         return {}  # the model's verdicts after every step judge; nothing to steer by
 
     def covered(self) -> dict[str, Any]:
-        return {"model": self.settings.model.name, "steps": self.steps_run}
+        return {"model": self.settings.model.name, "steps": self.steps_run,
+                "input shapes": dict(sorted(self.shapes.items()))}
 
 
 def _named(doc: dict[str, Any]) -> dict[str, Any]:
