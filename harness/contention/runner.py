@@ -155,8 +155,13 @@ def run_contention(scenario: ContentionScenario, impl: str, endpoint: Endpoint, 
     violations = []
     # A node whose clock runs ahead deletes that much early on the run's clock.
     skew = max((abs(n.clock_offset) for n in config.nodes), default=timedelta(0))
+    # A spawn uses its image on its own datastore: the same image on another
+    # is another copy, which a pass may age and delete meanwhile.
+    spawns_on = {ident: actor.datastore for actor, ident in
+                 zip(scenario.actors, scenario.idents, strict=True) if actor.kind == "spawner"}
     for ds in config.datastores:
-        violations += checker.check(events, calls, datastore=ds, base=base,
+        here = [e for e in events if spawns_on.get(e.actor, ds) == ds]
+        violations += checker.check(here, calls, datastore=ds, base=base,
                                     initial_marks=initial, age=config.age - skew,
                                     run_end=run_end, skew=skew, held_now=schedule == "free")
     overlapped, total = checker.overlap(events)

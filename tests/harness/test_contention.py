@@ -214,3 +214,33 @@ def test_a_refused_login_is_an_event_and_the_run_goes_on(sim, tmp_path):
     assert refused[1].detail.startswith("vsphere_fault: ")
     other = {e.actor for e in events if e.op == "age" and e.type == "ok"}
     assert other and refused[0].actor not in other
+
+
+TWO_DATASTORES = """\
+name: x
+purpose: a spawn on one datastore while a pass deletes the image's copy on the other
+seed: 0
+duration: 2s
+config:
+  age: 2
+  nodes: {n1: {lock_path: host1}}
+  base_folder: {cache_prefix: shared-}
+  datastores: [LocalDS_0, LocalDS_1]
+  latency: {default_ms: 5}
+images: {img1: {marks_ago: [30s]}}
+actors: [{spawner: {node: n1, image: img1}}, {ager: {node: n1}}]
+"""
+
+
+def test_a_copy_on_another_datastore_is_not_in_use(sim, tmp_path):
+    """The spawn enlists img1 on LocalDS_0; the pass, which listed before
+    the spawn began, deletes the copy on LocalDS_1 by its old mark: that copy
+    was never in use (found as a false I1 against refimpl)."""
+    path = tmp_path / "s.yaml"
+    path.write_text(TWO_DATASTORES)
+    outcome = run_contention(load_contention(path), "refimpl", sim.endpoint, seed=0,
+                             reports=tmp_path, zone="UTC-08:00")
+    deleted = [c for c in outcome.calls if c.method == "DeleteDatastoreFile_Task" and
+               c.path.startswith("[LocalDS_1]") and c.path.endswith("/img1")]
+    assert deleted, "the schedule no longer deletes the other copy meanwhile"
+    assert outcome.violations == []
