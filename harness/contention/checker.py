@@ -188,12 +188,18 @@ def _same_claimant(a: FileOp, b: FileOp) -> bool:
 
 def check(events: list[Event], calls: list[Call], *, datastore: str, base: str,
           initial_marks: dict[str, set[str]], age: timedelta, run_end: int,
-          skew: timedelta = timedelta(0), held_now: bool = False) -> list[Violation]:
+          skew: timedelta = timedelta(0), held_now: bool = False,
+          locks: dict[str, str] | None = None) -> list[Violation]:
     """Every violation of I1-I4 in the run; ``skew``: how far a node's clock
     may be off (a mark is named by the second, and by its node's clock).
     ``held_now``: a pass's time holds from its start to its end (a free run:
     a peer gets one ``now`` per operation, docs/protocol.md, "Time"), so a
-    mark named as late as the start of a pass then in flight is no I4."""
+    mark named as late as the start of a pass then in flight is no I4.
+    ``locks``: each actor's lock directory. A mark asked for before an
+    enlist began, by a pass that does not share the enlist's lock, and
+    taking effect after it (a slow call) is no I4: nothing orders the two,
+    the scheme's own race across hosts; under one lock the enlist must have
+    waited for it."""
     ops = file_ops(calls, datastore, base, initial_marks)
     marks = Marks(initial_marks, ops)
     in_use = spans(events, run_end)
@@ -241,6 +247,8 @@ def check(events: list[Event], calls: list[Call], *, datastore: str, base: str,
                     not span.enlist_invoke < op.end < span.end or \
                     (op.end <= span.start and op.name not in marks.at(span.image, span.start)):
                 continue
+            if op.start < span.enlist_invoke and _unordered(op.actor, span.actor, locks):
+                continue
             named = mark_time(op.name)
             since = span.enlist_invoke
             if held_now:
@@ -253,6 +261,12 @@ def check(events: list[Event], calls: list[Call], *, datastore: str, base: str,
                     window(events, ops, span.image, span.enlist_invoke, op.end),
                     user=span.actor, by=op.actor))
     return sorted(found, key=lambda v: v.time)
+
+
+def _unordered(a: str, b: str, locks: dict[str, str] | None) -> bool:
+    """Whether nothing orders two actors' operations: they hold different
+    locks (unknown: they may share one)."""
+    return locks is not None and a in locks and b in locks and locks[a] != locks[b]
 
 
 def _first_pass_in_flight(events: list[Event], t: int, default: int) -> int:

@@ -159,11 +159,14 @@ def run_contention(scenario: ContentionScenario, impl: str, endpoint: Endpoint, 
     # is another copy, which a pass may age and delete meanwhile.
     spawns_on = {ident: actor.datastore for actor, ident in
                  zip(scenario.actors, scenario.idents, strict=True) if actor.kind == "spawner"}
+    locks = {ident: config.node(actor.node).lock_path
+             for actor, ident in zip(scenario.actors, scenario.idents, strict=True)}
     for ds in config.datastores:
         here = [e for e in events if spawns_on.get(e.actor, ds) == ds]
         violations += checker.check(here, calls, datastore=ds, base=base,
                                     initial_marks=initial, age=config.age - skew,
-                                    run_end=run_end, skew=skew, held_now=schedule == "free")
+                                    run_end=run_end, skew=skew, held_now=schedule == "free",
+                                    locks=locks)
     overlapped, total = checker.overlap(events)
     stem = f"{scenario.name}-{file_label(impl)}-seed{seed}"
     pages = reports / "contention"
