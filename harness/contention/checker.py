@@ -195,11 +195,12 @@ def check(events: list[Event], calls: list[Call], *, datastore: str, base: str,
     ``held_now``: a pass's time holds from its start to its end (a free run:
     a peer gets one ``now`` per operation, docs/protocol.md, "Time"), so a
     mark named as late as the start of a pass then in flight is no I4.
-    ``locks``: each actor's lock directory. A mark asked for before an
-    enlist began, by a pass that does not share the enlist's lock, and
-    taking effect after it (a slow call) is no I4: nothing orders the two,
-    the scheme's own race across hosts; under one lock the enlist must have
-    waited for it."""
+    ``locks``: each actor's lock directory. A new mark (named as its pass
+    began) asked for before an enlist began, by a pass that does not share
+    the enlist's lock, and taking effect after it (a slow call) is no I4:
+    nothing orders the two, the scheme's own race across hosts; under one
+    lock the enlist must have waited for it. An old mark put back (a claim
+    given back) is one whatever the locks: it is expired, and in use."""
     ops = file_ops(calls, datastore, base, initial_marks)
     marks = Marks(initial_marks, ops)
     in_use = spans(events, run_end)
@@ -247,9 +248,11 @@ def check(events: list[Event], calls: list[Call], *, datastore: str, base: str,
                     not span.enlist_invoke < op.end < span.end or \
                     (op.end <= span.start and op.name not in marks.at(span.image, span.start)):
                 continue
-            if op.start < span.enlist_invoke and _unordered(op.actor, span.actor, locks):
-                continue
             named = mark_time(op.name)
+            if op.start < span.enlist_invoke and _unordered(op.actor, span.actor, locks) and \
+                    named is not None and \
+                    named.timestamp() * 1e9 >= _pass_start(events, op, op.start) - slack:
+                continue
             since = span.enlist_invoke
             if held_now:
                 since = min(since, _first_pass_in_flight(events, op.start, since))
@@ -267,6 +270,16 @@ def _unordered(a: str, b: str, locks: dict[str, str] | None) -> bool:
     """Whether nothing orders two actors' operations: they hold different
     locks (unknown: they may share one)."""
     return locks is not None and a in locks and b in locks and locks[a] != locks[b]
+
+
+def _pass_start(events: list[Event], op: FileOp, default: int) -> int:
+    """When the aging pass that asked for ``op`` started: its actor's, or
+    (a free run's trace names none) the earliest in flight."""
+    if not op.actor:
+        return _first_pass_in_flight(events, op.start, default)
+    starts = [e.t for e in events if e.actor == op.actor and e.op == "age"
+              and e.type == "invoke" and e.t <= op.start]
+    return max(starts, default=default)
 
 
 def _first_pass_in_flight(events: list[Event], t: int, default: int) -> int:

@@ -80,6 +80,11 @@ def _moved(found: Finding, directory: Path) -> Finding:
     if not found.text or not found.file:
         return found
     name = Path(found.file)
+    # A search's own findings already lie in its reports folder: the line
+    # it printed stays true.
+    if name.resolve().is_relative_to(directory.resolve()) and name.is_file() \
+            and name.read_text(encoding="utf-8") == found.text:
+        return found
     path, n = directory / name.name, 1
     # The same case found twice (two seeds, two zones) is named alike; its
     # files say which search found it.

@@ -151,11 +151,12 @@ def test_a_mark_made_again_during_the_enlist_is_another_mark():
     assert _remade_during_enlist(-5000) == ["I4"]
 
 
-def _slow_mark(locks: dict[str, str]) -> list[str]:
-    """A pass asks for a mark at 0 ms (named then); the call takes effect at
-    1600 ms, after a spawn enlisted img1 at 1500 ms."""
-    name = f"ts-{datetime.fromtimestamp(T0 / 1e9 - 2, UTC):%Y-%m-%d-%H-%M-%S}"
-    mark = Call(1, "MakeDirectory", "FileManager:FileManager", "c", 0, 0, T0,
+def _slow_mark(locks: dict[str, str], named_s: int = 0) -> list[str]:
+    """A pass starts at 0 ms and asks for a mark at 1000 ms, named
+    ``named_s`` from the pass's start; the call takes effect at 1600 ms,
+    after a spawn enlisted img1 at 1500 ms."""
+    name = f"ts-{datetime.fromtimestamp(T0 / 1e9 + named_s, UTC):%Y-%m-%d-%H-%M-%S}"
+    mark = Call(1, "MakeDirectory", "FileManager:FileManager", "c", 0, 0, T0 + 1000 * MS,
                 T0 + 1600 * MS, "ok", path=f"[LocalDS_0] {BASE}/img1/{name}", session="ager",
                 actor="ager-1@n1")
     events = [Event(T0, 0, "ager-1@n1", "n1", "age", "invoke", None), *spawn(1500, 3000),
@@ -172,3 +173,6 @@ def test_a_slow_mark_asked_before_the_enlist_counts_only_under_one_lock():
     # One host's lock: the enlist should have waited for the mark, and removed it.
     assert _slow_mark({"ager-1@n1": "host1", "spawner-1@n2": "host1"}) == ["I4"]
     assert _slow_mark({}) == ["I4"]  # not known: they may share one
+    # An old mark put back (a claim given back, give-back-late's window) is
+    # expired and in use, whatever orders the two.
+    assert _slow_mark({"ager-1@n1": "host1", "spawner-1@n2": "host2"}, named_s=-30) == ["I4"]
