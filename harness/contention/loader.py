@@ -46,13 +46,15 @@ def load_contention(path: Path) -> ContentionScenario:
                                stores))
     images = {name: tuple(parse_duration(v) for v in spec.get("marks_ago", []))
               for name, spec in d.get("images", {}).items()}
+    claims = {name: tuple(parse_duration(v) for v in spec["claims_ago"])
+              for name, spec in d.get("images", {}).items() if spec.get("claims_ago")}
     scenario = ContentionScenario(
         path=reader.path, name=d["name"], purpose=d["purpose"], tags=tuple(d.get("tags", [])),
         edge_cases=tuple(d.get("edge_cases", [])), seed=d.get("seed", 1),
         duration=parse_duration(d["duration"]), config=config, images=images,
         faults=tuple(d.get("faults", [])), actors=tuple(actors),
         min_overlap=d.get("min_overlap", 0.0), schedule=d.get("schedule", "seeded"),
-        line=reader.line(("name",)) or 1)
+        line=reader.line(("name",)) or 1, claims=claims)
     if "strategy" not in d:
         return scenario
     return replace(scenario, strategy=_strategy(reader, d["strategy"], scenario.idents))

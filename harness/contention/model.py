@@ -59,6 +59,8 @@ class ContentionScenario:
     strategy: Strategy = field(default_factory=Strategy)  # how a seeded schedule picks
     line: int = 1
     tier: str = field(default="contention")
+    # image -> claims left by a dead pass, by how long ago their mark was made
+    claims: dict[str, tuple[timedelta, ...]] = field(default_factory=dict)
 
     @property
     def idents(self) -> list[str]:

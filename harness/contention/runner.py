@@ -24,7 +24,7 @@ from ..adapters.command_adapter import ReplyTimeouts
 from ..format.errors import display_path
 from ..format.replay import Replay
 from ..vsphere.layout import lay_out
-from ..vsphere.marks import mark_name
+from ..vsphere.marks import left_claim, mark_name
 from ..vsphere.run_folder import RunFolder
 from ..vsphere.tree import CacheTree, ImageTree
 from . import checker, timeline
@@ -136,6 +136,8 @@ def run_contention(scenario: ContentionScenario, impl: str, endpoint: Endpoint, 
                    for image, agos in scenario.images.items()}
         tree = CacheTree(images={
             image: ImageTree(marks=[mark_name(now - ago) for ago in agos],
+                             folders=[left_claim(mark_name(now - ago))
+                                      for ago in scenario.claims.get(image, ())],
                              files=[f"{image}.vmdk"])
             for image, agos in scenario.images.items()})
         for ds in config.datastores:

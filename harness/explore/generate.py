@@ -432,7 +432,16 @@ def contention(draw: st.DrawFn) -> dict[str, Any]:
         ago = draw(st.lists(st.sampled_from([30, 20, 2 * age_s, age_s - 1 if age_s > 1 else 0]),
                             min_size=draw(st.sampled_from([0, 1, 1, 2, 2, 3])), max_size=3,
                             unique=True))
-        images[image] = {"marks_ago": [f"{s}s" for s in ago]} if ago else {}
+        marks, claims = [f"{s}s" for s in ago], []
+        if ago and draw(st.integers(0, 3)) == 0:
+            # A pass that died between its rename and its delete left its
+            # claim of one of them: the mark renamed away, or (it was giving
+            # the claim back) made again beside it.
+            claims = [draw(st.sampled_from(marks))]
+            if draw(st.booleans()):
+                marks.remove(claims[0])
+        images[image] = {key: value for key, value in (("marks_ago", marks),
+                                                       ("claims_ago", claims)) if value}
     names = list(nodes)
     actors: list[dict[str, Any]] = []
     for _ in range(draw(st.integers(1, 2))):

@@ -1,8 +1,9 @@
 """The shapes of input a generated case has, along the dimensions the spec
 and the protocol leave open: image ids, Nova's base folder rule, datastores,
-nodes and their locks, the age. Pure, over a case as its file holds it
-(sequential or contention); the targets count the cases of each shape
-for the summary, so that a search with no finding says what it tried."""
+nodes and their locks, the age, a claim left in a race's layout. Pure, over
+a case as its file holds it (sequential or contention); the targets count
+the cases of each shape for the summary, so that a search with no finding
+says what it tried."""
 
 from __future__ import annotations
 
@@ -26,6 +27,9 @@ def shapes(doc: dict[str, Any]) -> set[str]:
     locks = [node.get("lock_path", name) for name, node in nodes.items()]
     if len(locks) > 1:
         found.add("locks: shared" if len(set(locks)) < len(locks) else "locks: each its own")
+    for image in doc.get("images", {}).values():  # a contention scenario's
+        if image.get("claims_ago"):
+            found.add("layout: a claim left" + (" beside marks" if image.get("marks_ago") else ""))
     age = config.get("age", DAY_S)
     found.add("age: days" if isinstance(age, int | float) and age >= DAY_S else "age: seconds")
     return found

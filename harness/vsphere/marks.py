@@ -30,6 +30,13 @@ def mark_name(when: datetime) -> str:
     return when.astimezone(UTC).strftime(FORMAT)
 
 
+def left_claim(mark: str) -> str:
+    """A claim of ``mark`` in refimpl's naming (``deleting-<mark>-<token>``,
+    refimpl/README.md, "Claims"), left by a pass that died between its rename
+    and its delete. Other implementations see a folder they do not know."""
+    return f"deleting-{mark}-00000000"
+
+
 def looks_like_mark(name: str) -> bool:
     """Whether a folder name claims to be a mark, well-formed or not."""
     return name.startswith(PREFIX)

@@ -57,6 +57,9 @@ def test_generated_contention_scenarios_are_valid(tmp_path_factory, doc):
     skew = max(abs(n.clock_offset.total_seconds()) for n in scenario.config.nodes) * 1000
     limit = (scenario.config.age.total_seconds() - 1) * 1000 - 2 * skew
     assert all(a.stale_ms <= limit for a in scenario.actors if a.kind == "ager" and a.stale_ms)
+    # A claim left is of one mark, drawn among the image's marks' ages.
+    assert all(len(claims) == 1 and image in scenario.images
+               for image, claims in scenario.claims.items())
 
 
 def test_generated_races_draw_every_schedule_strategy(tmp_path):

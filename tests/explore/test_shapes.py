@@ -36,6 +36,9 @@ def test_a_case_s_shapes_cover_its_config_layout_steps_and_instances():
             "images": {"img1": {"marks_ago": ["30s"]}}}
     assert shapes(race) == {"image id: medium", "base folder: cache_prefix set", "datastores: 1",
                             "nodes: several", "locks: each its own", "age: seconds"}
+    race["images"] = {"img1": {"marks_ago": ["30s"], "claims_ago": ["20s"]},
+                      "img2": {"claims_ago": ["20s"]}}
+    assert shapes(race) >= {"layout: a claim left beside marks", "layout: a claim left"}
 
 
 def _reached(strategy) -> set[str]:
@@ -63,4 +66,5 @@ def test_generated_scenarios_reach_every_shape():
 
 
 def test_generated_races_reach_every_shape_but_days():
-    assert _reached(generate.contention()) >= EVERY | {"age: seconds"}
+    assert _reached(generate.contention()) >= EVERY | {
+        "age: seconds", "layout: a claim left", "layout: a claim left beside marks"}

@@ -244,3 +244,41 @@ def test_a_copy_on_another_datastore_is_not_in_use(sim, tmp_path):
                c.path.startswith("[LocalDS_1]") and c.path.endswith("/img1")]
     assert deleted, "the schedule no longer deletes the other copy meanwhile"
     assert outcome.violations == []
+
+
+CLAIM_LEFT = """\
+name: x
+purpose: a pass on another host died after renaming the newest of two marks to its claim
+seed: 1
+duration: 2s
+config:
+  age: 2
+  nodes: {n1: {lock_path: host1}, n2: {lock_path: host2}}
+  base_folder: {cache_prefix: shared-}
+images: {img1: {marks_ago: [30s], claims_ago: [20s]}}
+actors: [{ager: {node: n1, interval: 300ms}}, {spawner: {node: n2, image: img1, start: 200ms}}]
+"""
+
+
+def test_a_claim_left_in_the_layout_is_laid_out_and_judged(sim, tmp_path):
+    """The claim is in the image folder as refimpl names one. refimpl's
+    passes take it for another pass's claim of a newer mark and keep the
+    image; its enlist waits for it and gives up naming it (after 60 s of
+    virtual time). The original does not know claims: it deletes the image
+    by its old mark and the spawn fetches it again. Neither is a violation."""
+    path = tmp_path / "s.yaml"
+    path.write_text(CLAIM_LEFT)
+    scenario = load_contention(path)
+    assert {i: [a.total_seconds() for a in agos] for i, agos in scenario.claims.items()} == \
+        {"img1": [20.0]}
+    ours = run_contention(scenario, "refimpl", sim.endpoint, seed=1, reports=tmp_path / "r")
+    assert ours.violations == []
+    renames = [c for c in ours.calls if c.method == "MoveDatastoreFile_Task"]
+    assert renames and not [c for c in ours.calls if c.method == "DeleteDatastoreFile_Task"
+                            and c.path.endswith("/img1")], "refimpl deleted the image"
+    [failed] = [e for e in outcome_events(ours) if e.op == "enlist" and e.type == "fail"]
+    assert "deleting-ts-" in failed.detail and "-00000000" in failed.detail, failed.detail
+    theirs = run_contention(scenario, "original", sim.endpoint, seed=1, reports=tmp_path / "o")
+    assert theirs.violations == []
+    assert [c for c in theirs.calls if c.method == "DeleteDatastoreFile_Task"
+            and c.path.endswith("/img1")], "the original kept the image"

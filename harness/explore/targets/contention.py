@@ -76,7 +76,8 @@ class Contention:
         return judge(run, s.model)
 
     def size(self, doc: dict[str, Any]) -> tuple[int, ...]:
-        marks = sum(len(i.get("marks_ago", [])) for i in doc["images"].values())
+        marks = sum(len(i.get("marks_ago", [])) + len(i.get("claims_ago", []))
+                    for i in doc["images"].values())
         return (len(doc["actors"]), len(doc["images"]), marks, len(doc["faults"]),
                 len(dump(doc)))
 
