@@ -226,7 +226,7 @@ FOUND_BY: dict[str, tuple[str, float]] = {
     "enlist-does-not-look-again": ("contention", 300),
     "enlist-ignores-claims": ("contention", 300),
     "give-back-late": ("sweeps", 300),
-    "recheck-ignores-age": ("contention", 120),
+    "recheck-ignores-age": ("contention", 300),
     "no-settle-after-lost-claim": ("sweeps", 90),
     "image-fault-ends-datastore": ("sweeps", 60),
     "listing-drop-ends-pass": ("sweeps", 90),
