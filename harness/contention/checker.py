@@ -249,14 +249,17 @@ def check(events: list[Event], calls: list[Call], *, datastore: str, base: str,
                     (op.end <= span.start and op.name not in marks.at(span.image, span.start)):
                 continue
             named = mark_time(op.name)
+            if named is None:
+                continue
+            named_ns = named.timestamp() * 1e9
+            # A new mark from a pass nothing orders with the enlist.
             if op.start < span.enlist_invoke and _unordered(op.actor, span.actor, locks) and \
-                    named is not None and \
-                    named.timestamp() * 1e9 >= _pass_start(events, op, op.start) - slack:
+                    named_ns >= _pass_start(events, op, op.start) - slack:
                 continue
             since = span.enlist_invoke
             if held_now:
                 since = min(since, _first_pass_in_flight(events, op.start, since))
-            if named is not None and named.timestamp() * 1e9 < since - slack:
+            if named_ns < since - slack:
                 found.append(Violation(
                     "I4", span.image, op.end,
                     f"mark {op.name} (older than {span.actor}'s enlist) appeared on "

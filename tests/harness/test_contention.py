@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sys
 import textwrap
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from harness.contention.loader import load_contention
 from harness.contention.pool import POOL
 from harness.contention.runner import run_contention
 from harness.scenario import ScenarioError
+from harness.vsphere.marks import mark_name, mark_time
 from sim import Simulator, Strategy, Switch
 from sim.strategy import PCT, SWITCHES
 
@@ -276,8 +278,11 @@ def test_a_claim_left_in_the_layout_is_laid_out_and_judged(sim, tmp_path):
     renames = [c for c in ours.calls if c.method == "MoveDatastoreFile_Task"]
     assert renames and not [c for c in ours.calls if c.method == "DeleteDatastoreFile_Task"
                             and c.path.endswith("/img1")], "refimpl deleted the image"
+    # The pass claimed the 30 s old mark; the claim left names one 10 s newer.
+    renamed = mark_time(renames[0].path.rsplit("/", 1)[1])
+    left = f"deleting-{mark_name(renamed + timedelta(seconds=10))}-00000000"
     [failed] = [e for e in outcome_events(ours) if e.op == "enlist" and e.type == "fail"]
-    assert "deleting-ts-" in failed.detail and "-00000000" in failed.detail, failed.detail
+    assert left in failed.detail, failed.detail
     theirs = run_contention(scenario, "original", sim.endpoint, seed=1, reports=tmp_path / "o")
     assert theirs.violations == []
     assert [c for c in theirs.calls if c.method == "DeleteDatastoreFile_Task"

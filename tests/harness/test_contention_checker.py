@@ -151,16 +151,21 @@ def test_a_mark_made_again_during_the_enlist_is_another_mark():
     assert _remade_during_enlist(-5000) == ["I4"]
 
 
-def _slow_mark(locks: dict[str, str], named_s: int = 0) -> list[str]:
+def _slow_mark(locks: dict[str, str], named_s: int = 0,
+               other_passes: tuple[tuple[int, int], ...] = ()) -> list[str]:
     """A pass starts at 0 ms and asks for a mark at 1000 ms, named
     ``named_s`` from the pass's start; the call takes effect at 1600 ms,
-    after a spawn enlisted img1 at 1500 ms."""
+    after a spawn enlisted img1 at 1500 ms. ``other_passes``: the same
+    actor's passes before and after that one, (start, end) in ms."""
     name = f"ts-{datetime.fromtimestamp(T0 / 1e9 + named_s, UTC):%Y-%m-%d-%H-%M-%S}"
     mark = Call(1, "MakeDirectory", "FileManager:FileManager", "c", 0, 0, T0 + 1000 * MS,
                 T0 + 1600 * MS, "ok", path=f"[LocalDS_0] {BASE}/img1/{name}", session="ager",
                 actor="ager-1@n1")
     events = [Event(T0, 0, "ager-1@n1", "n1", "age", "invoke", None), *spawn(1500, 3000),
               Event(T0 + 1700 * MS, 0, "ager-1@n1", "n1", "age", "ok", None)]
+    events += [Event(T0 + ms * MS, 0, "ager-1@n1", "n1", "age", kind, None)
+               for start, end in other_passes for ms, kind in ((start, "invoke"), (end, "ok"))]
+    events.sort(key=lambda e: e.t)
     found = check(events, [mark], datastore="LocalDS_0", base=BASE,
                   initial_marks={"img1": set()}, age=timedelta(seconds=10),
                   run_end=T0 + 5000 * MS, locks=locks)
@@ -176,3 +181,12 @@ def test_a_slow_mark_asked_before_the_enlist_counts_only_under_one_lock():
     # An old mark put back (a claim given back, give-back-late's window) is
     # expired and in use, whatever orders the two.
     assert _slow_mark({"ager-1@n1": "host1", "spawner-1@n2": "host2"}, named_s=-30) == ["I4"]
+
+
+def test_a_slow_mark_is_new_by_the_start_of_the_pass_that_asked_for_it():
+    hosts = {"ager-1@n1": "host1", "spawner-1@n2": "host2"}
+    # Named after the actor's previous pass began, but before this one did:
+    # an old mark put back, not a new one.
+    assert _slow_mark(hosts, named_s=-5, other_passes=((-10_000, -9_000),)) == ["I4"]
+    # The actor's next pass, begun after the call was asked, is not its pass.
+    assert _slow_mark(hosts, other_passes=((1800, 2500),)) == []
