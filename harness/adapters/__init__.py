@@ -10,6 +10,7 @@ names it (the label also picks ``scenarios/expectations/<label>.yaml``).
 
 from __future__ import annotations
 
+import functools
 import importlib
 import shlex
 import sys
@@ -39,8 +40,11 @@ class UnknownImplementation(ValueError):
     pass
 
 
+@functools.cache
 def registered() -> dict[str, str]:
-    """Registered implementation names and their ``module:factory``."""
+    """Registered implementation names and their ``module:factory``: read
+    once per process (a search asks for every run, and reading the installed
+    packages' entry points costs more than a run's layout)."""
     return {ep.name: ep.value for ep in entry_points(group=GROUP)}
 
 

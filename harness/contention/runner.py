@@ -24,6 +24,7 @@ from ..adapters.command_adapter import ReplyTimeouts
 from ..format.errors import display_path
 from ..format.replay import Replay
 from ..vsphere.layout import lay_out
+from ..vsphere.login import Login
 from ..vsphere.marks import left_claim, mark_name
 from ..vsphere.run_folder import RunFolder
 from ..vsphere.tree import CacheTree, ImageTree
@@ -111,20 +112,22 @@ def run_contention(scenario: ContentionScenario, impl: str, endpoint: Endpoint, 
                    seed: int, reports: Path, root_prefix: str = "",
                    schedule: str | None = None, zone: str | None = None,
                    epilogue: Callable[[RunFolder, str, int], Any] | None = None,
-                   timeouts: ReplyTimeouts | None = None) -> Outcome:
+                   timeouts: ReplyTimeouts | None = None, login: Login | None = None
+                   ) -> Outcome:
     """Run ``scenario`` once; ``schedule`` (seeded or free) overrides its own;
     the implementation runs in ``zone`` (adapters.zones), a ``cmd:`` peer
     with ``timeouts`` (its reply timeouts, by message).
     ``epilogue(folder, base, run_end)`` runs once the actors are done, the
     cache still there (its result is ``Outcome.epilogue``); ``run_end`` is
-    the end of the run on its clock (a seeded run's is virtual), in ns."""
+    the end of the run on its clock (a seeded run's is virtual), in ns.
+    ``login``: the harness's login to share (a search's), else one of its own."""
     schedule = schedule or scenario.schedule
     if schedule not in SCHEDULES:
         raise ValueError(f"schedule {schedule!r}: use one of {', '.join(SCHEDULES)}")
     config = scenario.config
     # Fault probabilities and latency jitter follow the run's seed.
     with RunFolder.new(endpoint, parent=root_prefix, datastores=config.datastores, control=True,
-                       who=display_path(scenario.path), seed=seed) as folder:
+                       who=display_path(scenario.path), seed=seed, login=login) as folder:
         control = folder.control
         base = folder.path(config.base_folder_of(config.nodes[0]))
         # A seeded run starts its virtual clock on a whole second: marks are
@@ -141,7 +144,7 @@ def run_contention(scenario: ContentionScenario, impl: str, endpoint: Endpoint, 
                              files=[f"{image}.vmdk"])
             for image, agos in scenario.images.items()})
         for ds in config.datastores:
-            lay_out(folder.client, ds, base, tree)
+            lay_out(folder.files, ds, base, tree)
         if config.latency is not None:
             control.set_latency(**config.latency.control_arguments())
         for rule in scenario.faults:

@@ -24,6 +24,7 @@ from ..scenario import steps as s
 from ..scenario.model import Scenario
 from ..scenario.runner import Run, open_run
 from ..vsphere import inspector
+from ..vsphere.login import Login
 from ..vsphere.run_folder import RunFolder
 from . import sites
 from .observation import ContentionRun, Seen, SequentialRun, Settled, Trees
@@ -32,9 +33,9 @@ from .prediction import used_images
 
 def read(run: Run, keys: list[tuple[str, str]]) -> Trees:
     """The trees of these (datastore, base folder) pairs, as they are now."""
-    client = run.folder.client
-    return {(ds, folder): inspector.read(client, ds, run.base_folder(folder))
-            if ds in client.datastores else None for ds, folder in keys}
+    files = run.folder.files
+    return {(ds, folder): inspector.read(files, ds, run.base_folder(folder))
+            if ds in files.datastores else None for ds, folder in keys}
 
 
 # Steps that call no implementation and change no datastore (the harness's
@@ -108,13 +109,15 @@ def _failed(seen: Seen, exc: Exception) -> None:
 
 
 def sequential(scenario: Scenario, impl: str, endpoint: Endpoint, *, zone: str | None,
-               rule: dict[str, Any] | None = None) -> tuple[SequentialRun, list[Any], str]:
+               rule: dict[str, Any] | None = None, login: Login | None = None
+               ) -> tuple[SequentialRun, list[Any], str]:
     """Run the scenario's operations (its expectations aside) with ``rule``
     injected, the trees read after each, then clear the faults and run the
     two convergence passes. The run, the calls, and the run folder's name."""
     keys = sites.base_folders(scenario)
     result = SequentialRun()
-    with open_run(scenario, get_implementation(impl), endpoint, control=True, zone=zone) as run:
+    with open_run(scenario, get_implementation(impl), endpoint, control=True, zone=zone,
+                  login=login) as run:
         control = run.folder.control
         control.reset_trace()
         if rule is not None:
@@ -142,7 +145,7 @@ def _converge(run: Run, config: Config, keys: list[tuple[str, str]]) -> Trees:
 
 def contention(scenario: ContentionScenario, impl: str, endpoint: Endpoint, *, seed: int,
                reports: Path, zone: str | None, rule: dict[str, Any] | None = None,
-               settle: bool = False) -> ContentionRun:
+               settle: bool = False, login: Login | None = None) -> ContentionRun:
     """One run under its seeded schedule (``rule``: one more fault rule;
     ``settle``: read the cache when the actors are done and after two more
     passes, as a sweep compares them)."""
@@ -151,7 +154,7 @@ def contention(scenario: ContentionScenario, impl: str, endpoint: Endpoint, *, s
     try:
         return ContentionRun(run_contention(
             swept, impl, endpoint, seed=seed, reports=reports, schedule="seeded", zone=zone,
-            epilogue=_settle(impl, scenario.config, zone) if settle else None))
+            epilogue=_settle(impl, scenario.config, zone) if settle else None, login=login))
     except RuntimeError as crash:  # an actor died: the implementation broke
         return ContentionRun(crash=" ".join(str(crash).split())[:400])
 
@@ -165,9 +168,9 @@ def _settle(impl: str, config: Any, zone: str | None
     the wall's, and a mark made at its end must not look young to them."""
 
     def epilogue(folder: RunFolder, base: str, run_end: int) -> Settled:
-        client = folder.client
+        files = folder.files
         datastore = config.datastores[0]
-        after = inspector.read(client, datastore, base)
+        after = inspector.read(files, datastore, base)
         folder.control.clear_faults()
         ahead = max((n.clock_offset for n in config.nodes), default=timedelta(0))
         clock = [max(datetime.now(UTC), datetime.fromtimestamp(run_end / 1e9, UTC) +
@@ -177,7 +180,7 @@ def _settle(impl: str, config: Any, zone: str | None
                 clock[0] += advance
                 with contextlib.suppress(Exception):
                     node.age([], config.datastores)
-        return Settled(after, inspector.read(client, datastore, base))
+        return Settled(after, inspector.read(files, datastore, base))
 
     return epilogue
 

@@ -8,8 +8,12 @@ go through here."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
+from ..vsphere.login import Login
 from . import engine
 from .report import Part
 from .settings import Settings
@@ -23,9 +27,21 @@ from .targets.workloads import Workloads
 MODES = {"sequential": Scenarios, "contention": Contention, "sweeps": Workloads}
 
 
+@contextlib.contextmanager
+def _logged_in(settings: Settings) -> Iterator[Settings]:
+    """The settings with one harness login for every run of the search: a
+    run then costs its own calls, not a login and a logout."""
+    if settings.login is not None:
+        yield settings
+        return
+    with Login(settings.endpoint) as login:
+        yield replace(settings, login=login)
+
+
 def search(mode: str, settings: Settings) -> Part:
     """Search in one mode for the settings' budget."""
-    return engine.search(MODES[mode](settings), settings)
+    with _logged_in(settings) as settings:
+        return engine.search(MODES[mode](settings), settings)
 
 
 def sweep(path: Path, settings: Settings, *, seed: int | None = None, strict: bool = False,
@@ -33,10 +49,13 @@ def sweep(path: Path, settings: Settings, *, seed: int | None = None, strict: bo
     """Sweep one scenario file, sequential or contention (``seed``: a
     contention scenario's schedule; ``strict``: its run without faults is
     judged too)."""
-    return engine.search(Sweep(settings, path, seed=seed, strict=strict, only=only), settings)
+    with _logged_in(settings) as settings:
+        return engine.search(Sweep(settings, path, seed=seed, strict=strict, only=only),
+                             settings)
 
 
 def schedules(path: Path, settings: Settings, bound: int, *, seed: int | None = None) -> Part:
     """Run every schedule of one contention scenario with at most ``bound``
     preemptions, or as many as the budget allows."""
-    return engine.search(Schedules(settings, path, bound, seed=seed), settings)
+    with _logged_in(settings) as settings:
+        return engine.search(Schedules(settings, path, bound, seed=seed), settings)

@@ -20,6 +20,7 @@ from sim import Endpoint
 from ..adapters import ZONES, label_of
 from ..adapters import get as get_implementation
 from ..manifest import MANIFEST_DIR, Directories, declared_model
+from ..vsphere.login import Login
 from .scheme import VARIANTS, Variant
 
 MIN_SHRINK_SECONDS = 20.0  # a failure found at the end of the budget still shrinks this long
@@ -64,6 +65,7 @@ class Settings:
     shrink_s: float = MIN_SHRINK_SECONDS
     shard: tuple[int, int] = (0, 1)  # of a sweep's pairs: the k-th of n
     progress: Progress | None = None
+    login: Login | None = None  # the harness's, shared by the search's runs (searches.py)
 
     def zone(self, n: int) -> str | None:
         return self.zones[n % len(self.zones)] if self.zones else None

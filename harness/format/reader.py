@@ -24,11 +24,13 @@ class Reader:
 
     @classmethod
     def open(cls, path: Path, validator: jsonschema.Validator,
-             text: str | None = None) -> Reader:
-        """Parse and validate ``path`` (or ``text`` as if it were that file)."""
+             text: str | None = None, data: dict[str, Any] | None = None) -> Reader:
+        """Parse and validate ``path`` (or ``text`` as if it were that file;
+        or ``data``, what parsing such a text gives, with no lines to name)."""
         path = Path(path)
         try:
-            source = read(path) if text is None else parse(text)
+            source = Source(data) if data is not None else \
+                read(path) if text is None else parse(text)
         except YamlError as exc:
             raise ScenarioError(path, exc.line, str(exc)) from None
         if not isinstance(source.data, dict):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from ..format.config import Config
 from ..format.reader import Reader
@@ -16,9 +17,12 @@ from .steps import Loading
 DEFAULT_START = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
 
 
-def load_scenario(path: Path, text: str | None = None) -> Scenario:
-    """The scenario in ``path`` (or ``text``, read as if it were that file)."""
-    reader = Reader.open(path, scenario_validator(), text)
+def load_scenario(path: Path, text: str | None = None, *,
+                  data: dict[str, Any] | None = None) -> Scenario:
+    """The scenario in ``path`` (or ``text``, read as if it were that file;
+    or ``data``, the file's YAML already parsed: the explorer's generated
+    cases, which it writes as a file only when one fails)."""
+    reader = Reader.open(path, scenario_validator(), text, data)
     d = reader.data
     config = reader.config()
     loading = Loading(reader, config)

@@ -21,6 +21,7 @@ from ..adapters import (
 )
 from ..format.errors import display_path
 from ..vsphere.layout import lay_out
+from ..vsphere.login import Login
 from ..vsphere.run_folder import RunFolder
 from .checker import ErrorExpectation
 from .clock import ScenarioClock, frozen_at
@@ -143,7 +144,7 @@ def run_scenario(scenario: Scenario, implementation: Implementation,
 @contextmanager
 def open_run(scenario: Scenario, implementation: Implementation, endpoint: Endpoint,
              root_prefix: str = "", *, control: bool | None = None,
-             zone: str | None = None) -> Iterator[Run]:
+             zone: str | None = None, login: Login | None = None) -> Iterator[Run]:
     """A run with the scenario's cache laid out and its clock frozen, ready
     for its steps (``Run.run``) or for steps one at a time (``Run.step``).
 
@@ -151,19 +152,20 @@ def open_run(scenario: Scenario, implementation: Implementation, endpoint: Endpo
     ``root_prefix``, the session's run folder on a real vCenter), so
     scenarios can run side by side on one simulator. ``control``: whether
     the run uses the control API (default: whether the scenario's steps do);
-    ``zone``: the time zone the implementation runs in (adapters.zones).
+    ``zone``: the time zone the implementation runs in (adapters.zones);
+    ``login``: the harness's login to share (a search's), else one of its own.
     """
     uses_control = scenario.uses_control if control is None else control
     # Seeded alike every time: a rule's probability draws replay exactly.
     with RunFolder.new(endpoint, parent=root_prefix, datastores=scenario.config.datastores,
                        control=uses_control, who=display_path(scenario.path),
-                       seed=0 if uses_control else None) as folder, \
+                       seed=0 if uses_control else None, login=login) as folder, \
             temporary_directory("locks") as locks, frozen_at(scenario.start) as clock:
         if scenario.config.latency is not None:
             folder.control.set_latency(**scenario.config.latency.control_arguments())
         run = Run(scenario, implementation, folder, Path(locks), clock, zone)
         for ds, state in scenario.cache.items():
-            lay_out(folder.client, ds, run.base_folder(state.folder), state.tree())
+            lay_out(folder.files, ds, run.base_folder(state.folder), state.tree())
         try:
             yield run
         finally:

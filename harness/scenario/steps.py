@@ -188,11 +188,12 @@ class FetchStep(Step, key="fetch"):
         return f"fetch {self.image} to {self.datastore} for {self.node}"
 
     def run(self, run: StepRun) -> str:
-        client, folder = run.folder.client, f"{run.base_folder(node=self.node)}/{self.image}"
-        if client.tree(self.datastore, folder) is not None:
+        # The harness's own files, as the layout's: no fault reaches its session.
+        files, folder = run.folder.files, f"{run.base_folder(node=self.node)}/{self.image}"
+        if files.tree(self.datastore, folder) is not None:
             return "already cached"
-        client.mkdir(self.datastore, folder)
-        client.put(self.datastore, f"{folder}/{self.image}.vmdk", b"image data")
+        files.mkdir(self.datastore, folder)
+        files.put(self.datastore, f"{folder}/{self.image}.vmdk", b"image data")
         return "fetched"
 
 
@@ -332,7 +333,7 @@ class ExpectStep(Step, key="expect"):
         found, diffs = [], []
         for ds, expect in self.datastores.items():
             folder = run.base_folder(expect.folder)
-            actual = inspector.read(run.folder.client, ds, folder)
+            actual = inspector.read(run.folder.files, ds, folder)
             problems = checker.problems(expect, actual)
             if problems:
                 found += [f"{ds}: {p}" for p in problems]

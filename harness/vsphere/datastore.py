@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import quote, urlencode
 
 from pyVmomi import vim
@@ -31,6 +32,22 @@ class Entry:
 
     path: str
     is_dir: bool
+
+
+class Files(Protocol):
+    """What the harness's set-up and inspection need of a datastore: a
+    ``DatastoreClient`` through vSphere, or a run folder's ``LocalFiles``."""
+
+    @property
+    def datastores(self) -> list[str]: ...
+
+    def mkdir(self, datastore: str, path: str, *, exist_ok: bool = False) -> None: ...
+
+    def put(self, datastore: str, path: str, data: bytes = b"") -> None: ...
+
+    def tree(self, datastore: str, root: str) -> list[Entry] | None: ...
+
+    def remove_folder(self, datastore: str, folder: str) -> None: ...
 
 
 class DatastoreClient:

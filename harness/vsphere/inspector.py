@@ -1,14 +1,15 @@
 """Reading a datastore's cache back, independently of the implementation
-under test: one plain pyvmomi listing, the harness's own notion of a mark."""
+under test: one plain pyvmomi listing (or the run folder's local files, the
+same files), the harness's own notion of a mark."""
 
 from __future__ import annotations
 
-from .datastore import DatastoreClient
+from .datastore import Files
 from .marks import mark_time
 from .tree import CacheTree, ImageTree
 
 
-def read(client: DatastoreClient, datastore: str, folder: str) -> CacheTree | None:
+def read(client: Files, datastore: str, folder: str) -> CacheTree | None:
     """The cache in ``[datastore] folder``; None if that folder does not exist."""
     entries = client.tree(datastore, folder)
     if entries is None:

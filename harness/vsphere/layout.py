@@ -1,12 +1,13 @@
-"""Laying out a cache tree through plain pyvmomi calls."""
+"""Laying out a cache tree: through plain pyvmomi calls, or in a run folder's
+local files."""
 
 from __future__ import annotations
 
-from .datastore import DatastoreClient
+from .datastore import Files
 from .tree import CacheTree
 
 
-def lay_out(client: DatastoreClient, datastore: str, folder: str, tree: CacheTree) -> None:
+def lay_out(client: Files, datastore: str, folder: str, tree: CacheTree) -> None:
     """Create ``folder`` and the images, marks, folders and files of ``tree``."""
     client.mkdir(datastore, folder)
     for image_id, image in tree.images.items():

@@ -6,6 +6,7 @@ judges implementations by its own reading of the datastore.
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, datetime
 
@@ -15,6 +16,7 @@ FORMAT = PREFIX + "%Y-%m-%d-%H-%M-%S"
 _WELL_FORMED = re.compile(re.escape(PREFIX) + r"\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}")
 
 
+@functools.lru_cache(maxsize=4096)  # a search reads the same names after every step
 def mark_time(name: str) -> datetime | None:
     """The time of a well-formed mark folder name, else None."""
     if not _WELL_FORMED.fullmatch(name):

@@ -4,12 +4,13 @@ scenario, contention scenario and workload is a valid file of its kind."""
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 from hypothesis import HealthCheck, given, settings
 
 from harness.contention.loader import load_contention
 from harness.explore import generate
-from harness.format.source import dump
+from harness.format.source import dump, parse
 from harness.scenario import load_scenario
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
@@ -24,6 +25,20 @@ def test_generated_headers_make_valid_scenarios(tmp_path_factory, header):
     assert set(scenario.config.datastores) <= set(generate.DATASTORES)
     assert all(len(image.marks) <= 3 for state in scenario.cache.values()
                for image in state.images.values())
+
+
+@SETTINGS
+@given(doc=generate.scenarios())
+def test_a_generated_scenario_loads_from_its_data_as_from_its_file(tmp_path_factory, doc):
+    # The search loads each case from its data and writes a file only for a
+    # finding: the two must be one scenario, or a finding would not replay.
+    named = {"name": "g", "purpose": "p", "tier": "reference", **doc}
+    path = tmp_path_factory.mktemp("g") / "g.yaml"
+    assert parse(dump(named)).data == named
+    from_file = load_scenario(path, dump(named))
+    # Only the lines differ: data has none to name.
+    assert load_scenario(path, data=named) == replace(
+        from_file, steps=tuple(replace(step, line=0) for step in from_file.steps))
 
 
 @SETTINGS

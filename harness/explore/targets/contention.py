@@ -54,7 +54,7 @@ class Contention:
             path = tmp / "contention.yaml"
             path.write_text(dump(_named(doc)))
             run = observe.contention(load_contention(path), s.impl, s.endpoint,
-                                     seed=doc["seed"], reports=tmp, zone=zone)
+                                     seed=doc["seed"], reports=tmp, zone=zone, login=s.login)
         if run.outcome is not None and run.outcome.status is not None:
             self.orders.add(run.outcome.status.digest)
             strategy = run.outcome.scenario.strategy.name

@@ -66,7 +66,7 @@ class Scenarios:
         return Generated(generate.scenarios())
 
     def _load(self, doc: dict[str, Any]) -> Scenario:
-        return load_scenario(self.settings.reports / "explored.yaml", dump(_named(doc)))
+        return load_scenario(self.settings.reports / "explored.yaml", data=_named(doc))
 
     def run(self, doc: dict[str, Any], zone: str | None) -> list[Violation]:
         s = self.settings
@@ -74,7 +74,7 @@ class Scenarios:
         self.shapes.update(shapes(doc))
         record = _Record()
         with open_run(scenario, get_implementation(s.impl), s.endpoint, control=True,
-                      zone=zone) as run:
+                      zone=zone, login=s.login) as run:
             prediction = Prediction.of(scenario, s.model, frozenset(run.folder.client.datastores))
             stepper = observe.Stepper(run, base_folders(scenario))
             for index, step in enumerate(scenario.steps):

@@ -52,7 +52,7 @@ class Schedules:
     def run(self, switches: tuple[Switch, ...], zone: str | None) -> list[Violation]:
         s = self.settings
         run = observe.contention(self._scheduled(switches), s.impl, s.endpoint, seed=self.seed,
-                                 reports=s.reports, zone=zone)
+                                 reports=s.reports, zone=zone, login=s.login)
         self.enumerated, self.unrun = self.enumerated + 1, self.unrun - 1
         status = run.outcome.status if run.outcome is not None else None
         # A missed switch means this run did not take the prefix its

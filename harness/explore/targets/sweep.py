@@ -111,10 +111,11 @@ class Sweep:
         s = self.settings
         if self.contention:
             run = observe.contention(self.scenario, s.impl, s.endpoint, seed=self.seed or 0,
-                                     reports=s.reports, zone=zone, rule=rule, settle=True)
+                                     reports=s.reports, zone=zone, rule=rule, settle=True,
+                                     login=s.login)
             return run, run.calls
         run, calls, root = observe.sequential(self.scenario, s.impl, s.endpoint, zone=zone,
-                                              rule=rule)
+                                              rule=rule, login=s.login)
         self._roots[zone] = root
         return run, calls
 
