@@ -82,7 +82,7 @@ def test_generated_races_draw_every_schedule_strategy(tmp_path):
     (each switch to one of the scenario's actors)."""
     drawn = []
 
-    @settings(max_examples=100, deadline=None, database=None, derandomize=True,
+    @settings(max_examples=300, deadline=None, database=None, derandomize=True,
               suppress_health_check=list(HealthCheck))
     @given(doc=generate.contention())
     def draw(doc):
