@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pyVmomi import vim
 
-from sim import Control, ControlError, Endpoint
+from sim import Control, Endpoint
 
 from .datastore import DatastoreClient
 from .session import connect, cookie, disconnect
@@ -44,17 +44,17 @@ class Login:
             self._control.close()
         disconnect(self.session)
 
-    def control(self, who: str) -> Control:
+    def control(self) -> Control:
         """The control API, this session exempt from what it injects (the
-        inspector must see the datastore as it is, faults or not); ``who``
-        names the run in the error when there is none (a real vCenter)."""
+        inspector must see the datastore as it is, faults or not);
+        ControlError where there is none (a real vCenter)."""
         if self._control is None:
             control = Control(self.endpoint)
             try:
                 control.exempt_session(cookie(self.session))
-            except ControlError as exc:
+            except BaseException:
                 control.close()
-                raise ControlError(f"{who} uses faults, latency or sessions: {exc}") from exc
+                raise
             self._control = control
         return self._control
 

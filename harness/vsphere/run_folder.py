@@ -4,9 +4,10 @@ and the run's skeleton around it.
 Entering it logs the harness in (its own session, the inspector's) unless
 it is given a ``Login`` to share (a search's, kept across its runs), and,
 for a run that injects faults or latency, resets the simulator's control
-API and exempts that session from what it injects. The folder is made on
-the run's datastores; where they lie on this host (the process simulator)
-``files`` are its ``LocalFiles``, else the session's ``DatastoreClient``.
+API and exempts that session from what it injects. Where the run's
+datastores lie on this host (the process simulator) the folder is made
+there and ``files`` are its ``LocalFiles``; else ``files`` is the session's
+``DatastoreClient`` and the layout makes the folder.
 Leaving it resets the control API again, removes the folder from every
 datastore and logs out of a login of its own. Every run, sequential or
 contention, and the per-worker simulator's run folder on a real vCenter go
@@ -100,8 +101,8 @@ class RunFolder:
         login = self._login = self._shared or Login(self.endpoint)
         try:
             if self._uses_control:
-                control = login.control(self._who)
                 try:
+                    control = login.control()
                     control.reset()  # no rules or latency left from earlier runs
                 except ControlError as exc:
                     raise ControlError(f"{self._who} uses faults, latency or sessions: "
