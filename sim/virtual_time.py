@@ -29,6 +29,8 @@ from urllib.parse import urlsplit
 
 ENV = "ICH_SCHEDULE"
 HEADER = "X-Ich-Actor"
+# On the answer to an actor's call: the virtual time it goes on at.
+NOW_HEADER = "X-Ich-Now"
 
 
 class NotScheduled(RuntimeError):
@@ -40,8 +42,17 @@ class NotScheduled(RuntimeError):
 class Turns:
     """One actor's scheduling points, through the control API."""
 
-    def __init__(self, url: str, actor: str) -> None:
+    def __init__(self, url: str, actor: str, *, hold_s: float = 0.0) -> None:
+        """``hold_s``: for how many real seconds the time read at a
+        scheduling point stands for the clock (0: it is asked each time).
+        While an actor runs, the virtual clock stands still until its next
+        scheduling point, or until the schedule gives up on it as stalled
+        after its quiet time: so only for a process that alone acts as the
+        actor (no child making calls as it), and well under the quiet time."""
         self.url, self.actor = url, actor
+        self._hold_s = hold_s
+        self._monotonic = time.monotonic
+        self._held: tuple[int, float] | None = None  # the clock, and until when
         parts = urlsplit(url)
         if parts.scheme == "https":
             # The simulator's certificate is self-signed; the URL is loopback
@@ -91,22 +102,35 @@ class Turns:
         the virtual time then."""
         now = self._request("POST", "join", {"actor": self.actor})
         self._in_turn = True
-        return now
+        return self._hold(now)
 
     def leave(self) -> None:
         if self._in_turn:
             self._in_turn = False
+            self._held = None
             self._request("POST", "leave", {"actor": self.actor})
 
     def close(self) -> None:
         self._conn.close()
+
+    def _hold(self, now_ns: int) -> int:
+        """``now_ns`` read while this actor runs: its clock until it moves."""
+        if self._hold_s and self._in_turn:
+            self._held = (now_ns, self._monotonic() + self._hold_s)
+        return now_ns
+
+    def _moved(self) -> None:
+        """A request of this actor's is going out: perhaps a scheduling
+        point, after which the clock may have moved on."""
+        self._held = None
 
     def sleep(self, seconds: float) -> None:
         if not self._in_turn:
             self._real_sleep(seconds)
             return
         try:
-            self._request("POST", "sleep", {"actor": self.actor, "ms": max(seconds, 0) * 1000})
+            self._hold(self._request("POST", "sleep",
+                                     {"actor": self.actor, "ms": max(seconds, 0) * 1000}))
         except NotScheduled:
             if not self._child:
                 raise
@@ -115,7 +139,9 @@ class Turns:
             self._real_sleep(seconds)
 
     def now_ns(self) -> int:
-        return self._request("GET", "now")
+        if self._held is not None and self._monotonic() < self._held[1]:
+            return self._held[0]
+        return self._hold(self._request("GET", "now"))
 
     def running(self, now: datetime) -> Callable[[], datetime]:
         """The time during one operation (docs/protocol.md, "Time"): ``now``,
@@ -138,12 +164,24 @@ def install(turns: Turns) -> None:
     _undo.append(lambda: setattr(time, "sleep", sleep))
     _sleep_in_file_locks(turns.sleep)
 
+    getresponse = http.client.HTTPConnection.getresponse
+
     def with_actor(self, method, url, *args, **kwargs):
+        turns._moved()
         putrequest(self, method, url, *args, **kwargs)
         self.putheader(HEADER, turns.actor)
 
+    def with_clock(self, *args, **kwargs):
+        response = getresponse(self, *args, **kwargs)
+        stamp = response.getheader(NOW_HEADER)
+        if stamp is not None:  # the answer to a call of this actor's, as it goes on
+            turns._hold(int(stamp))
+        return response
+
     http.client.HTTPConnection.putrequest = with_actor
+    http.client.HTTPConnection.getresponse = with_clock
     _undo.append(lambda: setattr(http.client.HTTPConnection, "putrequest", putrequest))
+    _undo.append(lambda: setattr(http.client.HTTPConnection, "getresponse", getresponse))
 
 
 def uninstall() -> None:

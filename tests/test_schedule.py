@@ -11,7 +11,7 @@ import time
 import pytest
 
 from sim import ControlError, Simulator
-from sim.virtual_time import HEADER, NotScheduled, Turns
+from sim.virtual_time import HEADER, NOW_HEADER, NotScheduled, Turns, install, uninstall
 
 EPOCH = 1_800_000_000 * 10**9
 MS = 10**6
@@ -168,3 +168,90 @@ RETRIEVE_SERVICE_CONTENT = b"""<?xml version="1.0" encoding="UTF-8"?>
 <soapenv:Body><RetrieveServiceContent xmlns="urn:vim25">
 <_this type="ServiceInstance">ServiceInstance</_this></RetrieveServiceContent>
 </soapenv:Body></soapenv:Envelope>"""
+
+
+def soap_call(sim, actor: str | None) -> http.client.HTTPResponse:
+    conn = http.client.HTTPSConnection(sim.endpoint.host, sim.endpoint.port,
+                                       context=ssl._create_unverified_context())
+    conn.request("POST", "/sdk", body=RETRIEVE_SERVICE_CONTENT,
+                 headers={"Content-Type": "text/xml", "SOAPAction": "urn:vim25/8.0",
+                          **({HEADER: actor} if actor else {})})
+    response = conn.getresponse()
+    response.read()
+    conn.close()
+    return response
+
+
+def test_an_actors_answer_tells_the_time_it_goes_on_at(sim, control):
+    control.set_latency(default_ms=1500)
+    control.start_schedule(["a"], seed=1, epoch_unix_ns=EPOCH)
+    stamps = []
+
+    def body(turns, note):
+        stamps.append(soap_call(sim, turns.actor).getheader(NOW_HEADER))
+        stamps.append(str(turns.now_ns()))
+        stamps.append(soap_call(sim, None).getheader(NOW_HEADER))  # no actor's
+
+    run_actors(sim, {"a": body})
+    assert stamps[0] == stamps[1] and stamps[2] is None
+    assert (int(stamps[0]) - EPOCH) // MS == 1500
+    assert soap_call(sim, "a").getheader(NOW_HEADER) is None  # no schedule runs
+
+
+def counting(turns: Turns) -> list[str]:
+    """The control API paths ``turns`` asks from here on."""
+    asked: list[str] = []
+    request = turns._request
+    turns._request = lambda method, path, body=None: (asked.append(path),
+                                                      request(method, path, body))[1]
+    return asked
+
+
+def test_a_held_clock_is_the_clock_and_is_asked_for_after_a_request(sim, control):
+    """With ``hold_s`` the time a scheduling point gave (a join, a sleep,
+    a call's answer) stands for the clock without asking, until the actor
+    makes its next request; another actor moving the clock meanwhile is
+    seen, and so is the time a call took."""
+    control.set_latency(default_ms=1000)
+    control.start_schedule(["a", "b"], seed=1, epoch_unix_ns=EPOCH)
+    other = threading.Thread(target=lambda: run_actors(sim, {"b": sleeper(5.0)}) and None)
+    turns = Turns(sim.endpoint.url, "a", hold_s=30)
+    asked = counting(turns)
+    seen = []
+
+    def note():
+        seen.append(((turns.now_ns() - EPOCH) // MS, asked.count("now")))
+
+    install(turns)  # this process is actor a (b runs in a thread, uninstalled)
+    try:
+        other.start()
+        turns.join()
+        note()
+        time.sleep(0.5)  # the schedule's sleep
+        note()
+        note()
+        soap_call(sim, None)  # install() names the actor
+        note()
+        time.sleep(10)  # b's sleep of 5 s ends meanwhile
+        note()
+        control.trace()  # a request, no scheduling point: the clock is asked for
+        note()
+        turns.leave()
+    finally:
+        uninstall()
+        turns.close()
+        other.join(30)
+    assert seen == [(0, 0), (500, 0), (500, 0), (1500, 0), (11500, 0), (11500, 1)]
+
+
+def test_a_held_clock_is_asked_for_after_its_hold(sim, control):
+    control.start_schedule(["a"], seed=1, epoch_unix_ns=EPOCH)
+    turns = Turns(sim.endpoint.url, "a", hold_s=0.05)
+    asked = counting(turns)
+    turns.join()
+    turns.now_ns()
+    time.sleep(0.1)  # real time: not installed
+    assert (turns.now_ns() - EPOCH) // MS == 0
+    assert asked.count("now") == 1
+    turns.leave()
+    turns.close()

@@ -81,6 +81,7 @@ class Implementation(Protocol):
     # Optional: the model the implementation is held to unless told
     # otherwise (original, nova or reference; docs/explore.md). Optional
     # too: ``zoned``, true when its nodes take their zone from their
-    # environment (processes of their own).
+    # environment (processes of their own); ``in_process``, true when every
+    # vSphere call of its nodes leaves from the process that opened them.
 
     def open_node(self, setup: NodeSetup) -> Node: ...

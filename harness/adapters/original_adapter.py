@@ -57,6 +57,7 @@ class OriginalImplementation:
 
     name = "original"
     model = "original"
+    in_process = True  # its nodes' calls leave from this process
 
     def open_node(self, setup: NodeSetup) -> OriginalNode:
         return OriginalNode(setup)

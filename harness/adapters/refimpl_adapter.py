@@ -54,6 +54,7 @@ class RefimplImplementation:
 
     name = "refimpl"
     model = "reference"
+    in_process = True  # its nodes' calls leave from this process
 
     def open_node(self, setup: NodeSetup) -> RefimplNode:
         return RefimplNode(setup)

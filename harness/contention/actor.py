@@ -123,17 +123,21 @@ def _read_specs(specs: queue.Queue[dict[str, Any]]) -> None:
 def run(spec: dict[str, Any]) -> int:
     endpoint = Endpoint.from_url(spec["url"])
     actor = spec["actor"]
-    turns = Turns(spec["url"], spec["id"]) if spec["schedule"] == "seeded" else None
-    if turns is not None:
+    # This process runs this implementation alone (pool.py): a mutant
+    # patches its target here instead of starting a process per node.
+    impl = get_implementation(spec["impl"], timeouts=spec.get("timeouts"), alone=True)
+    turns = None
+    if spec["schedule"] == "seeded":
+        # An implementation whose calls all leave from this process: the
+        # clock read at a scheduling point holds until the next one.
+        turns = Turns(spec["url"], spec["id"], hold_s=spec["quiet_ms"] / 4000
+                      if getattr(impl, "in_process", False) else 0.0)
         os.environ.update(turns.env())  # for the implementation's own processes
     now_ns = turns.now_ns if turns is not None else time.time_ns
     recorder = Recorder(Path(spec["history"]), spec["id"], actor["node"], now_ns)
     rng = random.Random(f"{spec['seed']}/{spec['id']}")
     instances = InstanceSet(Path(spec["instances"]), now_ns)
     node, refused = None, None
-    # This process runs this implementation alone (pool.py): a mutant
-    # patches its target here instead of starting a process per node.
-    impl = get_implementation(spec["impl"], timeouts=spec.get("timeouts"), alone=True)
     try:
         node = open_node(impl, NodeSetup(
             name=actor["node"], endpoint=endpoint, base_folder=spec["base_folder"],

@@ -208,7 +208,7 @@ def _run_actors(scenario: ContentionScenario, impl: str, endpoint: Endpoint, see
         for actor, ident in zip(scenario.actors, idents, strict=True):
             spec = {"id": ident, "url": endpoint.url, "impl": impl, "seed": seed,
                     "schedule": "free" if scheduler is None else "seeded",
-                    "barrier": str(barrier),
+                    "barrier": str(barrier), "quiet_ms": QUIET_MS,
                     "duration_s": scenario.duration.total_seconds(), "base_folder": base,
                     "lock_path": str(tmp / "locks" / scenario.config.node(actor.node).lock_path),
                     "clock_offset_s":

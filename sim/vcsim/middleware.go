@@ -8,6 +8,7 @@ import (
 	"log"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -101,6 +102,7 @@ func (h *harness) serveSOAP(next http.Handler, w http.ResponseWriter, r *http.Re
 		for key, values := range held.header {
 			w.Header()[key] = values
 		}
+		h.stampClock(w, actor)
 		w.WriteHeader(held.status)
 		_, _ = w.Write(held.body.Bytes())
 		outcome := "ok"
@@ -110,6 +112,7 @@ func (h *harness) serveSOAP(next http.Handler, w http.ResponseWriter, r *http.Re
 		h.trace.end(rec, outcome)
 		return
 	}
+	h.stampClock(w, actor)
 	out := &capture{ResponseWriter: w, status: http.StatusOK}
 	serve(next, out, r)
 	outcome := "ok"
@@ -153,6 +156,14 @@ func systemError(reason string) []byte {
 		`<detail><SystemErrorFault xmlns="urn:vim25" xsi:type="SystemError"><reason>` +
 		text.String() + `</reason></SystemErrorFault></detail></soapenv:Fault></soapenv:Body>` +
 		`</soapenv:Envelope>`)
+}
+
+// stampClock tells an actor of a running schedule, on its answer, the
+// virtual time it goes on at (nowHeader).
+func (h *harness) stampClock(w http.ResponseWriter, actor string) {
+	if now, ok := h.schedule.runningClock(actor); ok {
+		w.Header().Set(nowHeader, strconv.FormatInt(now.UnixNano(), 10))
+	}
 }
 
 // pause lets d pass for a call: on the virtual clock, as a scheduling

@@ -50,6 +50,11 @@ import (
 
 const actorHeader = "X-Ich-Actor"
 
+// nowHeader, on the answer to an actor's SOAP call, is the virtual time
+// (Unix ns) at which the actor goes on: its clock until its next
+// scheduling point, so that it need not ask for it (GET .../now).
+const nowHeader = "X-Ich-Now"
+
 // Virtual time moves on by at least this much per step, so that no two
 // running segments share an instant and time stamps order the history.
 const stepTick = time.Microsecond
@@ -268,6 +273,17 @@ func (s *schedule) clock() time.Time {
 		return time.Now()
 	}
 	return s.epoch.Add(s.now)
+}
+
+// runningClock is the virtual time while the actor called name runs in a
+// running schedule; false for anyone else (no actor, parked, stalled).
+func (s *schedule) runningClock(name string) (time.Time, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a := s.actorLocked(name); !s.on || a == nil || a.state != running {
+		return time.Time{}, false
+	}
+	return s.epoch.Add(s.now), true
 }
 
 func (s *schedule) active() bool {

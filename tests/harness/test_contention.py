@@ -287,3 +287,53 @@ def test_a_claim_left_in_the_layout_is_laid_out_and_judged(sim, tmp_path):
     assert theirs.violations == []
     assert [c for c in theirs.calls if c.method == "DeleteDatastoreFile_Task"
             and c.path.endswith("/img1")], "the original kept the image"
+
+
+SLOW_CALLS = """\
+name: x
+purpose: every call takes 200 ms of virtual time
+seed: 3
+duration: 1s
+config:
+  age: 2
+  nodes: {n1: {lock_path: host1}, n2: {lock_path: host2}}
+  latency: {default_ms: 200}
+images: {img1: {marks_ago: [30s]}}
+actors: [{spawner: {node: n1, image: img1}}, {ager: {node: n2}}]
+"""
+
+
+# refimpl's peer, taking its turns as the actor that started it.
+SCHEDULED_PEER = """\
+import sys
+from refimpl.serve import serve
+from sim.virtual_time import install_from_env
+sys.exit(serve(turns=install_from_env()))
+"""
+
+
+@pytest.mark.parametrize("peer", [False, True], ids=["in process", "peer"])
+def test_an_operation_ends_on_the_clock_after_its_calls(sim, tmp_path, peer):
+    """The actor holds the clock it read at a scheduling point only while
+    no call but its own can move it: with the implementation in the actor's
+    process, or in a child calling as the actor (a peer), each operation
+    ends at least a call's latency after it began."""
+    path = tmp_path / "s.yaml"
+    path.write_text(SLOW_CALLS)
+    impl = "refimpl"
+    if peer:
+        (tmp_path / "peer.py").write_text(SCHEDULED_PEER)
+        impl = f"cmd:{sys.executable} {tmp_path / 'peer.py'}"
+    outcome = run_contention(load_contention(path), impl, sim.endpoint, seed=3,
+                             reports=tmp_path)
+    assert outcome.status.exact, outcome.summary()
+    began: dict[tuple[str, str], int] = {}
+    spans = []
+    for event in outcome_events(outcome):
+        key = (event.actor, event.op)
+        if event.type == "invoke":
+            began[key] = event.t
+        elif event.type in ("ok", "fail") and event.op in ("enlist", "age"):
+            spans.append((event.actor, event.op, event.t - began.pop(key)))
+    assert {op for _, op, _ in spans} == {"enlist", "age"}, spans
+    assert all(span >= 200 * 10**6 for *_, span in spans), spans
