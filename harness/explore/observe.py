@@ -14,6 +14,7 @@ from typing import Any
 
 from sim import Endpoint
 from sim.cleanup import temporary_directory
+from sim.virtual_time import Turns, install, uninstall
 
 from ..adapters import ImplementationBroken, ImplementationError, NodeSetup, open_node
 from ..adapters import get as get_implementation
@@ -29,6 +30,12 @@ from ..vsphere.run_folder import RunFolder
 from . import sites
 from .observation import ContentionRun, Seen, SequentialRun, Settled, Trees
 from .prediction import used_images
+
+# A sequential run on the simulator's clock: its one actor, and the real
+# time it may run between two calls before the schedule calls it stalled
+# (harmless with no other actor: the run goes on the same).
+SEQUENTIAL_ACTOR = "sequential"
+SEQUENTIAL_QUIET_MS = 60_000
 
 
 def read(run: Run, keys: list[tuple[str, str]]) -> Trees:
@@ -116,20 +123,50 @@ def sequential(scenario: Scenario, impl: str, endpoint: Endpoint, *, zone: str |
     two convergence passes. The run, the calls, and the run folder's name."""
     keys = sites.base_folders(scenario)
     result = SequentialRun()
-    with open_run(scenario, get_implementation(impl), endpoint, control=True, zone=zone,
+    implementation = get_implementation(impl)
+    with open_run(scenario, implementation, endpoint, control=True, zone=zone,
                   login=login) as run:
         control = run.folder.control
         control.reset_trace()
         if rule is not None:
             run.folder.add_fault(rule)
-        stepper = Stepper(run, keys)
-        operations = [step for step in scenario.steps if not isinstance(step, s.ExpectStep)]
-        for index, step in enumerate(operations):
-            result.steps.append(stepper.take(step, index))
-        calls = control.trace().calls
-        control.clear_faults()
-        result.converged = _converge(run, scenario.config, keys)
+        with _virtual_time(run, implementation):
+            stepper = Stepper(run, keys)
+            operations = [step for step in scenario.steps
+                          if not isinstance(step, s.ExpectStep)]
+            for index, step in enumerate(operations):
+                result.steps.append(stepper.take(step, index))
+            calls = control.trace().calls
+            control.clear_faults()
+            result.converged = _converge(run, scenario.config, keys)
         return result, calls, run.folder.name
+
+
+@contextlib.contextmanager
+def _virtual_time(run: Run, implementation: Any) -> Iterator[None]:
+    """An implementation whose calls leave from this process takes its turns
+    as the one actor of a schedule: its sleeps (polling a task, waiting for a
+    lost delete to land) and the latency and delays of its calls pass on the
+    simulator's virtual clock, at no real cost. It makes one call at a time,
+    so the run is the run on the wall's clock, bar the time it takes. (The
+    scenario's own clock is frozen as ever: the marks do not see this one.)"""
+    if not getattr(implementation, "in_process", False):
+        yield
+        return
+    control = run.folder.control
+    control.start_schedule([SEQUENTIAL_ACTOR], seed=0, quiet_ms=SEQUENTIAL_QUIET_MS)
+    turns = Turns(run.folder.endpoint.url, SEQUENTIAL_ACTOR)
+    try:
+        install(turns)
+        turns.join()
+        yield
+    finally:
+        try:
+            turns.leave()
+        finally:
+            uninstall()
+            turns.close()
+            control.stop_schedule()
 
 
 def _converge(run: Run, config: Config, keys: list[tuple[str, str]]) -> Trees:
