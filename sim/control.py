@@ -299,8 +299,5 @@ class Control:
 
     def reset(self) -> None:
         """No rules, no latency, empty trace, no schedule: a clean slate
-        between tests."""
-        self.stop_schedule()
-        self.clear_faults()
-        self.set_latency()
-        self.reset_trace()
+        between tests (and between a search's runs: one request)."""
+        self._request("POST", "reset")

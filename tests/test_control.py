@@ -387,3 +387,16 @@ def test_a_kind_runs_the_call_exactly_when_the_table_says(sim, control, kind):
     finally:
         disconnect(si)
     assert found == kind.runs
+
+
+def test_reset_leaves_no_rule_latency_trace_or_schedule(si, control):
+    """One request, a clean slate: what each of the four would clear."""
+    control.add_fault("FileLocked", method="DeleteDatastoreFile_Task")
+    control.set_latency(default_ms=5, methods={"MakeDirectory": 7}, jitter=0.1)
+    si.CurrentTime()
+    control.start_schedule(["a"], seed=1)
+    control.reset()
+    assert control.faults() == []
+    assert control.latency() == {"default_ms": 0, "methods": {}, "jitter": 0}
+    assert control.trace().calls == []
+    assert control.schedule().active is False

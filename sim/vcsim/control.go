@@ -30,6 +30,7 @@ import (
 //	POST   /harness/schedule/join|sleep|leave {"actor": NAME[, "ms": F]}  an actor's
 //	                                     scheduling points; join and sleep block
 //	GET    /harness/schedule/now         the virtual clock
+//	POST   /harness/reset                no schedule, rules, latency or trace (in one request)
 func (h *harness) controlAPI() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /harness/info", func(w http.ResponseWriter, _ *http.Request) {
@@ -135,6 +136,13 @@ func (h *harness) scheduleAPI(mux *http.ServeMux) {
 	})
 	mux.HandleFunc("GET /harness/schedule", func(w http.ResponseWriter, _ *http.Request) {
 		reply(w, http.StatusOK, h.schedule.status())
+	})
+	mux.HandleFunc("POST /harness/reset", func(w http.ResponseWriter, _ *http.Request) {
+		h.schedule.stop()
+		h.faults.clear()
+		h.latency.set(latencyConfig{})
+		h.trace.reset()
+		reply(w, http.StatusOK, map[string]string{})
 	})
 	mux.HandleFunc("DELETE /harness/schedule", func(w http.ResponseWriter, _ *http.Request) {
 		reply(w, http.StatusOK, h.schedule.stop())
