@@ -35,4 +35,8 @@ def test_an_in_process_run_on_the_virtual_clock_is_the_run_on_the_walls(vcsim):
     for impl in runs:
         [slow] = [c for c in calls[impl] if c.injected == "delay_after"]
         assert slow.end_unix_ns - slow.start_unix_ns >= DELAY_MS * 10**6, impl
-    assert [c.method for c in calls["refimpl"]] == [c.method for c in calls[PEER]]
+    # The same calls, bar how often a task was polled: a task of the wall's
+    # clock may still be running at its first poll.
+    made = {impl: [c.method for c in found if c.method != "RetrievePropertiesEx"]
+            for impl, found in calls.items()}
+    assert made["refimpl"] == made[PEER]
