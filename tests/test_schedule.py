@@ -88,20 +88,26 @@ def test_ties_go_in_the_seeds_order_and_a_seed_repeats_it(sim, control):
     assert len(orders) > 1, "every seed gave the same order"
 
 
+def soap_call(sim, actor: str | None) -> tuple[http.client.HTTPResponse, bytes]:
+    """A SOAP call, as ``actor`` (None: as no actor); the answer and its body."""
+    conn = http.client.HTTPSConnection(sim.endpoint.host, sim.endpoint.port,
+                                       context=ssl._create_unverified_context())
+    conn.request("POST", "/sdk", body=RETRIEVE_SERVICE_CONTENT,
+                 headers={"Content-Type": "text/xml", "SOAPAction": "urn:vim25/8.0",
+                          **({HEADER: actor} if actor else {})})
+    response = conn.getresponse()
+    data = response.read()
+    conn.close()
+    return response, data
+
+
 def test_latency_of_an_actors_call_passes_on_the_virtual_clock(sim, control):
     control.set_latency(default_ms=60_000)  # a minute per call, in virtual time
     control.start_schedule(["a"], seed=1, epoch_unix_ns=EPOCH)
 
     def body(turns, note):
-        conn = http.client.HTTPSConnection(sim.endpoint.host, sim.endpoint.port,
-                                           context=ssl._create_unverified_context())
-        conn.request("POST", "/sdk", body=RETRIEVE_SERVICE_CONTENT,
-                     headers={"Content-Type": "text/xml", HEADER: turns.actor,
-                              "SOAPAction": "urn:vim25/8.0"})
-        response = conn.getresponse()
-        assert response.status == 200, response.read()[:300]
-        response.read()
-        conn.close()
+        response, data = soap_call(sim, turns.actor)
+        assert response.status == 200, data[:300]
         note()
 
     assert run_actors(sim, {"a": body}) == [("a", 60_000)]
@@ -170,32 +176,27 @@ RETRIEVE_SERVICE_CONTENT = b"""<?xml version="1.0" encoding="UTF-8"?>
 </soapenv:Body></soapenv:Envelope>"""
 
 
-def soap_call(sim, actor: str | None) -> http.client.HTTPResponse:
-    conn = http.client.HTTPSConnection(sim.endpoint.host, sim.endpoint.port,
-                                       context=ssl._create_unverified_context())
-    conn.request("POST", "/sdk", body=RETRIEVE_SERVICE_CONTENT,
-                 headers={"Content-Type": "text/xml", "SOAPAction": "urn:vim25/8.0",
-                          **({HEADER: actor} if actor else {})})
-    response = conn.getresponse()
-    response.read()
-    conn.close()
-    return response
-
-
-def test_an_actors_answer_tells_the_time_it_goes_on_at(sim, control):
-    control.set_latency(default_ms=1500)
+@pytest.mark.parametrize("slow", ["latency", "delay_after"])
+def test_an_actors_answer_tells_the_time_it_goes_on_at(sim, control, slow):
+    """After the call's latency, or after its slow answer's delay: the time
+    the actor goes on at, not the time the call ran."""
+    if slow == "latency":
+        control.set_latency(default_ms=1500)
+    else:
+        control.add_fault("delay_after", method="RetrieveServiceContent", delay_ms=1500)
     control.start_schedule(["a"], seed=1, epoch_unix_ns=EPOCH)
     stamps = []
 
     def body(turns, note):
-        stamps.append(soap_call(sim, turns.actor).getheader(NOW_HEADER))
+        stamps.append(soap_call(sim, turns.actor)[0].getheader(NOW_HEADER))
         stamps.append(str(turns.now_ns()))
-        stamps.append(soap_call(sim, None).getheader(NOW_HEADER))  # no actor's
+        stamps.append(soap_call(sim, None)[0].getheader(NOW_HEADER))  # no actor's
 
     run_actors(sim, {"a": body})
     assert stamps[0] == stamps[1] and stamps[2] is None
     assert (int(stamps[0]) - EPOCH) // MS == 1500
-    assert soap_call(sim, "a").getheader(NOW_HEADER) is None  # no schedule runs
+    control.reset()
+    assert soap_call(sim, "a")[0].getheader(NOW_HEADER) is None  # no schedule runs
 
 
 def counting(turns: Turns) -> list[str]:

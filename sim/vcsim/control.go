@@ -100,6 +100,13 @@ func (h *harness) controlAPI() http.Handler {
 		h.trace.reset()
 		reply(w, http.StatusOK, map[string]string{})
 	})
+	mux.HandleFunc("POST /harness/reset", func(w http.ResponseWriter, _ *http.Request) {
+		h.schedule.stop()
+		h.faults.clear()
+		h.latency.set(latencyConfig{})
+		h.trace.reset()
+		reply(w, http.StatusOK, map[string]string{})
+	})
 	mux.HandleFunc("POST /harness/sessions/terminate", func(w http.ResponseWriter, _ *http.Request) {
 		reply(w, http.StatusOK, map[string]int{"terminated": h.sessions.terminateAll()})
 	})
@@ -136,13 +143,6 @@ func (h *harness) scheduleAPI(mux *http.ServeMux) {
 	})
 	mux.HandleFunc("GET /harness/schedule", func(w http.ResponseWriter, _ *http.Request) {
 		reply(w, http.StatusOK, h.schedule.status())
-	})
-	mux.HandleFunc("POST /harness/reset", func(w http.ResponseWriter, _ *http.Request) {
-		h.schedule.stop()
-		h.faults.clear()
-		h.latency.set(latencyConfig{})
-		h.trace.reset()
-		reply(w, http.StatusOK, map[string]string{})
 	})
 	mux.HandleFunc("DELETE /harness/schedule", func(w http.ResponseWriter, _ *http.Request) {
 		reply(w, http.StatusOK, h.schedule.stop())
