@@ -96,6 +96,10 @@ def run(search: Search) -> Search:
     search.first_s, search.runs, search.seconds = (part["first_finding_s"], part["runs"],
                                                    part["seconds"])
     search.size = part["findings"][0]["size"] if part["findings"] else ""
+    # A five-seed run takes an hour: say what each search gave as it ends.
+    print(f"{search.tree.label}: {search.impl} {search.mode} seed {search.seed}: "
+          f"first finding {_cell(search.first_s)} s, {search.runs} runs", file=sys.stderr,
+          flush=True)
     return search
 
 

@@ -62,15 +62,20 @@ class Stepper:
     """Steps of one open run, each observed: the trees before and after it,
     what it raised, the faults injected while it ran."""
 
-    def __init__(self, run: Run, keys: list[tuple[str, str]]) -> None:
+    def __init__(self, run: Run, keys: list[tuple[str, str]], *, ruled: bool = False) -> None:
         self.run, self.keys = run, keys
         self.trees = read(run, keys)
         self._trace_from = 0
+        # Whether a fault rule may be in force: only then can a call have
+        # been injected, and the trace be worth asking for.
+        self._ruled = ruled
 
     def take(self, step: s.Step, index: int) -> Seen:
         run = self.run
         seen = Seen(index, step.key, step.describe(), self.trees, self.trees,
                     age=run.config.age)
+        if isinstance(step, s.FaultStep | s.ClearFaultsStep):
+            self._ruled = isinstance(step, s.FaultStep)
         node = getattr(step, "node", None)
         if node is not None:
             seen.node_base = run.config.base_folder_of(run.config.node(node))
@@ -101,7 +106,7 @@ class Stepper:
 
     def _injected(self) -> frozenset[sites.Injection]:
         folder = self.run.folder
-        if not folder.controlled:
+        if not folder.controlled or not self._ruled:
             return frozenset()
         calls = folder.control.trace(since=self._trace_from).calls
         if calls:
@@ -137,7 +142,7 @@ def sequential(scenario: Scenario, impl: str, endpoint: Endpoint, *, zone: str |
         if rule is not None:
             run.folder.add_fault(rule)
         with _virtual_time(run, implementation):
-            stepper = Stepper(run, keys)
+            stepper = Stepper(run, keys, ruled=rule is not None)
             operations = [step for step in scenario.steps
                           if not isinstance(step, s.ExpectStep)]
             for index, step in enumerate(operations):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import sim
 from harness.explore import observe
 from harness.scenario import load_scenario
 
@@ -40,3 +41,49 @@ def test_an_in_process_run_on_the_virtual_clock_is_the_run_on_the_walls(vcsim):
     made = {impl: [c.method for c in found if c.method != "RetrievePropertiesEx"]
             for impl, found in calls.items()}
     assert made["refimpl"] == made[PEER]
+
+
+RULED = """\
+name: ruled
+purpose: a rule in force for one pass of three
+tier: reference
+config: {age: 1h}
+cache:
+  LocalDS_0:
+    images:
+      a-img: {marks: [2026-03-01T10:00:00Z]}
+steps:
+  - age: {}
+  - fault: {method: SearchDatastoreSubFolders_Task, fault: delay, delay_ms: 10, count: 1}
+  - age: {}
+  - faults: clear
+  - age: {}
+"""
+
+
+def test_the_trace_is_read_after_a_step_while_a_rule_may_be_in_force(vcsim, tmp_path,
+                                                                     monkeypatch):
+    """A call is injected only while a rule is in force: from a fault step
+    (or the run's own rule) to a clear, the trace is read after each step
+    and the injection seen; before and after, it is not asked for (only
+    once, at the end, for the run's calls)."""
+    scenario = load_scenario(tmp_path / "ruled.yaml", RULED)
+    reads = []
+    trace = sim.Control.trace
+
+    def counted(self, *args, **kwargs):
+        reads.append(kwargs.get("since"))
+        return trace(self, *args, **kwargs)
+
+    monkeypatch.setattr(sim.Control, "trace", counted)
+    result, _, _ = observe.sequential(scenario, "refimpl", vcsim.endpoint, zone=None)
+    assert [bool(seen.injected) for seen in result.steps] == [False, False, True, False, False]
+    assert [seen.op for seen in result.steps] == ["age", "fault", "age", "faults", "age"]
+    assert len(reads) == 2  # after the ruled pass; the run's calls at its end
+    reads.clear()
+    rule = {"fault": "delay", "method": "SearchDatastoreSubFolders_Task", "delay_ms": 10,
+            "count": 1}
+    result, _, _ = observe.sequential(scenario, "refimpl", vcsim.endpoint, zone=None,
+                                      rule=rule)
+    assert [bool(seen.injected) for seen in result.steps] == [True, False, True, False, False]
+    assert len(reads) == 3

@@ -303,6 +303,34 @@ actors: [{spawner: {node: n1, image: img1}}, {ager: {node: n2}}]
 """
 
 
+RACE = """\
+name: x
+purpose: a spawn and a pass on two hosts, every call about as slow
+duration: 1s
+config:
+  age: 2
+  nodes: {{n1: {{lock_path: host1}}, n2: {{lock_path: host2}}}}
+  latency: {{default_ms: 20{jitter}}}
+images: {{img1: {{marks_ago: [30s]}}}}
+actors: [{{spawner: {{node: n1, image: img1}}}}, {{ager: {{node: n2}}}}]
+"""
+
+
+def test_a_uniform_schedule_is_drawn_by_latency_jitter(sim, tmp_path):
+    """The earliest waiter goes on: with every call as slow, the seed only
+    breaks ties (who goes first); with jitter it draws the order."""
+    path = tmp_path / "race.yaml"
+
+    def orders(jitter: str) -> set[str]:
+        path.write_text(RACE.format(jitter=jitter))
+        return {run_contention(load_contention(path), "refimpl", sim.endpoint, seed=seed,
+                               reports=tmp_path / f"{len(jitter)}-{seed}").status.digest
+                for seed in range(1, 7)}
+
+    assert len(orders("")) <= 2
+    assert len(orders(", jitter: 0.5")) == 6
+
+
 # refimpl's peer, taking its turns as the actor that started it.
 SCHEDULED_PEER = """\
 import sys
