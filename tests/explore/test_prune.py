@@ -1,12 +1,17 @@
-"""Pruning, pure: which parts of a failing document are offered for removal
-and in which order, and the loop that keeps each smaller case that still
-fails."""
+"""Pruning: which parts of a failing document are offered for removal and
+in which order, and the loop that keeps each smaller case that still fails
+(pure); and a race pruned of its last image or rule, run and written."""
 
 from __future__ import annotations
 
 import itertools
 
+from harness.contention.loader import load_contention
 from harness.explore import prune
+from harness.explore.properties import Violation
+from harness.explore.scheme import REFERENCE
+from harness.explore.settings import Settings
+from harness.explore.targets.contention import Contention
 
 DOC = {"config": {"age": 0, "nodes": {"node1": {}}},
        "cache": {"ds": {"a": ["m1", "m2"], "b": []}},
@@ -85,3 +90,26 @@ def test_pruning_stops_when_told_and_keeps_the_smallest_so_far():
     case = frozenset("abcdef")
     smallest, _ = prune.smallest(case, case, _one_less, fails, lambda: next(allowed) < 4)
     assert 0 < len(runs) < 6 and smallest == runs[-1] and len(smallest) == 6 - len(runs)
+
+
+RACE = {"seed": 1, "duration": "1s", "config": {"age": 2},
+        "images": {"img1": {"marks_ago": ["30s"]}},
+        "faults": [{"fault": "delay", "delay_ms": 5, "path": "[LocalDS_0] *", "count": 1}],
+        "actors": [{"ager": {"node": "node1"}}]}
+
+
+def test_a_race_pruned_of_its_last_image_or_rule_runs_sizes_and_is_written(vcsim, tmp_path):
+    """Pruning takes ``images:`` or ``faults:`` out with its last entry (seen:
+    a search that crashed while pruning its finding, the finding lost)."""
+    target = Contention(Settings("refimpl", vcsim.endpoint, tmp_path, REFERENCE, budget_s=60))
+    bare = [c for c in target.smaller(RACE, []) if not {"images", "faults"} <= set(c)]
+    assert {key for c in bare for key in ("images", "faults") if key not in c} == \
+        {"images", "faults"}
+    for candidate in bare:
+        assert target.run(candidate, None) == []
+        assert target.size(candidate)[:4] == (1, len(candidate.get("images", {})),
+                                              len(candidate.get("images", {})),
+                                              len(candidate.get("faults", [])))
+        written = target.write(candidate, [Violation("I1", "m")], None, 1, RACE)
+        assert load_contention(written.replay.file).faults == tuple(candidate.get("faults", []))
+        assert written.size.startswith(f"1 actors, {len(candidate.get('faults', []))} rules")
