@@ -71,6 +71,7 @@ class Search:
     runs: int = 0
     seconds: float = 0.0
     size: str = ""
+    crash: str = ""  # the last line a search that wrote no summary left
 
     @property
     def row(self) -> str:
@@ -87,10 +88,13 @@ def run(search: Search) -> Search:
             command.append("-x")
         if not search.shrink:
             command.append("--no-shrink")
-        subprocess.run(command, capture_output=True, text=True, check=False,
-                       cwd=search.tree.path)
+        done = subprocess.run(command, capture_output=True, text=True, check=False,
+                              cwd=search.tree.path)
         summary = Path(tmp) / "summary.json"
         if not summary.is_file():
+            search.crash = (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1]
+            print(f"{search.tree.label}: {search.impl} {search.mode} seed {search.seed}: "
+                  f"CRASHED: {search.crash}", file=sys.stderr, flush=True)
             return search
         [part] = json.loads(summary.read_text())["parts"]
     search.first_s, search.runs, search.seconds = (part["first_finding_s"], part["runs"],
@@ -116,6 +120,10 @@ def _cell(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f}"
 
 
+def _first(search: Search) -> str:
+    return "crash" if search.crash else _cell(search.first_s)
+
+
 def _median(mine: list[Search]) -> float:
     # A seed that found nothing counts as its whole budget: the median is then a floor.
     return statistics.median(s.first_s if s.first_s is not None else s.budget_s for s in mine)
@@ -137,7 +145,7 @@ def mutant_rows(trees: list[Tree], names: list[str], done: list[Search]) -> list
                 continue
             found = [s for s in mine if s.first_s is not None]
             lines.append(f"| {name} | {tree.label} | {mine[0].row} | {mine[0].budget_s:.0f} | "
-                         f"{' '.join(_cell(s.first_s) for s in mine)} | {_median(mine):.0f} | "
+                         f"{' '.join(_first(s) for s in mine)} | {_median(mine):.0f} | "
                          f"{len(found)}/{len(mine)} | {mine[0].size} |")
     return lines
 
@@ -197,6 +205,11 @@ def main() -> None:
     lines = [f"# The explorer against the mutants: {title}; {args.seeds} seeds, {args.jobs} "
              "searches at a time", ""]
     lines += mutant_rows(trees, names, done) + rate_rows(trees, done)
+    crashed = [s for s in done if s.crash]
+    if crashed:  # counted as not found above: a crash is not a survival
+        lines += ["", "Searches that crashed (no summary):", ""]
+        lines += [f"- {s.tree.label}: {s.impl} {s.mode} seed {s.seed}: {s.crash}"
+                  for s in crashed]
     text = "\n".join(lines) + "\n"
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)
