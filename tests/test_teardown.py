@@ -189,11 +189,13 @@ def test_reaper_removes_container_of_a_dead_launcher(docker_client):
     assert not container_exists(docker_client, container.id)
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP], ids=["sigterm", "sighup"])
-def test_temporary_directory_is_removed_when_its_process_is_signalled(sig):
+def _holder(sig: int, disposition: signal.Handlers) -> tuple[subprocess.Popen, Path]:
+    """A process holding a temporary directory, started with ``sig`` at
+    ``disposition`` (a test run under nohup would pass SIGHUP on ignored)."""
     holder = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent("""
-            import time
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import signal, time
+            signal.signal({int(sig)}, signal.{disposition.name})
             from sim.cleanup import temporary_directory
             with temporary_directory("test") as path:
                 (path / "lock").write_text("x")
@@ -203,8 +205,27 @@ def test_temporary_directory_is_removed_when_its_process_is_signalled(sig):
     path = Path(holder.stdout.readline().strip())
     assert path.name.startswith(f"{TEMP_PREFIX}test-") and (path / "lock").is_file(), \
         holder.stderr.read()
+    return holder, path
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP], ids=["sigterm", "sighup"])
+def test_temporary_directory_is_removed_when_its_process_is_signalled(sig):
+    holder, path = _holder(sig, signal.SIG_DFL)
     holder.send_signal(sig)
     assert holder.wait(15) == -sig
+    assert not path.exists()
+
+
+def test_a_signal_the_process_was_started_ignoring_stays_ignored():
+    """Under nohup, SIGHUP is not the harness's to take: the process goes on
+    and keeps its directory, and SIGTERM still removes it."""
+    holder, path = _holder(signal.SIGHUP, signal.SIG_IGN)
+    holder.send_signal(signal.SIGHUP)
+    with pytest.raises(subprocess.TimeoutExpired):
+        holder.wait(1)
+    assert (path / "lock").is_file()
+    holder.send_signal(signal.SIGTERM)
+    assert holder.wait(15) == -signal.SIGTERM
     assert not path.exists()
 
 
