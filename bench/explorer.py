@@ -93,18 +93,20 @@ def run(search: Search) -> Search:
         summary = Path(tmp) / "summary.json"
         if not summary.is_file():
             search.crash = (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1]
-            print(f"{search.tree.label}: {search.impl} {search.mode} seed {search.seed}: "
-                  f"CRASHED: {search.crash}", file=sys.stderr, flush=True)
+            _tell(search, f"CRASHED: {search.crash}")
             return search
         [part] = json.loads(summary.read_text())["parts"]
     search.first_s, search.runs, search.seconds = (part["first_finding_s"], part["runs"],
                                                    part["seconds"])
     search.size = part["findings"][0]["size"] if part["findings"] else ""
-    # A five-seed run takes an hour: say what each search gave as it ends.
-    print(f"{search.tree.label}: {search.impl} {search.mode} seed {search.seed}: "
-          f"first finding {_cell(search.first_s)} s, {search.runs} runs", file=sys.stderr,
-          flush=True)
+    _tell(search, f"first finding {_cell(search.first_s)} s, {search.runs} runs")
     return search
+
+
+def _tell(search: Search, what: str) -> None:
+    # A five-seed run takes an hour: say what each search gave as it ends.
+    print(f"{search.tree.label}: {search.impl} {search.mode} seed {search.seed}: {what}",
+          file=sys.stderr, flush=True)
 
 
 def plan(tree: Tree, names: list[str], seeds: int, rate: float) -> list[Search]:

@@ -70,16 +70,17 @@ class Contention:
         self.last_scores = {"new call orders": float(len(orders - self.call_orders)),
                             "call orders in a run": float(len(orders))}
         self.call_orders |= orders
-        for image in _part(doc, "images").values():
+        for image in doc.get("images", {}).values():
             count = len(image.get("marks_ago", []))
             self.marks_seen[count] = self.marks_seen.get(count, 0) + 1
         return judge(run, s.model)
 
     def size(self, doc: dict[str, Any]) -> tuple[int, ...]:
-        images = _part(doc, "images")
+        # images: and faults: are optional (pruning takes each out with its last entry).
+        images = doc.get("images", {})
         marks = sum(len(i.get("marks_ago", [])) + len(i.get("claims_ago", []))
                     for i in images.values())
-        return (len(doc["actors"]), len(images), marks, len(_part(doc, "faults")),
+        return (len(doc["actors"]), len(images), marks, len(doc.get("faults", [])),
                 len(dump(doc)))
 
     def smaller(self, doc: dict[str, Any], violations: list[Violation]) -> Iterator[dict]:
@@ -108,9 +109,9 @@ class Contention:
                        f"{violations[0].property}: "
                        f"{violations[0].message}",
             "replay": replay.stored()}))
-        return Written(replay, f"{len(doc['actors'])} actors, {len(_part(doc, 'faults'))} rules, "
+        return Written(replay, f"{len(doc['actors'])} actors, {len(doc.get('faults', []))} rules, "
                                f"{len(path.read_text().splitlines())} lines (first failing: "
-                               f"{len(first['actors'])} actors, {len(_part(first, 'faults'))} "
+                               f"{len(first['actors'])} actors, {len(first.get('faults', []))} "
                                "rules, "
                                f"{len(dump(first).splitlines())} lines)")
 
@@ -124,11 +125,6 @@ class Contention:
                 "runs by strategy": dict(sorted(self.strategies.items())),
                 "images by marks": dict(sorted(self.marks_seen.items())),
                 "input shapes": dict(sorted(self.shapes.items()))}
-
-
-def _part(doc: dict[str, Any], key: str) -> Any:
-    """``images`` or ``faults``: pruning takes the key out with its last entry."""
-    return doc.get(key, {} if key == "images" else [])
 
 
 def _strategy(doc: dict[str, Any]) -> str:
