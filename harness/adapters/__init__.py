@@ -25,7 +25,7 @@ from .base import (
     NodeSetup,
 )
 from .command_adapter import CommandImplementation, ReplyTimeouts
-from .mutants import MUTANTS
+from .mutants import MUTANTS, applied
 from .mutants import __name__ as MUTANTS_MODULE
 from .zones import ZONES, UnknownZone, open_node, zone_of
 
@@ -33,7 +33,7 @@ GROUP = "imagecache_harness.implementations"
 
 __all__ = ["GROUP", "ZONES", "Implementation", "ImplementationBroken", "ImplementationError",
            "Instance", "Node", "NodeSetup", "UnknownImplementation", "UnknownZone", "get",
-           "label_of", "open_node", "registered", "zone_of"]
+           "label_of", "open_node", "registered", "run_alone", "zone_of"]
 
 
 class UnknownImplementation(ValueError):
@@ -60,13 +60,22 @@ def file_label(spec: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in label_of(spec))[:40]
 
 
-def get(spec: str, *, timeouts: ReplyTimeouts | None = None,
-        alone: bool = False) -> Implementation:
+_ALONE: set[str] = set()  # the implementation this process runs alone, if declared
+
+
+def run_alone(spec: str) -> None:
+    """Declare that this process runs the implementation ``spec`` names and
+    no other, ever (a contention actor's, ``contention/pool.py``; an
+    explorer command's): a mutant then patches its target here, at an
+    in-process implementation's rate, rather than run as a process of its
+    own. The mutant's target is then refused in this process (``get``)."""
+    _ALONE.add(spec)
+
+
+def get(spec: str, *, timeouts: ReplyTimeouts | None = None) -> Implementation:
     """The implementation ``spec`` names (see the module docstring);
     ``timeouts``: a process's reply timeouts, by message (default: the
-    protocol's). ``alone``: this process runs no other implementation, ever
-    (a contention actor's, ``contention/pool.py``), so a mutant may patch
-    its target here rather than run as a process of its own."""
+    protocol's)."""
     label = label_of(spec)
     target = spec[len(label) + 1:] if label != spec else spec
     if target.startswith("cmd:"):
@@ -76,15 +85,29 @@ def get(spec: str, *, timeouts: ReplyTimeouts | None = None,
         if name not in MUTANTS:
             raise UnknownImplementation(f"unknown mutant {name!r}: one of "
                                         f"{', '.join(MUTANTS)}")
-        if alone:
-            impl = get(MUTANTS[name].target)
-            MUTANTS[name].apply_once()
+        mutant = MUTANTS[name]
+        if spec in _ALONE:
+            impl = _named(mutant.target, mutant.target)
+            mutant.apply_once()
             impl.name = label
             return impl
         return CommandImplementation(
             shlex.join([sys.executable, "-m", MUTANTS_MODULE, name]), name=label,
-            model="original" if MUTANTS[name].target == "original" else "reference",
+            model="original" if mutant.target == "original" else "reference",
             timeouts=timeouts)
+    resolved = registered().get(target, target)
+    for mutant in applied():
+        if registered().get(mutant.target, mutant.target) == resolved:
+            # The mutant's patch is in this process's modules: its target
+            # here would be the mutant.
+            raise UnknownImplementation(
+                f"implementation {spec!r}: this process runs mutant:{mutant.name}, which "
+                f"patched {mutant.target} here; run {mutant.target} in a process of its own")
+    return _named(spec, target, label)
+
+
+def _named(spec: str, target: str, label: str | None = None) -> Implementation:
+    """A registered name or ``module:factory``, made in this process."""
     if target in registered():
         target = registered()[target]
     module_name, sep, factory = target.partition(":")
@@ -97,6 +120,6 @@ def get(spec: str, *, timeouts: ReplyTimeouts | None = None,
         impl = getattr(importlib.import_module(module_name), factory)()
     except (ImportError, AttributeError, OSError) as exc:
         raise UnknownImplementation(f"implementation {spec!r}: {exc}") from exc
-    if label != spec:
+    if label is not None and label != spec:
         impl.name = label
     return impl

@@ -2,9 +2,9 @@
 The harness must catch every one (``tests/harness/test_mutants.py``: some by
 the hand-written corpus, all by the explorer without it). They run as
 processes of their own speaking the protocol, so their patches never reach
-the implementations in the harness's own process; a contention actor's
-process, which runs one implementation only (``contention/pool.py``),
-patches its own.
+the implementations in the harness's own process; a process that runs one
+implementation only (a contention actor's, an explorer command's:
+``adapters.run_alone``) patches its own.
 
     python -m harness.adapters.mutants NAME
     pytest scenarios --impl mutant:no-claim      # the same, by its registered spec
@@ -26,6 +26,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 _APPLIED: set[str] = set()  # in this process
+
+
+def applied() -> tuple[Mutant, ...]:
+    """The mutants applied in this process."""
+    return tuple(MUTANTS[name] for name in sorted(_APPLIED))
 
 
 @dataclass(frozen=True)
@@ -251,7 +256,7 @@ def main(argv: list[str]) -> int:
         return 2
     mutant = MUTANTS[argv[0]]
     serve = _servers()[mutant.target]
-    mutant.apply()
+    mutant.apply_once()
     from sim.virtual_time import install_from_env
 
     turns = install_from_env()  # a contention actor's child takes its turns

@@ -39,7 +39,7 @@ from pyVmomi import vmodl
 from sim import Control, ControlError, Endpoint
 from sim.virtual_time import Turns, install, uninstall
 
-from ..adapters import ImplementationError, Instance, NodeSetup, open_node
+from ..adapters import ImplementationError, Instance, NodeSetup, open_node, run_alone
 from ..adapters import get as get_implementation
 from ..vsphere.datastore import DatastoreClient
 from ..vsphere.session import connect, cookie, disconnect
@@ -125,7 +125,8 @@ def run(spec: dict[str, Any]) -> int:
     actor = spec["actor"]
     # This process runs this implementation alone (pool.py): a mutant
     # patches its target here instead of starting a process per node.
-    impl = get_implementation(spec["impl"], timeouts=spec.get("timeouts"), alone=True)
+    run_alone(spec["impl"])
+    impl = get_implementation(spec["impl"], timeouts=spec.get("timeouts"))
     turns = None
     if spec["schedule"] == "seeded":
         # An implementation whose calls all leave from this process: the

@@ -30,7 +30,7 @@ from sim import SimulatorError
 from sim.environment import own_simulator
 from sim.faults import FAULTS
 
-from ..adapters import ZONES, UnknownImplementation
+from ..adapters import ZONES, UnknownImplementation, run_alone
 from ..adapters import get as get_implementation
 from ..format.errors import ScenarioError
 from ..format.kind import is_contention
@@ -123,6 +123,9 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m harness.explo
         return FOUND if any(p.findings for p in parts) else OK
     if args.command == "replay":
         return _replay(parser, args)
+    # A search or sweep runs one implementation: a mutant runs in this
+    # process (adapters.run_alone), at an in-process implementation's rate.
+    run_alone(args.impl)
     try:
         get_implementation(args.impl)
         model = model_for(args.impl, override=args.model,
@@ -201,6 +204,7 @@ def _replay(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         parser.error(f"{path}: no implementation: give --impl (the file names none)")
     if (spec.site is None) != (spec.fault is None):
         parser.error("--site and --fault go together")
+    run_alone(spec.impl)
     try:
         get_implementation(spec.impl)
         if spec.site is not None:

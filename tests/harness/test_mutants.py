@@ -4,13 +4,14 @@ finding, 300 s at most); some also by corpus scenarios written for them."""
 
 from __future__ import annotations
 
+import json
+import subprocess
 import sys
 
 import pytest
 
 from harness.adapters.mutants import FOUND_BY, MUTANTS
 from harness.explore import searches
-from harness.explore.settings import Settings, model_for
 from tests.shell import ROOT, shell
 
 CORPUS = ROOT / "scenarios"
@@ -40,6 +41,35 @@ def test_every_mutant_is_one_line_of_its_target():
         assert mutant.target in ("refimpl", "original")
 
 
+_ALONE_CHECK = """
+from harness.adapters import UnknownImplementation, get, run_alone
+from harness.adapters.command_adapter import CommandImplementation
+import refimpl.manager as m
+before = m.ImageCacheManager._remove_marks
+assert isinstance(get("mutant:one-mark"), CommandImplementation)  # not declared: a peer
+assert m.ImageCacheManager._remove_marks is before
+run_alone("mutant:one-mark")
+impl = get("mutant:one-mark")
+assert impl.in_process and impl.name == "mutant:one-mark" and impl.model == "reference"
+assert m.ImageCacheManager._remove_marks is not before
+get("original")  # another target is untouched
+for other in ("refimpl", "x=refimpl", "harness.adapters.refimpl_adapter:RefimplImplementation"):
+    try:
+        get(other)
+    except UnknownImplementation as exc:
+        assert "runs mutant:one-mark, which patched refimpl here" in str(exc), exc
+    else:
+        raise AssertionError(other + " given with the mutant's patch in")
+print("ok")
+"""
+
+
+def test_a_process_that_runs_a_mutant_alone_patches_it_in_and_refuses_its_target():
+    done = subprocess.run([sys.executable, "-c", _ALONE_CHECK], capture_output=True, text=True,
+                          cwd=ROOT, timeout=60)
+    assert done.stdout.strip() == "ok", done.stderr
+
+
 @pytest.mark.parametrize("mutant", sorted(CATCHERS))
 def test_mutant_is_caught_by_the_corpus(pytester, mutant):
     files = [str(CORPUS / f) for f in CATCHERS[mutant]]
@@ -58,14 +88,19 @@ QUICK_S = 90
 @pytest.mark.parametrize("mutant", [
     pytest.param(m, marks=[pytest.mark.long_search] if found[1] > QUICK_S else [])
     for m, found in sorted(FOUND_BY.items())])
-def test_mutant_is_killed_by_the_explorer(vcsim, tmp_path, mutant):
+def test_mutant_is_killed_by_the_explorer(tmp_path, mutant):
+    """As a user searches: the explorer's command, whose process runs the
+    mutant alone and so in process (adapters.run_alone)."""
     mode, budget = FOUND_BY[mutant]
     impl = f"mutant:{mutant}"
-    part = searches.search(mode, Settings(impl, vcsim.endpoint, tmp_path, model_for(impl),
-                                          budget_s=budget, stop=True, shrink=False))
-    assert part.findings, f"{mutant} survived {part.runs} {mode} runs in {budget} s"
+    done = shell(f"python -m harness.explore search --impl {impl} --mode {mode} --seed 1 "
+                 f"--budget {budget} -x --no-shrink --reports {tmp_path}", timeout=budget + 300)
+    summary = tmp_path / "summary.json"
+    assert summary.is_file(), done.stdout[-2000:] + done.stderr[-2000:]
+    [part] = json.loads(summary.read_text())["parts"]
+    assert part["findings"], f"{mutant} survived {part['runs']} {mode} runs in {budget} s"
     # The mutant's own bug: the implementation it mutates passes the replay.
     target = MUTANTS[mutant].target
-    replay = part.findings[0].replay.replace(f"mutant:{mutant}", target)
-    done = shell(replay)
-    assert done.returncode == 0, f"{target} fails the replay too:\n{done.stdout[-2000:]}"
+    replay = part["findings"][0]["replay"].replace(impl, target)
+    again = shell(replay)
+    assert again.returncode == 0, f"{target} fails the replay too:\n{again.stdout[-2000:]}"
