@@ -94,10 +94,12 @@ class Trace:
 @dataclass(frozen=True)
 class Choice:
     """One step of a schedule: the actor that went and the actors enabled
-    then (indexes into the schedule's actors)."""
+    then (indexes into the schedule's actors); under ``switches`` and
+    ``preemptions``, the preemption point it was (from 1; 0: none)."""
 
     actor: int
     enabled: tuple[int, ...]
+    point: int = 0
 
 
 @dataclass(frozen=True)
@@ -126,7 +128,8 @@ class ScheduleStatus:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ScheduleStatus:
         known = _known_fields(cls, data)
-        known["choices"] = tuple(Choice(c["actor"], tuple(c.get("enabled") or ()))
+        known["choices"] = tuple(Choice(c["actor"], tuple(c.get("enabled") or ()),
+                                        c.get("point", 0))
                                  for c in known.get("choices") or ())
         return cls(**known)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sim import Strategy, Switch
-from sim.strategy import PCT, SWITCHES
+from sim.strategy import PCT, PREEMPTIONS, SWITCHES
 
 from ..format.reader import Reader
 from ..format.schema import contention_validator
@@ -66,6 +66,12 @@ def _strategy(reader: Reader, raw: Any, idents: list[str]) -> Strategy:
         return Strategy()
     if PCT in raw:
         return Strategy(PCT, depth=raw[PCT]["depth"], span=raw[PCT].get("span", 100))
+    if PREEMPTIONS in raw:
+        points = raw[PREEMPTIONS]
+        for i, point in enumerate(points):
+            if point in points[:i]:
+                raise reader.fail(("strategy", PREEMPTIONS, i), f"point {point} is named twice")
+        return Strategy(PREEMPTIONS, points=tuple(sorted(points)))
     switches, steps = [], set()
     for i, sw in enumerate(raw[SWITCHES]):
         if sw["to"] not in idents:

@@ -25,9 +25,8 @@ from typing import Any
 from hypothesis import strategies as st
 
 from sim.faults import kinds
-from sim.strategy import PCT, SWITCHES, UNIFORM
+from sim.strategy import PCT, PREEMPTIONS, UNIFORM
 
-from ..contention.model import idents
 from ..format.config import BaseFolderRule
 from ..format.times import format_timestamp
 from .scheme import ORIGINAL_TOLERATED_DELETE, ModelFault
@@ -50,10 +49,12 @@ BAD_IMAGE_IDS = ("a/b", "..", "x\\y")
 MALFORMED_MARKS = ("ts-foo", "ts-", "ts-2026-3-1-6-0-0", "ts-2026-02-30-00-00-00",
                    "ts-2026-13-01-00-00-00")
 NODES = ("node1", "node2")
-# PCT's span and the steps switches fall at: generated races take 30-150
-# steps (a spawn and a pass meeting on one image, 2-4 s), race workloads
-# about 40.
+# PCT's span: generated races take 30-150 steps (a spawn and a pass
+# meeting on one image, 2-4 s), race workloads about 40.
 SPANS = (30, 60, 120)
+# The preemption points preemptions fall at: a step is one when the actor
+# that ran last and another are enabled, in 20-60 of a race's steps.
+POINT_SPANS = (10, 30, 60)
 # The faults the model knows, by what they hit (a delete's FileNotFound is an
 # untrue answer the fault sweep tries).
 DELETE_FAULTS = kinds(sorted(ORIGINAL_TOLERATED_DELETE | {"CannotAccessFile", "NoPermission"}))
@@ -494,23 +495,20 @@ def contention(draw: st.DrawFn) -> dict[str, Any]:
 
 
 def _with_strategy(doc: dict[str, Any], rng: random.Random) -> dict[str, Any]:
-    """``doc`` with a strategy drawn for its actors (none: uniform)."""
-    names = idents((kind, spec["node"]) for actor in doc["actors"] for kind, spec in actor.items())
-    strategy = schedule_strategy(rng, names)
+    """``doc`` with a strategy drawn (none: uniform)."""
+    strategy = schedule_strategy(rng)
     return {**doc, "strategy": strategy} if strategy != UNIFORM else doc
 
 
-def schedule_strategy(rng: random.Random, actors: list[str]) -> Any:
+def schedule_strategy(rng: random.Random) -> Any:
     """A seeded schedule's ``strategy:``, each kind as often: the uniform
-    draw; PCT of depth 1-3 over a span about a run's length in steps; a
-    schedule of one or two switches (preemptions) at steps drawn, to actors
-    drawn. A switch to an actor that is not enabled at its step is missed
-    (the run goes on as without it), and pruning takes it out of a finding."""
-    kind = rng.choice([UNIFORM, PCT, SWITCHES])
+    draw; PCT of depth 1-3 over a span about a run's length in steps; one
+    or two preemptions at preemption points drawn (the runs' own count of
+    them, so that none names an actor that cannot go then)."""
+    kind = rng.choice([UNIFORM, PCT, PREEMPTIONS])
     if kind == PCT:
         return {PCT: {"depth": rng.randint(1, 3), "span": rng.choice(SPANS)}}
-    if kind == SWITCHES:
-        steps = rng.sample(range(1, SPANS[-1] + 1), rng.randint(1, 2))
-        return {SWITCHES: [{"step": step, "to": rng.choice(actors)} for step in sorted(steps)]}
+    if kind == PREEMPTIONS:
+        return {PREEMPTIONS: sorted(rng.sample(range(1, rng.choice(POINT_SPANS) + 1),
+                                               rng.randint(1, 2)))}
     return UNIFORM
-

@@ -60,15 +60,15 @@ func (h *harness) serveSOAP(next http.Handler, w http.ResponseWriter, r *http.Re
 
 	var d *decision
 	if !c.Exempt {
-		h.pause(actor, h.latency.of(c.Method))
+		h.pause(actor, h.latency.of(c.Method), c.Path)
 		d = h.faults.decide(rec, thisRef(c.This))
 	} else {
-		h.pause(actor, 0) // still a scheduling point
+		h.pause(actor, 0, c.Path) // still a scheduling point
 	}
 	if d != nil {
 		rec.Injected, rec.Rule = d.rule.Fault, d.rule.ID
 		if d.rule.Fault != kindSlowReply {
-			h.pause(actor, time.Duration(d.rule.DelayMS)*time.Millisecond)
+			h.pause(actor, time.Duration(d.rule.DelayMS)*time.Millisecond, c.Path)
 		}
 		switch d.rule.Fault {
 		case kindDrop:
@@ -98,7 +98,7 @@ func (h *harness) serveSOAP(next http.Handler, w http.ResponseWriter, r *http.Re
 		held := &discard{header: http.Header{}, status: http.StatusOK}
 		serve(next, held, r)
 		h.trace.applied(rec)
-		h.pause(actor, time.Duration(d.rule.DelayMS)*time.Millisecond)
+		h.pause(actor, time.Duration(d.rule.DelayMS)*time.Millisecond, c.Path)
 		for key, values := range held.header {
 			w.Header()[key] = values
 		}
@@ -166,10 +166,11 @@ func (h *harness) stampClock(w http.ResponseWriter, actor string) {
 	}
 }
 
-// pause lets d pass for a call: on the virtual clock, as a scheduling
-// point, when the call is an actor's in a running schedule; else for real.
-func (h *harness) pause(actor string, d time.Duration) {
-	if !h.schedule.park(actor, d, false) && d > 0 {
+// pause lets d pass for a call on path (its datastore path, if any): on
+// the virtual clock, as a scheduling point, when the call is an actor's in
+// a running schedule; else for real.
+func (h *harness) pause(actor string, d time.Duration, path string) {
+	if !h.schedule.parkOn(actor, d, false, path) && d > 0 {
 		time.Sleep(d)
 	}
 }

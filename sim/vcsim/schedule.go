@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"log"
 	"math/rand"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -30,6 +32,18 @@ import (
 //     the earliest enabled waiter, except at the steps the schedule names,
 //     where the named actor goes (a preemption when the one before was
 //     enabled). Every schedule with at most k preemptions is such a list.
+//   - preemptions: as switches, but the schedule names preemption points,
+//     counted from 1 as the run meets them: steps at which the actor that
+//     ran last waits on a call on a datastore path, and another enabled
+//     actor on a call on the same path or one inside the other, or on no
+//     path (its join, a sleep, a login: its next calls are not known yet).
+//     Calls on unrelated paths commute: preempting between them changes
+//     nothing.
+//     At each named one, the next such actor after it (in the actors'
+//     order, round) goes instead. No point named is ever missed, only not
+//     reached; what a search samples when it cannot know the steps in
+//     advance. Under switches and preemptions each step's choice says
+//     which point it was.
 //
 // Enabled, for pct and switches: every waiter on a SOAP call, and the
 // sleepers due no later than the earliest of those (with no call waiting,
@@ -80,8 +94,9 @@ type waiter struct {
 	actor   *actor
 	seq     int64
 	release chan struct{}
-	stopped bool // released by stop, not by its turn
-	sleep   bool // a sleep, not a SOAP call
+	stopped bool   // released by stop, not by its turn
+	sleep   bool   // a sleep, not a SOAP call
+	path    string // the datastore path its call is on, if any
 }
 
 // Strategies (see the top of this file).
@@ -89,6 +104,7 @@ const (
 	uniform  = "uniform"
 	pct      = "pct"
 	switches = "switches"
+	preempts = "preemptions"
 )
 
 // A switch of a switches schedule: at step Step (from 1), Actor goes.
@@ -102,6 +118,7 @@ type switchConfig struct {
 type stepChoice struct {
 	Actor   int   `json:"actor"`
 	Enabled []int `json:"enabled"`
+	Point   int   `json:"point,omitempty"` // the preemption point it was (from 1), if one
 }
 
 type scheduleConfig struct {
@@ -112,8 +129,10 @@ type scheduleConfig struct {
 	ChangePoints int      `json:"change_points"`
 	// Steps over which the change points are spread.
 	ChangeSpan int            `json:"change_span"`
-	Strategy   string         `json:"strategy"` // uniform (""), pct or switches
+	Strategy   string         `json:"strategy"` // uniform (""), pct, switches or preemptions
 	Switches   []switchConfig `json:"switches"`
+	// The preemption points (from 1) of a preemptions schedule.
+	Preemptions []int `json:"preemptions"`
 }
 
 type scheduleStatus struct {
@@ -147,6 +166,9 @@ type schedule struct {
 	// pct and switches
 	strategy string
 	switches map[int]string // step -> actor
+	preempt  map[int]bool   // preemption points named
+	points   int            // preemption points met
+	point    int            // the point the step being taken is, or 0
 	last     *actor         // the actor of the last step
 	missed   int
 	choices  []stepChoice
@@ -171,9 +193,20 @@ func (c *scheduleConfig) validate() error {
 		return fmt.Errorf("quiet_ms, change_points and change_span must be >= 0")
 	}
 	switch c.Strategy {
-	case "", uniform, pct, switches:
+	case "", uniform, pct, switches, preempts:
 	default:
-		return fmt.Errorf("strategy: %q is none of uniform, pct, switches", c.Strategy)
+		return fmt.Errorf("strategy: %q is none of uniform, pct, switches, preemptions",
+			c.Strategy)
+	}
+	if len(c.Preemptions) > 0 && c.Strategy != preempts {
+		return fmt.Errorf("preemptions: only a preemptions strategy takes them")
+	}
+	points := map[int]bool{}
+	for _, point := range c.Preemptions {
+		if point < 1 || points[point] {
+			return fmt.Errorf("preemptions: points must be distinct and >= 1, got %d", point)
+		}
+		points[point] = true
 	}
 	if len(c.Switches) > 0 && c.Strategy != switches {
 		return fmt.Errorf("switches: only a switches strategy takes them")
@@ -228,6 +261,10 @@ func (s *schedule) start(cfg scheduleConfig) {
 	s.switches, s.last, s.missed, s.choices = map[int]string{}, nil, 0, nil
 	for _, sw := range cfg.Switches {
 		s.switches[sw.Step] = sw.Actor
+	}
+	s.preempt, s.points = map[int]bool{}, 0
+	for _, point := range cfg.Preemptions {
+		s.preempt[point] = true
 	}
 	s.touched = time.Now()
 	s.quit = make(chan struct{})
@@ -303,7 +340,7 @@ func (s *schedule) join(name string) bool {
 		return false
 	}
 	s.joined++
-	return s.parkLocked(a, 0, false)
+	return s.parkLocked(a, 0, false, "")
 }
 
 // park is a scheduling point of the actor called name, a SOAP call or
@@ -312,19 +349,26 @@ func (s *schedule) join(name string) bool {
 // reports false, without waiting, when the caller is not a joined actor of
 // a running schedule, and after waiting when the schedule stopped first.
 func (s *schedule) park(name string, d time.Duration, sleep bool) bool {
+	return s.parkOn(name, d, sleep, "")
+}
+
+// parkOn is park for a call on a datastore path ("": none), by which the
+// preemptions strategy tells calls that may not commute.
+func (s *schedule) parkOn(name string, d time.Duration, sleep bool, path string) bool {
 	s.mu.Lock()
 	a := s.actorLocked(name)
 	if a == nil {
 		s.mu.Unlock()
 		return false
 	}
-	return s.parkLocked(a, d, sleep)
+	return s.parkLocked(a, d, sleep, path)
 }
 
 // parkLocked is entered with s.mu held and releases it. It reports
 // false when the schedule stopped before the actor's turn came.
-func (s *schedule) parkLocked(a *actor, d time.Duration, sleep bool) bool {
-	w := &waiter{at: s.now + d, actor: a, seq: s.seq, release: make(chan struct{}), sleep: sleep}
+func (s *schedule) parkLocked(a *actor, d time.Duration, sleep bool, path string) bool {
+	w := &waiter{at: s.now + d, actor: a, seq: s.seq, release: make(chan struct{}), sleep: sleep,
+		path: strings.TrimSuffix(path, "/")}
 	s.seq++
 	a.state = parked
 	heap.Push(&s.parked, w)
@@ -373,6 +417,7 @@ func (s *schedule) dispatchLocked() {
 	}
 	enabled := s.enabledLocked()
 	var w *waiter
+	s.point = 0
 	if s.strategy == uniform {
 		w = heap.Pop(&s.parked).(*waiter)
 	} else {
@@ -387,7 +432,7 @@ func (s *schedule) dispatchLocked() {
 	s.now = max(s.now+stepTick, w.at)
 	s.steps++
 	s.order = append(s.order, s.index[w.actor.name])
-	choice := stepChoice{Actor: int(s.index[w.actor.name])}
+	choice := stepChoice{Actor: int(s.index[w.actor.name]), Point: s.point}
 	for _, e := range enabled {
 		choice.Enabled = append(choice.Enabled, int(s.index[e.actor.name]))
 	}
@@ -429,7 +474,7 @@ func (s *schedule) enabledLocked() []*waiter {
 	return enabled
 }
 
-// pickLocked: the waiter pct or switches lets go on, of enabled.
+// pickLocked: the waiter pct, switches or preemptions lets go on, of enabled.
 func (s *schedule) pickLocked(enabled []*waiter) *waiter {
 	if s.strategy == pct {
 		best := enabled[0]
@@ -440,6 +485,10 @@ func (s *schedule) pickLocked(enabled []*waiter) *waiter {
 			}
 		}
 		return best
+	}
+	if w := s.preemptingLocked(enabled); w != nil && s.strategy == preempts &&
+		s.preempt[s.points] {
+		return w
 	}
 	step := s.steps + 1
 	if name, named := s.switches[step]; named {
@@ -462,6 +511,32 @@ func (s *schedule) pickLocked(enabled []*waiter) *waiter {
 		}
 	}
 	return earliest
+}
+
+// preemptingLocked counts a preemption point (see the top of this file)
+// and returns the actor that would preempt there; else nil.
+func (s *schedule) preemptingLocked(enabled []*waiter) *waiter {
+	at := slices.IndexFunc(enabled, func(w *waiter) bool { return w.actor == s.last })
+	if at < 0 || enabled[at].path == "" {
+		return nil
+	}
+	for k := 1; k < len(enabled); k++ {
+		w := enabled[(at+k)%len(enabled)]
+		// A waiter on no path (its join, a sleep due, a login, a task's
+		// wait) runs on to calls not known yet: a partner too.
+		if w.path == "" || related(enabled[at].path, w.path) {
+			s.points++
+			s.point = s.points
+			return w
+		}
+	}
+	return nil
+}
+
+// related: two datastore paths are one, or one is inside the other.
+func related(a, b string) bool {
+	return a != "" && b != "" &&
+		(a == b || strings.HasPrefix(a, b+"/") || strings.HasPrefix(b, a+"/"))
 }
 
 // watch marks actors stalled that run longer than quiet without parking.

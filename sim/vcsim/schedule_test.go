@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -12,6 +13,7 @@ import (
 type point struct {
 	ms    float64
 	sleep bool
+	path  string // a call's datastore path
 }
 
 func sleeps(ms ...float64) []point {
@@ -23,6 +25,15 @@ func sleeps(ms ...float64) []point {
 }
 
 func calls(n int) []point { return make([]point, n) }
+
+// on is n calls on a datastore path.
+func on(path string, n int) []point {
+	script := make([]point, n)
+	for i := range script {
+		script[i].path = path
+	}
+	return script
+}
 
 // runActors plays a script per actor through the schedule; it returns
 // the order of (actor, step) as run.
@@ -43,7 +54,7 @@ func runActors(t *testing.T, s *schedule, scripts map[string][]point) []string {
 				mu.Lock()
 				order = append(order, name+string(rune('0'+i)))
 				mu.Unlock()
-				s.park(name, time.Duration(p.ms*float64(time.Millisecond)), p.sleep)
+				s.parkOn(name, time.Duration(p.ms*float64(time.Millisecond)), p.sleep, p.path)
 			}
 			s.leave(name)
 		}()
@@ -256,10 +267,99 @@ func TestSwitchesRunTheLastActorOnExceptAtTheNamedSteps(t *testing.T) {
 	}
 }
 
+func TestPreemptionsPreemptAtTheNamedPointsOnly(t *testing.T) {
+	run := func(scripts map[string][]point, points ...int) (string, scheduleStatus) {
+		s := newSchedule()
+		s.start(scheduleConfig{Actors: []string{"a", "b"}, Seed: 1, Strategy: preempts,
+			Preemptions: points})
+		order := runActors(t, s, scripts)
+		return strings.Join(order, " "), s.stop()
+	}
+	// The points a run met, and those at which the actor before did not
+	// go on (the other enabled one went).
+	preempted := func(st scheduleStatus) (met []int, at []int) {
+		for i, c := range st.Choices {
+			if c.Point == 0 {
+				continue
+			}
+			met = append(met, c.Point)
+			before := st.Choices[i-1].Actor
+			if !slices.Contains(c.Enabled, before) || !slices.Contains(c.Enabled, 1-before) {
+				t.Errorf("point %d: %d ran last, enabled %v", c.Point, before, c.Enabled)
+			}
+			if c.Actor != before {
+				at = append(at, c.Point)
+			}
+		}
+		return met, at
+	}
+	// a calls on an image folder and an entry of it, b on the folder.
+	racing := map[string][]point{
+		"a": append(on("[ds] base/img1", 2), on("[ds] base/img1/ts-1/", 2)...),
+		"b": on("[ds] base/img1", 3)}
+	plain, st := run(racing)
+	if met, at := preempted(st); len(met) < 3 || len(at) != 0 {
+		t.Fatalf("no preemption named: points %v, preempted at %v (order %q)", met, at, plain)
+	}
+	for _, named := range [][]int{{1}, {2}, {1, 3}} {
+		got, st := run(racing, named...)
+		met, at := preempted(st)
+		if !slices.Equal(at, named) || st.Missed != 0 {
+			t.Errorf("points %v named: preempted at %v, %d missed (order %q)", named, at,
+				st.Missed, got)
+		}
+		if got == plain || !slices.Equal(met, countUp(len(met))) {
+			t.Errorf("points %v named: order %q, points met %v", named, got, met)
+		}
+	}
+	// A point the run does not reach leaves it as without.
+	if got, _ := run(racing, 400); got != plain {
+		t.Errorf("a point not reached: order %q, want %q", got, plain)
+	}
+	// On two images the calls commute: once b has run (its join is on no
+	// path, its next call not known), no step is a point.
+	apart := map[string][]point{"a": on("[ds] base/img1", 3), "b": on("[ds] base/img2", 3)}
+	if got, st := run(apart, 1); !slices.Equal(firstOf(preempted(st)), []int{1}) {
+		t.Errorf("calls on two images: points %v (order %q), want the first only",
+			firstOf(preempted(st)), got)
+	}
+}
+
+func countUp(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i + 1
+	}
+	return out
+}
+
+func firstOf(a, _ []int) []int { return a }
+
+func TestRelatedPathsAreOneOrOneInsideTheOther(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		want bool
+	}{
+		{"[ds] base/img1", "[ds] base/img1", true},
+		{"[ds] base/img1", "[ds] base/img1/ts-1", true},
+		{"[ds] base", "[ds] base/img1/ts-1", true},
+		{"[ds] base/img1", "[ds] base/img10", false},
+		{"[ds] base/img1", "[ds2] base/img1", false},
+		{"", "[ds] base", false},
+	} {
+		if related(c.a, c.b) != c.want || related(c.b, c.a) != c.want {
+			t.Errorf("related(%q, %q): want %v", c.a, c.b, c.want)
+		}
+	}
+}
+
 func TestScheduleConfigurationsAreValidated(t *testing.T) {
 	for _, cfg := range []scheduleConfig{
 		{Actors: []string{"a"}, Strategy: "fair"},
 		{Actors: []string{"a"}, Switches: []switchConfig{{Step: 1, Actor: "a"}}},
+		{Actors: []string{"a"}, Preemptions: []int{1}},
+		{Actors: []string{"a"}, Strategy: preempts, Preemptions: []int{0}},
+		{Actors: []string{"a"}, Strategy: preempts, Preemptions: []int{2, 2}},
 		{Actors: []string{"a"}, Strategy: switches, Switches: []switchConfig{{Step: 1, Actor: "z"}}},
 		{Actors: []string{"a"}, Strategy: switches, Switches: []switchConfig{{Step: 0, Actor: "a"}}},
 		{Actors: []string{"a", "b"}, Strategy: switches,

@@ -78,8 +78,8 @@ def test_generated_contention_scenarios_are_valid(tmp_path_factory, doc):
 
 
 def test_generated_races_draw_every_schedule_strategy(tmp_path):
-    """Uniform, PCT of each depth, and switches, as the loader reads them
-    (each switch to one of the scenario's actors)."""
+    """Uniform, PCT of each depth, and one or two preemptions, as the loader
+    reads them."""
     drawn = []
 
     @settings(max_examples=300, deadline=None, database=None, derandomize=True,
@@ -89,13 +89,13 @@ def test_generated_races_draw_every_schedule_strategy(tmp_path):
         path = tmp_path / "r.yaml"
         path.write_text(dump({"name": "r", "purpose": "p", **doc}))
         scenario = load_contention(path)
-        assert {s.actor for s in scenario.strategy.switches} <= set(scenario.idents)
         drawn.append(scenario.strategy)
 
     draw()
-    assert {s.name for s in drawn} == {"uniform", "pct", "switches"}
+    assert {s.name for s in drawn} == {"uniform", "pct", "preemptions"}
     assert {s.depth for s in drawn if s.name == "pct"} == {1, 2, 3}
-    assert {len(s.switches) for s in drawn if s.name == "switches"} == {1, 2}
+    assert {len(s.points) for s in drawn if s.name == "preemptions"} == {1, 2}
+    assert max(p for s in drawn for p in s.points) > 30  # every span drawn
 
 
 def test_generated_workloads_are_valid_and_age_at_least_once(tmp_path):
@@ -115,7 +115,7 @@ def test_race_workloads_are_valid_and_draw_every_schedule_strategy(tmp_path):
         scenario = load_contention(path)
         assert {"ager", "spawner"} <= {a.kind for a in scenario.actors}
         strategies.add(scenario.strategy.name)
-    assert strategies == {"uniform", "pct", "switches"}
+    assert strategies == {"uniform", "pct", "preemptions"}
 
 
 def test_half_the_generated_spawns_start_with_a_pass():

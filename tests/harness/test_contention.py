@@ -18,7 +18,7 @@ from harness.contention.runner import run_contention
 from harness.scenario import ScenarioError
 from harness.vsphere.marks import mark_name, mark_time
 from sim import Simulator, Strategy, Switch
-from sim.strategy import PCT, SWITCHES
+from sim.strategy import PCT, PREEMPTIONS, SWITCHES
 
 CONTENTION = Path(__file__).resolve().parents[2] / "scenarios" / "contention"
 
@@ -111,6 +111,7 @@ TWO_ACTORS = SCENARIO.replace("  - spawner: {{node: node1, image: img1}}\n",
     ("strategy: {pct: {depth: 2, span: 40}}\n", Strategy(PCT, depth=2, span=40)),
     ("strategy: {switches: [{step: 9, to: spawner-1@node1}, {step: 2, to: ager-1@node1}]}\n",
      Strategy(SWITCHES, switches=(Switch(2, "ager-1@node1"), Switch(9, "spawner-1@node1")))),
+    ("strategy: {preemptions: [7, 3]}\n", Strategy(PREEMPTIONS, points=(3, 7))),
 ])
 def test_a_strategy_is_read(tmp_path, extra, expected):
     path = tmp_path / "s.yaml"
@@ -129,6 +130,9 @@ def test_a_strategy_is_read(tmp_path, extra, expected):
      "'ager-2@node1' is none of the actors (spawner-1@node1, ager-1@node1)"),
     ("strategy:\n  switches:\n    - {step: 3, to: ager-1@node1}\n"
      "    - {step: 3, to: spawner-1@node1}\n", 11, "step 3 is named twice"),
+    ("strategy:\n  preemptions: [0]\n", 9, "preemptions"),
+    ("strategy:\n  preemptions: []\n", 9, "preemptions"),
+    ("strategy:\n  preemptions:\n    - 4\n    - 4\n", 11, "point 4 is named twice"),
 ])
 def test_a_bad_strategy_names_file_line_and_key(tmp_path, extra, line, fragment):
     path = tmp_path / "s.yaml"
@@ -170,6 +174,35 @@ def test_a_switches_schedule_is_followed_and_reported(sim, tmp_path):
     assert missed.status.missed == 1 and missed.status.exact
     assert missed.status.digest == switched.status.digest
     assert "exact; 1 switch(es) missed (named an actor not enabled then)" in missed.summary()
+
+
+def test_a_preemptions_schedule_preempts_at_the_named_point_of_the_run(sim, tmp_path):
+    """A spawn's enlist and a pass on one image: at the n-th step at which
+    the actor that ran last is about to call on the image's folder and the
+    other may call on it too, the other goes; the steps before are the
+    run's without it, and a point the run does not reach changes nothing."""
+    def run(extra: str, name: str):
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(TWO_ACTORS.format(extra=extra))
+        return run_contention(load_contention(path), "refimpl", sim.endpoint, seed=1,
+                              reports=tmp_path / name)
+
+    plain = run("strategy: {switches: []}\n", "plain").status
+    points = [i for i, c in enumerate(plain.choices) if c.point]
+    assert [plain.choices[i].point for i in points] == list(range(1, len(points) + 1))
+    assert len(points) >= 2, plain.choices
+    at = points[1]
+    second = run("strategy: {preemptions: [2]}\n", "second")
+    status = second.status
+    assert status.exact and not status.missed
+    assert [c.actor for c in status.choices[:at]] == [c.actor for c in plain.choices[:at]]
+    assert status.choices[at].point == 2
+    assert status.choices[at].actor != plain.choices[at - 1].actor
+    assert status.choices[at].actor in plain.choices[at].enabled
+    assert status.digest != plain.digest
+    assert "strategy preemptions (at points 2)" in second.summary()
+    far = run(f"strategy: {{preemptions: [{len(points) + 1}]}}\n", "far").status
+    assert far.digest == plain.digest and not far.missed
 
 
 ONE_NODE_FAILS = """
