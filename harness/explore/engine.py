@@ -1,6 +1,7 @@
 """The one search loop, whatever is searched: seed after seed until the
-deadline, each seed in its zone; the target's cases generated (Hypothesis
-searches and shrinks them) or enumerated; the smallest failure of a seed
+deadline; the target's cases generated (Hypothesis searches and shrinks
+them, each drawn with a zone) or enumerated (each with its zone); the
+smallest failure of a seed
 kept, its layout pruned, written as a file, replayed with the line the
 user gets, and reported.
 
@@ -22,6 +23,7 @@ from typing import Any, cast
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
+from hypothesis import strategies as st
 from hypothesis import target as steer
 from hypothesis.errors import Flaky
 
@@ -127,13 +129,14 @@ def search(target: Target, settings: Settings) -> Part:
 
 def _generated(target: Shrinking, cases: Generated, seed: int, state: _Search
                ) -> list[_Failure]:
-    """One Hypothesis search from ``seed``, in the seed's zone: its smallest
-    failing case, if any."""
-    zone = state.settings.zone(seed)
+    """One Hypothesis search from ``seed``: its smallest failing case, if
+    any. Each case is drawn with its zone: a search that stops at its first
+    finding runs its first seed only, and a bug of local time shows in no
+    run in UTC."""
     kept: list[_Failure] = []
 
-    @given(case=cases.strategy)
-    def attempt(case: Any) -> None:
+    @given(case=cases.strategy, zone=st.sampled_from(state.settings.zones or (None,)))
+    def attempt(case: Any, zone: str | None) -> None:
         if not state.may_run():
             raise BudgetSpent  # ends the generation, or a shrink, at once
         violations = target.run(case, zone)

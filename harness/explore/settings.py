@@ -59,13 +59,10 @@ class Settings:
     model: Variant
     seed: int = 1  # the first; each further seed of a search is the next
     budget_s: float = 120.0  # wall time; a failure found late still shrinks
-    zones: tuple[str, ...] = tuple(ZONES)  # taken in turn (a seed's, or a case's)
+    zones: tuple[str, ...] = tuple(ZONES)  # a generated case's drawn, a swept pair's in turn
     stop: bool = False  # at the first finding (-x)
     shrink: bool = True
     shrink_s: float = MIN_SHRINK_SECONDS
     shard: tuple[int, int] = (0, 1)  # of a sweep's pairs: the k-th of n
     progress: Progress | None = None
     login: Login | None = None  # the harness's, shared by the search's runs (searches.py)
-
-    def zone(self, n: int) -> str | None:
-        return self.zones[n % len(self.zones)] if self.zones else None

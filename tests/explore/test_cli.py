@@ -67,6 +67,19 @@ def test_a_finding_replays_from_its_line(tmp_path, mode, mutant, seed, budget):
     assert fixed.returncode == 0, fixed.stdout[-3000:] + fixed.stderr[-3000:]
 
 
+def test_a_search_stopping_at_its_first_finding_runs_its_cases_in_every_zone(tmp_path):
+    """Each generated case is drawn with its zone, not each seed given one:
+    a search that stops at its first finding runs its first seed only, and
+    seed 3's zone was UTC, in which a local-time bug never shows (it went
+    unfound at seed 3 with a zone per seed)."""
+    done, summary = explore(tmp_path, "search", "--impl", "mutant:marks-in-local-time",
+                            "--mode", "sequential", "--seed", "3", "--budget", "60", "-x",
+                            "--no-shrink")
+    assert done.returncode == 1, done.stdout + done.stderr
+    [part] = summary["parts"]
+    assert part["findings"][0]["zone"] != "UTC", part["findings"][0]
+
+
 def test_a_strict_sweep_judges_the_run_without_faults(tmp_path):
     """The original fails the late-delete race with no fault at all: held to
     the reference model, a plain sweep's verdict is about faults, a strict
