@@ -52,9 +52,10 @@ NODES = ("node1", "node2")
 # PCT's span: generated races take 30-150 steps (a spawn and a pass
 # meeting on one image, 2-4 s), race workloads about 40.
 SPANS = (30, 60, 120)
-# The preemption points preemptions fall at: a step is one when the actor
-# that ran last and another are enabled, in 20-60 of a race's steps.
-POINT_SPANS = (10, 30, 60)
+# The preemption points preemptions fall at: a generated race's run
+# without any meets 0-25 (median 10; bench in docs/explore.md), and
+# more once preempted.
+POINT_SPANS = (5, 10, 20)
 # The faults the model knows, by what they hit (a delete's FileNotFound is an
 # untrue answer the fault sweep tries).
 DELETE_FAULTS = kinds(sorted(ORIGINAL_TOLERATED_DELETE | {"CannotAccessFile", "NoPermission"}))

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"container/heap"
 	"crypto/sha256"
 	"encoding/hex"
@@ -35,10 +36,11 @@ import (
 //   - preemptions: as switches, but the schedule names preemption points,
 //     counted from 1 as the run meets them: steps at which the actor that
 //     ran last waits on a call on a datastore path, and another enabled
-//     actor on a call on the same path or one inside the other, or on no
-//     path (its join, a sleep, a login: its next calls are not known yet).
-//     Calls on unrelated paths commute: preempting between them changes
-//     nothing.
+//     actor's call is on the same path or one inside the other. A call on
+//     no path (a task's wait) or a sleep counts as on the path of the
+//     actor's last call on one; before any (its join, its login) what it
+//     calls next is not known, and it is a partner. Calls on unrelated
+//     paths commute: preempting between them changes nothing.
 //     At each named one, the next such actor after it (in the actors'
 //     order, round) goes instead. No point named is ever missed, only not
 //     reached; what a search samples when it cannot know the steps in
@@ -87,6 +89,7 @@ type actor struct {
 	name     string
 	state    actorState
 	priority int
+	path     string // the datastore path of its last call on one
 }
 
 type waiter struct {
@@ -438,6 +441,9 @@ func (s *schedule) dispatchLocked() {
 	}
 	s.choices = append(s.choices, choice)
 	s.last = w.actor
+	if w.path != "" {
+		w.actor.path = w.path
+	}
 	if s.changes[s.steps] {
 		s.lowest--
 		w.actor.priority = s.lowest
@@ -522,9 +528,11 @@ func (s *schedule) preemptingLocked(enabled []*waiter) *waiter {
 	}
 	for k := 1; k < len(enabled); k++ {
 		w := enabled[(at+k)%len(enabled)]
-		// A waiter on no path (its join, a sleep due, a login, a task's
-		// wait) runs on to calls not known yet: a partner too.
-		if w.path == "" || related(enabled[at].path, w.path) {
+		// A call on no path (a task's wait) is part of the actor's last
+		// call on one; before any (its join, its login) its next calls are
+		// not known: a partner.
+		path := cmp.Or(w.path, w.actor.path)
+		if path == "" || related(enabled[at].path, path) {
 			s.points++
 			s.point = s.points
 			return w

@@ -95,7 +95,7 @@ def test_generated_races_draw_every_schedule_strategy(tmp_path):
     assert {s.name for s in drawn} == {"uniform", "pct", "preemptions"}
     assert {s.depth for s in drawn if s.name == "pct"} == {1, 2, 3}
     assert {len(s.points) for s in drawn if s.name == "preemptions"} == {1, 2}
-    assert max(p for s in drawn for p in s.points) > 30  # every span drawn
+    assert max(p for s in drawn for p in s.points) > 10  # every span drawn
 
 
 def test_generated_workloads_are_valid_and_age_at_least_once(tmp_path):
