@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,9 +25,21 @@ from .leaks import assert_gone, container_exists, process_exists, wait_until
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _launch(backend: str, style: str) -> tuple[subprocess.Popen, dict]:
+def _taking(sig: int) -> Callable[[], None]:
+    """A child's preexec_fn, for a child that must take ``sig``: the
+    disposition the test relies on, whatever the test run inherited (started
+    in the background without job control, SIGINT comes ignored; under
+    nohup, SIGHUP). SIGKILL's cannot be set, nor ignored."""
+    def preexec() -> None:
+        if sig != signal.SIGKILL:
+            signal.signal(sig, signal.SIG_DFL)
+    return preexec
+
+
+def _launch(backend: str, style: str, sig: int) -> tuple[subprocess.Popen, dict]:
     proc = subprocess.Popen([sys.executable, "-m", "tests.launcher", backend, style],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_taking(sig))
     line = proc.stdout.readline()
     if not line:
         proc.wait(10)
@@ -46,7 +59,7 @@ def _gone(info: dict, client) -> None:
 ], ids=["sigkill-launcher", "ctrl-c", "sigterm"])
 def test_launcher_death_leaves_nothing(backend, style, sig, status, request):
     client = request.getfixturevalue("docker_client") if backend == "docker" else None
-    proc, info = _launch(backend, style)
+    proc, info = _launch(backend, style, sig)
     if backend == "docker":
         assert container_exists(client, info["container_id"])
     else:
@@ -292,7 +305,8 @@ def test_contention_actors_end_with_their_runner(tmp_path, sig):
     # The simulator outlives the runner: the actors must not need its end.
     with Simulator("process") as sim:
         runner = subprocess.Popen([sys.executable, "-c", CONTENTION_RUNNER, str(scenario),
-                                   str(tmp_path / "reports"), sim.endpoint.url], cwd=ROOT)
+                                   str(tmp_path / "reports"), sim.endpoint.url], cwd=ROOT,
+                                  preexec_fn=_taking(sig))
         try:
             wait_until(lambda: len(_actors_of(runner.pid)) == 2, "the actors never started", 60)
             actors = _actors_of(runner.pid)

@@ -238,11 +238,12 @@ class Variant:
         if listing is not None and listing.kind != "FileNotFound":
             return [Outcome(world, "vsphere_fault" if self.faults_end_the_pass else None)]
         current = world.get(key)
-        if current is None or (listing is not None and not self.lists_each_image):
+        if (current is None or listing is not None) and not self.lists_each_image:
             return [Outcome(world)]
-        # The original takes a listing's FileNotFound for an empty folder, and
-        # still cleans every used image.
-        names = set() if listing is not None else \
+        # The original takes a listing's FileNotFound, or a base folder that is
+        # not there, for an empty folder, and still cleans every used image
+        # (taking its lock).
+        names = set() if listing is not None or current is None else \
             set(current.images) | (current.files if self.plain_files_are_images else set())
         # The original ages the unused images first (Nova in set order: any),
         # then cleans every used one, cached or not; refimpl goes through the
@@ -276,7 +277,7 @@ class Variant:
                    now: datetime, age_seconds: int, faults: Sequence[ModelFault]
                    ) -> list[Outcome]:
         ds, base = key
-        current = world[key]
+        current = world.get(key, Base())  # a used image's base folder may not be there
         if image_id in current.files and image_id not in current.images:
             # A plain file taken for an image (the original): listing it finds
             # nothing, and making a mark under a file fails.

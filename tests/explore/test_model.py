@@ -75,6 +75,26 @@ def test_the_original_cleans_used_images_when_the_listing_says_not_found():
     assert reference.world == world
 
 
+def test_the_original_takes_the_lock_of_every_used_image_with_no_base_folder_there():
+    """The base folder is not there: the original and Nova list it as empty
+    and still clean each used image under its lock, so a used image whose
+    lock name is too long for a file fails the pass (a finding against the
+    original, unmodified, before the model knew); refimpl skips the
+    datastore."""
+    from datetime import UTC, datetime
+
+    now = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    for used, fails in (("x" * 250, True), ("img", False)):
+        for variant in (ORIGINAL, NOVA):
+            outcomes = variant.age({}, ["ds"], "_base", frozenset({used}), now, 0, (),
+                                   root="ich-1234")
+            assert {o.error for o in outcomes} == {"error" if fails else None}, variant.name
+            assert all(o.world == {} for o in outcomes)
+        [reference] = REFERENCE.age({}, ["ds"], "_base", frozenset({used}), now, 0, (),
+                                    root="ich-1234")
+        assert reference.error is None and reference.world == {}
+
+
 @pytest.mark.parametrize("variant", [ORIGINAL, NOVA, REFERENCE], ids=lambda v: v.name)
 def test_refusing_a_malformed_image_id_is_never_a_deviation(variant, tmp_path):
     """docs/protocol.md asks every peer to refuse such ids with
