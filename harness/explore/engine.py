@@ -1,9 +1,8 @@
 """The one search loop, whatever is searched: seed after seed until the
 deadline; the target's cases generated (Hypothesis searches and shrinks
 them, each drawn with a zone) or enumerated (each with its zone); the
-smallest failure of a seed
-kept, its layout pruned, written as a file, replayed with the line the
-user gets, and reported.
+smallest failure of a seed kept, its layout pruned, written as a file,
+replayed with the line the user gets, and reported.
 
 A target (``cases.Target``, ``cases.Shrinking`` when its cases are
 generated) supplies only what differs: generated

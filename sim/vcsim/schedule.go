@@ -166,12 +166,11 @@ type schedule struct {
 	lowest  int
 	order   []byte // actor indexes, one per step
 	index   map[string]byte
-	// pct and switches
+	// pct, switches and preemptions
 	strategy string
 	switches map[int]string // step -> actor
 	preempt  map[int]bool   // preemption points named
 	points   int            // preemption points met
-	point    int            // the point the step being taken is, or 0
 	last     *actor         // the actor of the last step
 	missed   int
 	choices  []stepChoice
@@ -371,7 +370,7 @@ func (s *schedule) parkOn(name string, d time.Duration, sleep bool, path string)
 // false when the schedule stopped before the actor's turn came.
 func (s *schedule) parkLocked(a *actor, d time.Duration, sleep bool, path string) bool {
 	w := &waiter{at: s.now + d, actor: a, seq: s.seq, release: make(chan struct{}), sleep: sleep,
-		path: strings.TrimSuffix(path, "/")}
+		path: path}
 	s.seq++
 	a.state = parked
 	heap.Push(&s.parked, w)
@@ -420,11 +419,11 @@ func (s *schedule) dispatchLocked() {
 	}
 	enabled := s.enabledLocked()
 	var w *waiter
-	s.point = 0
+	point := 0 // the preemption point this step is, if one
 	if s.strategy == uniform {
 		w = heap.Pop(&s.parked).(*waiter)
 	} else {
-		w = s.pickLocked(enabled)
+		w, point = s.pickLocked(enabled)
 		for i, p := range s.parked {
 			if p == w {
 				heap.Remove(&s.parked, i)
@@ -435,7 +434,7 @@ func (s *schedule) dispatchLocked() {
 	s.now = max(s.now+stepTick, w.at)
 	s.steps++
 	s.order = append(s.order, s.index[w.actor.name])
-	choice := stepChoice{Actor: int(s.index[w.actor.name]), Point: s.point}
+	choice := stepChoice{Actor: int(s.index[w.actor.name]), Point: point}
 	for _, e := range enabled {
 		choice.Enabled = append(choice.Enabled, int(s.index[e.actor.name]))
 	}
@@ -480,8 +479,9 @@ func (s *schedule) enabledLocked() []*waiter {
 	return enabled
 }
 
-// pickLocked: the waiter pct, switches or preemptions lets go on, of enabled.
-func (s *schedule) pickLocked(enabled []*waiter) *waiter {
+// pickLocked: the waiter pct, switches or preemptions lets go on, of
+// enabled, and the preemption point the step is (0: none, or pct).
+func (s *schedule) pickLocked(enabled []*waiter) (*waiter, int) {
 	if s.strategy == pct {
 		best := enabled[0]
 		for _, w := range enabled[1:] {
@@ -490,17 +490,17 @@ func (s *schedule) pickLocked(enabled []*waiter) *waiter {
 				best = w
 			}
 		}
-		return best
+		return best, 0
 	}
-	if w := s.preemptingLocked(enabled); w != nil && s.strategy == preempts &&
-		s.preempt[s.points] {
-		return w
+	partner, point := s.preemptingLocked(enabled)
+	if partner != nil && s.strategy == preempts && s.preempt[point] {
+		return partner, point
 	}
 	step := s.steps + 1
 	if name, named := s.switches[step]; named {
 		for _, w := range enabled {
 			if w.actor.name == name {
-				return w
+				return w, point
 			}
 		}
 		s.missed++
@@ -510,21 +510,22 @@ func (s *schedule) pickLocked(enabled []*waiter) *waiter {
 	earliest := enabled[0]
 	for _, w := range enabled {
 		if w.actor == s.last {
-			return w // no preemption
+			return w, point // no preemption
 		}
 		if w.at < earliest.at {
 			earliest = w
 		}
 	}
-	return earliest
+	return earliest, point
 }
 
 // preemptingLocked counts a preemption point (see the top of this file)
-// and returns the actor that would preempt there; else nil.
-func (s *schedule) preemptingLocked(enabled []*waiter) *waiter {
+// and returns the actor that would preempt there and the point's number;
+// else nil, 0.
+func (s *schedule) preemptingLocked(enabled []*waiter) (*waiter, int) {
 	at := slices.IndexFunc(enabled, func(w *waiter) bool { return w.actor == s.last })
 	if at < 0 || enabled[at].path == "" {
-		return nil
+		return nil, 0
 	}
 	for k := 1; k < len(enabled); k++ {
 		w := enabled[(at+k)%len(enabled)]
@@ -534,15 +535,16 @@ func (s *schedule) preemptingLocked(enabled []*waiter) *waiter {
 		path := cmp.Or(w.path, w.actor.path)
 		if path == "" || related(enabled[at].path, path) {
 			s.points++
-			s.point = s.points
-			return w
+			return w, s.points
 		}
 	}
-	return nil
+	return nil, 0
 }
 
-// related: two datastore paths are one, or one is inside the other.
+// related: two datastore paths are one, or one is inside the other (a
+// folder's path may end in a slash).
 func related(a, b string) bool {
+	a, b = strings.TrimSuffix(a, "/"), strings.TrimSuffix(b, "/")
 	return a != "" && b != "" &&
 		(a == b || strings.HasPrefix(a, b+"/") || strings.HasPrefix(b, a+"/"))
 }

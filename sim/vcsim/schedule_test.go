@@ -344,6 +344,8 @@ func TestRelatedPathsAreOneOrOneInsideTheOther(t *testing.T) {
 		{"[ds] base/img1", "[ds] base/img1/ts-1", true},
 		{"[ds] base", "[ds] base/img1/ts-1", true},
 		{"[ds] base/img1", "[ds] base/img10", false},
+		{"[ds] base/img1/", "[ds] base/img1/ts-1", true},
+		{"[ds] base/img1/", "[ds] base/img1", true},
 		{"[ds] base/img1", "[ds2] base/img1", false},
 		{"", "[ds] base", false},
 	} {
